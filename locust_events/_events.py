@@ -1,0 +1,279 @@
+"""The :class:`Events` registry: Locust's eighteen hooks, each documented where it is declared."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+from ._errors import ErrorCallback, ErrorPolicy
+from ._hooks import EventHook
+from ._registry import HookDeclaration, collect_hook_declarations, declare_hook
+
+__all__ = ["Events"]
+
+
+class Events:
+    """The registry of event hooks of one load test: every ``Events()`` has hooks of its own.
+
+    Hooks are declared as annotated class attributes with a docstring under each, so the
+    class is its own manual. A subclass adds hooks the same way and keeps every inherited
+    one, with or without ``from __future__ import annotations``::
+
+        class ShopEvents(Events):
+            order_placed: EventHook = declare_hook("order_id", "amount")
+            \"\"\"Fired when a simulated user places an order.\"\"\"
+
+    The hooks of one registry share its error policy: :attr:`error_count` counts the listener
+    errors of all of them, :attr:`strict` makes all of them re-raise, and
+    :attr:`pass_through` lists the exception types they let through at once (Locust's
+    StopUser and friends, set by the Locust integration).
+
+    :param pass_through: exception types a listener may raise to stop the fire and reach
+        the caller, unlogged and uncounted.
+    :param strict: re-raise every listener error instead of logging it (for test suites).
+    """
+
+    #: Every hook this class declares or inherits, by name, in declaration order.
+    hook_declarations: ClassVar[Mapping[str, HookDeclaration]]
+
+    request: EventHook = declare_hook(
+        "request_type",
+        "name",
+        "response_time",
+        "response_length",
+        "exception",
+        "context",
+        "start_time",
+        "url",
+        "response",
+    )
+    """
+    Fired when a request is completed, successfully or not: the hot path of a load test.
+
+    :param request_type: request method or custom type (``"GET"``, ``"grpc"``)
+    :param name: the name statistics group the request under (the URL path, or its override)
+    :param response_time: milliseconds until the response, or until the exception was raised
+    :param response_length: length of the response body in bytes
+    :param exception: the exception that failed the request, ``None`` when it succeeded
+    :param context: the user's and the request's context dict
+    :param start_time: when the request started, in seconds since the epoch
+    :param url: the full URL, where the client knows one, else ``None``
+    :param response: the response object (e.g. a ``requests.Response``), else ``None``
+
+    Use :meth:`EventHook.measure` to time a custom client and fire this for you.
+    """
+
+    user_error: EventHook = declare_hook("user_instance", "exception", "tb")
+    """
+    Fired when an exception escapes a task of a User.
+
+    :param user_instance: the User instance whose task raised
+    :param exception: the exception
+    :param tb: its traceback object (``exception.__traceback__``)
+    """
+
+    report_to_master: EventHook = declare_hook("client_id", "data")
+    """
+    Fired on a worker each time it is about to send its report to the master. Listeners may
+    add entries to ``data`` to send them along; the keys ``stats`` and ``errors`` are Locust's.
+
+    :param client_id: the worker's client id
+    :param data: the report dict that will be sent
+    """
+
+    worker_report: EventHook = declare_hook("client_id", "data")
+    """
+    Fired on the master when a report from a worker arrives; use it to aggregate what
+    ``report_to_master`` listeners attached on the workers.
+
+    :param client_id: the reporting worker's client id
+    :param data: the report dict the worker sent
+    """
+
+    worker_connect: EventHook = declare_hook("client_id")
+    """
+    Fired on the master when a worker connects, right after the connection is made (the
+    worker's own ``init`` may still be running).
+
+    :param client_id: the connected worker's client id
+    """
+
+    spawning_complete: EventHook = declare_hook("user_count")
+    """
+    Fired when every simulated user has been spawned; first on the master, then on workers.
+
+    :param user_count: how many users were spawned in total (not per worker)
+    """
+
+    quitting: EventHook = declare_hook("environment", "exit_code")
+    """
+    Fired, last registered listener first, when the process starts to exit.
+
+    :param environment: the Locust environment
+    :param exit_code: the exit code the process will end with
+    """
+
+    quit: EventHook = declare_hook("exit_code")
+    """
+    Fired after ``quitting``, just before the process exits.
+
+    :param exit_code: the exit code the process ends with
+    """
+
+    init: EventHook = declare_hook("environment", "runner", "web_ui")
+    """
+    Fired once the environment and its runner exist: the place to register listeners that
+    need the environment.
+
+    :param environment: the Locust environment
+    :param runner: the environment's runner, or ``None``
+    :param web_ui: the environment's web UI, or ``None``
+    """
+
+    init_command_line_parser: EventHook = declare_hook("parser")
+    """
+    Fired while the command line parser is built, to add options of your own.
+
+    :param parser: the ``argparse.ArgumentParser`` (Locust's ``configargparse`` subclass)
+    """
+
+    test_start: EventHook = declare_hook("environment")
+    """
+    Fired on every node when a load test starts; not again when the user count changes.
+
+    :param environment: the Locust environment
+    """
+
+    test_stopping: EventHook = declare_hook("environment")
+    """
+    Fired on every node when a load test is about to stop, before its users are stopped.
+
+    :param environment: the Locust environment
+    """
+
+    test_stop: EventHook = declare_hook("environment")
+    """
+    Fired on every node when a load test has stopped.
+
+    :param environment: the Locust environment
+    """
+
+    reset_stats: EventHook = declare_hook()
+    """
+    Fired when the statistics are reset (the web UI's Reset Stats button). Passes nothing.
+    """
+
+    cpu_warning: EventHook = declare_hook("environment", "cpu_usage", "usage_percent")
+    """
+    Fired when the process's CPU usage exceeds the warning threshold (90% by default).
+
+    :param environment: the Locust environment
+    :param cpu_usage: the CPU usage in percent (Locust's name)
+    :param usage_percent: the same value (the spec's name)
+    """
+
+    heartbeat_sent: EventHook = declare_hook("client_id", "timestamp")
+    """
+    Fired on the master when it sends a heartbeat to a worker.
+
+    :param client_id: the worker's client id
+    :param timestamp: when, in seconds since the epoch
+    """
+
+    heartbeat_received: EventHook = declare_hook("client_id", "timestamp")
+    """
+    Fired on a worker when it receives a heartbeat from the master.
+
+    :param client_id: the worker's client id
+    :param timestamp: when, in seconds since the epoch
+    """
+
+    usage_monitor: EventHook = declare_hook("environment", "cpu_usage", "memory_usage", "stats")
+    """
+    Fired at a regular interval (5 seconds by default) with the process's resource usage.
+
+    :param environment: the Locust environment
+    :param cpu_usage: the CPU usage in percent
+    :param memory_usage: the resident memory (RSS) in bytes
+    :param stats: a dict holding ``cpu_usage`` and ``memory_usage`` (the spec's spelling)
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.hook_declarations = MappingProxyType(collect_hook_declarations(cls))
+
+    def __init__(
+        self,
+        *,
+        pass_through: Iterable[type[BaseException]] = (),
+        strict: bool = False,
+    ) -> None:
+        self._policy = ErrorPolicy(tuple(pass_through), strict=strict)
+        self._hooks: dict[str, EventHook] = {}
+        for name, declaration in self.hook_declarations.items():
+            self._attach(name, declaration.make_hook(name, policy=self._policy))
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} with {len(self._hooks)} hooks>"
+
+    def _attach(self, name: str, hook: EventHook) -> None:
+        self._hooks[name] = hook
+        setattr(self, name, hook)
+
+    @property
+    def hooks(self) -> Mapping[str, EventHook]:
+        """Every hook of this registry by name, custom ones added at run time included."""
+        return MappingProxyType(self._hooks)
+
+    @property
+    def error_count(self) -> int:
+        """How many listener errors the hooks of this registry have logged so far."""
+        return self._policy.error_count
+
+    @property
+    def strict(self) -> bool:
+        """Whether listener errors are re-raised instead of logged (for test suites)."""
+        return self._policy.strict
+
+    @strict.setter
+    def strict(self, value: bool) -> None:
+        self._policy.strict = value
+
+    @property
+    def pass_through(self) -> tuple[type[BaseException], ...]:
+        """Exception types that leave a fire at once, unlogged and uncounted."""
+        return self._policy.pass_through
+
+    @pass_through.setter
+    def pass_through(self, types: Iterable[type[BaseException]]) -> None:
+        self._policy.pass_through = tuple(types)
+
+    def on_listener_error(self, callback: ErrorCallback) -> ErrorCallback:
+        """Call ``callback(hook_name, listener, error)`` after each listener error is logged.
+
+        Returns ``callback``, so this works as a decorator. The Locust integration uses it to
+        make a listener error count towards Locust's exit code.
+        """
+        self._policy.callbacks.append(callback)
+        return callback
+
+    def add_hook(self, name: str, *passes: str, undeclared: bool = False) -> EventHook:
+        """Create a custom hook at run time and attach it as attribute ``name``.
+
+        :param passes: the keyword arguments its fires pass (checked at ``add_listener``).
+        :param undeclared: accept any listener, whatever it passes (ignores ``passes``).
+        :raises ValueError: the registry already has a hook or attribute of that name.
+        """
+        if not name.isidentifier() or name.startswith("_"):
+            raise ValueError(f"Cannot add hook {name!r}: its name must be a public identifier")
+        if name in self._hooks or hasattr(self, name):
+            raise ValueError(
+                f"Cannot add hook {name!r} to {self!r}: that name is taken; choose another"
+            )
+        hook = EventHook(name, None if undeclared else passes, policy=self._policy)
+        self._attach(name, hook)
+        return hook
+
+
+Events.hook_declarations = MappingProxyType(collect_hook_declarations(Events))

@@ -1,0 +1,182 @@
+"""The hook objects: :class:`EventHook` and :class:`DeprecatedEventHook`."""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from ._errors import ErrorPolicy, describe_listener, logger
+from ._measure import Measurement
+from ._native import HookCore
+from ._signature import check_listener_signature
+
+__all__ = ["DeprecatedEventHook", "EventHook"]
+
+_ListenerT = TypeVar("_ListenerT", bound=Callable[..., Any])
+
+
+class EventHook(HookCore):
+    """One named event: listeners subscribe to it and :meth:`fire` calls them all.
+
+    ::
+
+        my_event = EventHook("my_event", passes=("a", "b"))
+
+        @my_event.add_listener
+        def on_my_event(a, b, **kwargs):
+            print(f"fired with {a} and {b}")
+
+        my_event.fire(a="foo", b="bar")
+
+    Listeners run synchronously in the greenlet that fires, in registration order. One that
+    raises an ``Exception`` is logged and counted and the others still run; see
+    :class:`~locust_events.Events` for the error policy a registry shares between its hooks.
+
+    :param name: how errors and messages name the hook; the attribute name in an ``Events``.
+    :param passes: the keyword arguments every fire passes. When given, :meth:`add_listener`
+        rejects a listener that could not take them. ``None`` accepts any callable.
+    :param policy: the error policy; a hook made on its own gets one of its own.
+    """
+
+    __slots__ = ("_mutation_lock", "_policy", "_registered", "error_count", "name", "passes")
+
+    def __init__(
+        self,
+        name: str = "unnamed hook",
+        passes: Iterable[str] | None = None,
+        *,
+        policy: ErrorPolicy | None = None,
+    ) -> None:
+        super().__init__()
+        #: The hook's name, as messages and errors give it.
+        self.name: str = name
+        #: The keyword arguments the hook declares it passes, or ``None`` for any.
+        self.passes: frozenset[str] | None = None if passes is None else frozenset(passes)
+        #: Listener errors of this hook logged (or re-raised in strict mode) so far.
+        self.error_count: int = 0
+        self._policy = ErrorPolicy() if policy is None else policy
+        #: What callers registered, parallel to the listeners fire calls.
+        self._registered: tuple[Callable[..., Any], ...] = ()
+        # Threads may register too; greenlets never switch inside a mutation.
+        self._mutation_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} with {len(self._listeners)} listener(s)>"
+
+    def __len__(self) -> int:
+        """How many listener registrations a fire calls (a listener added twice counts twice)."""
+        return len(self._listeners)
+
+    def __bool__(self) -> bool:
+        """Whether any listener is registered: ``if hook:`` skips building an unwanted payload."""
+        return bool(self._listeners)
+
+    @property
+    def listeners(self) -> tuple[Callable[..., Any], ...]:
+        """The registered listeners, in order, as a snapshot that later changes do not touch."""
+        return self._registered
+
+    @property
+    def policy(self) -> ErrorPolicy:
+        """The error policy deciding what a listener's exception does to a fire."""
+        return self._policy
+
+    def add_listener(self, func: _ListenerT) -> _ListenerT:
+        """Register ``func`` to be called on every fire, after the listeners already there.
+
+        Returns ``func`` unchanged, so this works as a decorator. Adding a listener twice
+        registers it twice. A fire already running does not call it.
+
+        :raises TypeError: ``func`` is not callable, or (when the hook declares what it
+            passes) it could not take those keyword arguments.
+        """
+        self._check_listener(func)
+        with self._mutation_lock:
+            self._registered = (*self._registered, func)
+            self._set_listeners((*self._listeners, func))
+        return func
+
+    def remove_listener(self, func: Callable[..., Any]) -> None:
+        """Remove the first registration of ``func`` (compared with ``==``, as bound methods are).
+
+        A fire already running still calls it.
+
+        :raises ValueError: ``func`` is not registered on this hook.
+        """
+        with self._mutation_lock:
+            registered = self._registered
+            index = next((i for i, candidate in enumerate(registered) if candidate == func), None)
+            if index is None:
+                raise ValueError(
+                    f"Cannot remove listener {describe_listener(func)} from hook {self.name!r}: "
+                    "it is not registered there (was it added to another hook, or removed already?)"
+                )
+            self._registered = registered[:index] + registered[index + 1 :]
+            listeners = self._listeners
+            self._set_listeners(listeners[:index] + listeners[index + 1 :])
+
+    def measure(
+        self,
+        request_type: str,
+        name: str,
+        response_length: int = 0,
+        context: dict[str, Any] | None = None,
+    ) -> Measurement:
+        """Time the ``with`` block and fire this hook once for it, like Locust's ``measure``.
+
+        ::
+
+            with events.request.measure("grpc", "GetUser") as request_meta:
+                request_meta["response_length"] = len(call_the_service())
+
+        The block gets the ``request_meta`` dict (``request_type``, ``name``,
+        ``response_length``, ``context``, ``exception``, ``start_time``, ``url``,
+        ``response``); whatever it adds or changes is passed on. An ``Exception`` raised in the
+        block becomes ``exception`` and is not re-raised. ``response_time`` is in milliseconds.
+        """
+        return Measurement(self, request_type, name, response_length, context)
+
+    def _check_listener(self, func: object) -> None:
+        if not callable(func):
+            raise TypeError(
+                f"Cannot add {func!r} to hook {self.name!r}: a listener must be callable "
+                "(pass the function itself, not the result of calling it)"
+            )
+        if self.passes is not None:
+            check_listener_signature(self.name, self.passes, func)
+
+    def _set_listeners(self, listeners: tuple[Callable[..., Any], ...]) -> None:
+        self._listeners = listeners
+        self._reversed_listeners = listeners[::-1]
+
+    def _listener_failed(self, listener: Callable[..., Any], error: Exception) -> None:
+        self._policy.handle(self, listener, error)
+
+
+class DeprecatedEventHook(EventHook):
+    """An :class:`EventHook` kept for old code: adding a listener warns with ``message``.
+
+    The warning goes both to the ``locust_events`` logger and, as a ``DeprecationWarning``,
+    to Python's warnings machinery, so test suites that turn warnings into errors see it.
+    """
+
+    __slots__ = ("message",)
+
+    def __init__(
+        self,
+        message: str,
+        name: str = "unnamed hook",
+        passes: Iterable[str] | None = None,
+        *,
+        policy: ErrorPolicy | None = None,
+    ) -> None:
+        super().__init__(name, passes, policy=policy)
+        #: What a caller of :meth:`add_listener` is told, e.g. which hook to use instead.
+        self.message: str = message
+
+    def add_listener(self, func: _ListenerT) -> _ListenerT:
+        logger.warning(self.message)
+        warnings.warn(self.message, DeprecationWarning, stacklevel=2)
+        return super().add_listener(func)

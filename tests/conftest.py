@@ -1,0 +1,53 @@
+"""Fixtures shared by the behaviour tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from locust_events import EventHook, Events
+
+REQUEST_PAYLOAD: dict[str, Any] = {
+    "request_type": "GET",
+    "name": "/api/data",
+    "response_time": 12.5,
+    "response_length": 512,
+    "exception": None,
+    "context": {},
+    "start_time": 1_700_000_000.0,
+    "url": "http://127.0.0.1/api/data",
+    "response": None,
+}
+
+
+@pytest.fixture
+def hook() -> EventHook:
+    """A standalone hook that accepts any listener."""
+    return EventHook("my_event")
+
+
+@pytest.fixture
+def registry() -> Events:
+    """A fresh registry, so no test sees another's listeners."""
+    return Events()
+
+
+class Recorder:
+    """A listener that remembers every call it got, for asserting on order and payloads."""
+
+    def __init__(self, label: str = "recorder", log: list[str] | None = None) -> None:
+        self.label = label
+        self.calls: list[dict[str, Any]] = []
+        self.log = log
+
+    def __call__(self, **kwargs: Any) -> None:
+        self.calls.append(kwargs)
+        if self.log is not None:
+            self.log.append(self.label)
+
+
+@pytest.fixture
+def recorder_factory() -> Callable[..., Recorder]:
+    return Recorder
