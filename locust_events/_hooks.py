@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import warnings
 from collections.abc import Callable, Iterable
-from typing import Any, Final, TypeVar, final
+from typing import Any, Final, Generic, TypeVar, final
 
 from ._errors import ErrorPolicy, describe_listener, logger
 from ._measure import Measurement
@@ -16,6 +16,10 @@ from ._signature import check_listener_signature
 __all__ = ["DeprecatedEventHook", "EventHook", "SpawnedListener"]
 
 _ListenerT = TypeVar("_ListenerT", bound=Callable[..., Any])
+#: The listener type a hook accepts. Contravariant: a hook that takes any callable can stand
+#: where a hook of ``RequestListener`` is expected, and ``add_listener`` can check a listener
+#: against it while returning the listener's type.
+_AcceptsT = TypeVar("_AcceptsT", bound=Callable[..., Any], contravariant=True)
 PoolSource = Callable[[], ListenerPool]
 
 
@@ -29,7 +33,9 @@ class SpawnedListener:
 
     __slots__ = ("_hook", "_submit", "listener", "pool")
 
-    def __init__(self, hook: EventHook, listener: Callable[..., Any], pool: ListenerPool) -> None:
+    def __init__(
+        self, hook: EventHook[Any], listener: Callable[..., Any], pool: ListenerPool
+    ) -> None:
         #: The function the pool calls.
         self.listener: Final = listener
         #: The pool that runs it.
@@ -44,7 +50,7 @@ class SpawnedListener:
         return f"<spawned {describe_listener(self.listener)} in {self.pool!r}>"
 
 
-class EventHook(HookCore):
+class EventHook(HookCore, Generic[_AcceptsT]):
     """One named event: listeners subscribe to it and :meth:`fire` calls them all.
 
     ::
@@ -56,6 +62,10 @@ class EventHook(HookCore):
             print(f"fired with {a} and {b}")
 
         my_event.fire(a="foo", b="bar")
+
+    ``EventHook[RequestListener]`` types the hook for mypy and pyright: ``add_listener``
+    then accepts only listeners that can take the protocol's keyword arguments. A hook made
+    without a listener type (``EventHook("my_event")``) accepts any callable.
 
     Listeners run synchronously in the greenlet that fires, in registration order. One that
     raises an ``Exception`` is logged and counted and the others still run; see
@@ -78,7 +88,7 @@ class EventHook(HookCore):
     )
 
     def __init__(
-        self,
+        self: EventHook[Callable[..., Any]],
         name: str = "unnamed hook",
         passes: Iterable[str] | None = None,
         *,
@@ -127,7 +137,9 @@ class EventHook(HookCore):
         """The error policy deciding what a listener's exception does to a fire."""
         return self._policy
 
-    def add_listener(self, func: _ListenerT, spawn: bool | ListenerPool = False) -> _ListenerT:
+    def add_listener(
+        self: EventHook[_ListenerT], func: _ListenerT, spawn: bool | ListenerPool = False
+    ) -> _ListenerT:
         """Register ``func`` to be called on every fire, after the listeners already there.
 
         Returns ``func`` unchanged, so this works as a decorator. Adding a listener twice
@@ -155,7 +167,7 @@ class EventHook(HookCore):
             self._set_listeners((*self._listeners, listener))
         return func
 
-    def spawn_listener(self, func: _ListenerT) -> _ListenerT:
+    def spawn_listener(self: EventHook[_ListenerT], func: _ListenerT) -> _ListenerT:
         """Decorator form of ``add_listener(func, spawn=True)``."""
         return self.add_listener(func, spawn=True)
 
@@ -219,7 +231,7 @@ class EventHook(HookCore):
         self._policy.record(self, listener, error)
 
 
-class DeprecatedEventHook(EventHook):
+class DeprecatedEventHook(EventHook[_AcceptsT]):
     """An :class:`EventHook` kept for old code: adding a listener warns with ``message``.
 
     The warning goes both to the ``locust_events`` logger and, as a ``DeprecationWarning``,
@@ -229,7 +241,7 @@ class DeprecatedEventHook(EventHook):
     __slots__ = ("message",)
 
     def __init__(
-        self,
+        self: DeprecatedEventHook[Callable[..., Any]],
         message: str,
         name: str = "unnamed hook",
         passes: Iterable[str] | None = None,
@@ -241,7 +253,11 @@ class DeprecatedEventHook(EventHook):
         #: What a caller of :meth:`add_listener` is told, e.g. which hook to use instead.
         self.message: str = message
 
-    def add_listener(self, func: _ListenerT, spawn: bool | ListenerPool = False) -> _ListenerT:
+    def add_listener(
+        self: DeprecatedEventHook[_ListenerT],
+        func: _ListenerT,
+        spawn: bool | ListenerPool = False,
+    ) -> _ListenerT:
         logger.warning(self.message)
         warnings.warn(self.message, DeprecationWarning, stacklevel=2)
         return super().add_listener(func, spawn)
