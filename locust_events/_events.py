@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, ClassVar
 
@@ -26,6 +27,7 @@ from ._listeners import (
     WorkerConnectListener,
 )
 from ._pool import ListenerPool
+from ._profiling import Profiler
 from ._registry import HookDeclaration, collect_hook_declarations
 
 __all__ = ["Events"]
@@ -227,6 +229,7 @@ class Events:
     ) -> None:
         self._policy = ErrorPolicy(tuple(pass_through), strict=strict)
         self._pool = pool
+        self._profiler: Profiler | None = None
         self._hooks: dict[str, EventHook[Any]] = {}
         for name, declaration in self.hook_declarations.items():
             self._attach(name, declaration.make_hook(name, **self._hook_options()))
@@ -240,6 +243,8 @@ class Events:
     def _attach(self, name: str, hook: EventHook[Any]) -> None:
         self._hooks[name] = hook
         setattr(self, name, hook)
+        if self._profiler is not None:
+            hook._profile_with(self._profiler)
 
     @property
     def hooks(self) -> Mapping[str, EventHook[Any]]:
@@ -315,6 +320,40 @@ class Events:
     @pass_through.setter
     def pass_through(self, types: Iterable[type[BaseException]]) -> None:
         self._policy.pass_through = tuple(types)
+
+    @property
+    def profiler(self) -> Profiler | None:
+        """The running :class:`Profiler`, or ``None`` when not profiling."""
+        return self._profiler
+
+    def start_profiling(self) -> Profiler:
+        """Record calls, time, errors and queue wait per listener of every hook, from now on.
+
+        Costs nothing while off: profiling swaps timed wrappers into the hooks' listener
+        tuples, and :meth:`stop_profiling` swaps the plain listeners back. Starting again
+        while running returns the running profiler.
+        """
+        if self._profiler is None:
+            self._profiler = Profiler()
+            for hook in self._hooks.values():
+                hook._profile_with(self._profiler)
+        return self._profiler
+
+    def stop_profiling(self) -> Profiler | None:
+        """Stop profiling; returns the profiler, whose figures stay readable."""
+        profiler, self._profiler = self._profiler, None
+        for hook in self._hooks.values():
+            hook._profile_with(None)
+        return profiler
+
+    @contextlib.contextmanager
+    def profiling(self) -> Iterator[Profiler]:
+        """Profile the listeners for the ``with`` block: ``with events.profiling() as p:``."""
+        profiler = self.start_profiling()
+        try:
+            yield profiler
+        finally:
+            self.stop_profiling()
 
     def on_listener_error(self, callback: ErrorCallback) -> ErrorCallback:
         """Call ``callback(hook_name, listener, error)`` after each listener error is logged.

@@ -11,6 +11,7 @@ from ._errors import ErrorPolicy, describe_listener, logger
 from ._measure import Measurement
 from ._native import HookCore
 from ._pool import ListenerPool, default_pool
+from ._profiling import Profiler
 from ._signature import check_listener_signature
 
 __all__ = ["DeprecatedEventHook", "EventHook", "SpawnedListener"]
@@ -31,7 +32,7 @@ class SpawnedListener:
     arguments as they were at fire time (a shallow copy: mutable values are shared).
     """
 
-    __slots__ = ("_hook", "_submit", "listener", "pool")
+    __slots__ = ("_submit", "hook", "listener", "pool")
 
     def __init__(
         self, hook: EventHook[Any], listener: Callable[..., Any], pool: ListenerPool
@@ -40,11 +41,12 @@ class SpawnedListener:
         self.listener: Final = listener
         #: The pool that runs it.
         self.pool: Final = pool
-        self._hook = hook
+        #: The hook it is registered on, whose error policy records its failures.
+        self.hook: Final = hook
         self._submit = pool.submit
 
     def __call__(self, **kwargs: Any) -> None:
-        self._submit(self._hook, self.listener, kwargs)
+        self._submit(self.hook, self.listener, kwargs)
 
     def __repr__(self) -> str:
         return f"<spawned {describe_listener(self.listener)} in {self.pool!r}>"
@@ -78,9 +80,11 @@ class EventHook(HookCore, Generic[_AcceptsT]):
     """
 
     __slots__ = (
+        "_entries",
         "_mutation_lock",
         "_policy",
         "_pool_source",
+        "_profiler",
         "_registered",
         "error_count",
         "name",
@@ -104,8 +108,13 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         self.error_count: int = 0
         self._policy = ErrorPolicy() if policy is None else policy
         self._pool_source = pool_source
-        #: What callers registered, parallel to the listeners fire calls.
+        #: What callers registered, parallel to the entries.
         self._registered: tuple[Callable[..., Any], ...] = ()
+        #: What fire calls for each registration when not profiling: the listener itself, or
+        #: the ``SpawnedListener`` that queues it.
+        self._entries: tuple[Callable[..., Any], ...] = ()
+        #: While set, fire calls profiling wrappers of the entries instead.
+        self._profiler: Profiler | None = None
         # Threads may register too; greenlets never switch inside a mutation.
         self._mutation_lock = threading.Lock()
 
@@ -129,7 +138,7 @@ class EventHook(HookCore, Generic[_AcceptsT]):
     def pools(self) -> frozenset[ListenerPool]:
         """The pools the spawned listeners registered now run in."""
         return frozenset(
-            listener.pool for listener in self._listeners if isinstance(listener, SpawnedListener)
+            entry.pool for entry in self._entries if isinstance(entry, SpawnedListener)
         )
 
     @property
@@ -164,7 +173,7 @@ class EventHook(HookCore, Generic[_AcceptsT]):
             )
         with self._mutation_lock:
             self._registered = (*self._registered, func)
-            self._set_listeners((*self._listeners, listener))
+            self._set_listeners((*self._entries, listener))
         return func
 
     def spawn_listener(self: EventHook[_ListenerT], func: _ListenerT) -> _ListenerT:
@@ -187,8 +196,8 @@ class EventHook(HookCore, Generic[_AcceptsT]):
                     "it is not registered there (was it added to another hook, or removed already?)"
                 )
             self._registered = registered[:index] + registered[index + 1 :]
-            listeners = self._listeners
-            self._set_listeners(listeners[:index] + listeners[index + 1 :])
+            entries = self._entries
+            self._set_listeners(entries[:index] + entries[index + 1 :])
 
     def measure(
         self,
@@ -220,9 +229,18 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         if self.passes is not None:
             check_listener_signature(self.name, self.passes, func)
 
-    def _set_listeners(self, listeners: tuple[Callable[..., Any], ...]) -> None:
+    def _set_listeners(self, entries: tuple[Callable[..., Any], ...]) -> None:
+        self._entries = entries
+        profiler = self._profiler
+        listeners = entries if profiler is None else tuple(profiler.wrap(self, e) for e in entries)
         self._listeners = listeners
         self._reversed_listeners = listeners[::-1]
+
+    def _profile_with(self, profiler: Profiler | None) -> None:
+        """Start (a profiler) or stop (``None``) calling profiling wrappers of the listeners."""
+        with self._mutation_lock:
+            self._profiler = profiler
+            self._set_listeners(self._entries)
 
     def _listener_failed(self, listener: Callable[..., Any], error: Exception) -> None:
         self._policy.handle(self, listener, error)
