@@ -10,6 +10,8 @@ import pytest
 
 from locust_events import Events, Lifecycle
 
+from .conftest import REQUEST_PAYLOAD
+
 
 def quick(**kwargs: Any) -> None:
     pass
@@ -25,17 +27,7 @@ def yielding(**kwargs: Any) -> None:
 
 def fire_requests(registry: Events, count: int) -> None:
     for _ in range(count):
-        registry.request.fire(
-            request_type="GET",
-            name="/",
-            response_time=1.0,
-            response_length=0,
-            exception=None,
-            context={},
-            start_time=0.0,
-            url=None,
-            response=None,
-        )
+        registry.request.fire(**REQUEST_PAYLOAD)
 
 
 def test_profiling_off_leaves_the_plain_listeners_in_place(registry: Events) -> None:
