@@ -274,8 +274,15 @@ def run(args: argparse.Namespace) -> int:
     )
     check_signatures(report)
     time_listeners(report)
-    print(render_json(report) if args.json else render_text(report))
+    _print(render_json(report) if args.json else render_text(report))
     return report.exit_status
+
+
+def _print(text: str) -> None:
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:  # the reader left (``| head``): nothing more to say, and no trace
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _fail(args: argparse.Namespace, path: str, message: str) -> int:
@@ -291,7 +298,7 @@ def _fail(args: argparse.Namespace, path: str, message: str) -> int:
             "timings": [],
             "verdict": {"exit_status": EXIT_CANNOT_IMPORT, "clean": False, "summary": message},
         }
-        print(json.dumps(document, indent=2))
+        _print(json.dumps(document, indent=2))
     return EXIT_CANNOT_IMPORT
 
 
@@ -361,18 +368,25 @@ def check_signatures(report: Report) -> None:
                 check_listener_signature(hook.name, frozenset(hook.passes), listener.func)
             except TypeError as error:
                 listener.signature = "invalid"
-                message = str(error).split(f"to hook {hook.name!r}: ", 1)[-1]
-                report.problems.append(
-                    Problem("invalid signature", listener, message, _signature_fix(message))
-                )
+                what, fix = _split_signature_error(str(error), hook.name)
+                report.problems.append(Problem("invalid signature", listener, what, fix))
             else:
                 listener.signature = "ok"
 
 
-def _signature_fix(message: str) -> str:
-    """The fixes in a signature message: each problem there reads "what is wrong; what to do"."""
-    parts = message.split(". The hook passes:", 1)[0].split("; ")
-    return "; ".join(parts[1::2]) if len(parts) % 2 == 0 else message
+def _split_signature_error(message: str, hook: str) -> tuple[str, str]:
+    """What is wrong and the fix, from the message of :func:`check_listener_signature`.
+
+    After "Cannot add listener ... to hook 'name': " it lists problems as "what is wrong; what
+    to do", joined by "; ", then says what the hook passes.
+    """
+    problems = message.split(f"to hook {hook!r}: ", 1)[-1]
+    problems, _, passes = problems.partition(". The hook passes: ")
+    parts = problems.split("; ")
+    if len(parts) % 2:  # not the shape expected: give the message whole
+        return message, "see the message"
+    what = "; ".join(parts[0::2]) + (f". The hook passes: {passes}" if passes else "")
+    return what, "; ".join(parts[1::2])
 
 
 def _location(func: Callable[..., Any]) -> tuple[str | None, int | None]:

@@ -423,3 +423,25 @@ def test_without_locust_the_doctor_exits_2_naming_the_extra(runs: dict[str, Comp
     assert without.returncode == 2
     assert "Locust is not installed" in without.stderr
     assert "the 'locust' extra" in without.stderr
+
+
+def test_each_signature_problem_is_split_into_what_is_wrong_and_its_fix() -> None:
+    from locust_events._doctor import _split_signature_error
+    from locust_events._signature import check_listener_signature
+
+    def listener(user, /, tag):
+        pass
+
+    with pytest.raises(TypeError) as raised:
+        check_listener_signature("test_start", frozenset({"environment"}), listener)
+    what, fix = _split_signature_error(str(raised.value), "test_start")
+    assert what == (
+        "it requires positional-only parameter(s) 'user', but hooks pass keyword arguments only; "
+        "it requires 'tag', which 'test_start' never passes; "
+        "it cannot take 'environment', which 'test_start' passes. "
+        "The hook passes: 'environment'."
+    )
+    assert fix == (
+        "make them ordinary parameters; give them a default value or remove them; "
+        "add **kwargs to its parameters"
+    )
