@@ -33,7 +33,14 @@ from ._signature import check_listener_signature
 if TYPE_CHECKING:
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
-__all__ = ["TrafficBlocked", "add_parser", "run", "synthetic_payload"]
+__all__ = [
+    "NetworkGuard",
+    "TrafficBlocked",
+    "add_parser",
+    "run",
+    "stand_in_environment",
+    "synthetic_payload",
+]
 
 OURS: Final = "locust_events.events"
 LOCUSTS: Final = "locust.events"
@@ -414,23 +421,27 @@ def _location(func: Callable[..., Any]) -> tuple[str | None, int | None]:
 # --- Timing ----------------------------------------------------------------------------------
 
 
-def synthetic_payload(hook: str, passes: Iterable[str]) -> dict[str, Any]:
+def stand_in_environment() -> Any:
+    """A Locust ``Environment`` of the doctor's own: host 127.0.0.1, no runner, fresh events.
+
+    Listeners that register listeners on ``environment.events`` (``init`` ones do) fill its
+    throwaway registry, not the locustfile's. Without Locust, a ``SimpleNamespace`` alike.
+    """
+    try:
+        from locust.env import Environment
+    except ImportError:
+        return types.SimpleNamespace(
+            host="http://127.0.0.1", runner=None, web_ui=None, parsed_options=None, stats=None
+        )
+    return Environment(host="http://127.0.0.1")  # without events=, it makes a registry of its own
+
+
+def synthetic_payload(hook: str, passes: Iterable[str], environment: Any) -> dict[str, Any]:
     """Plausible keyword arguments for a fire of ``hook``: Locust's shapes, local stand-ins.
 
     Names the doctor does not know get ``None``. Nothing here points anywhere but 127.0.0.1.
     """
     now = time.time()
-    environment = types.SimpleNamespace(
-        host="http://127.0.0.1",
-        runner=None,
-        web_ui=None,
-        parsed_options=None,
-        stats=None,
-        events=None,
-        user_classes=[],
-        shape_class=None,
-        process_exit_code=None,
-    )
     cpu_usage, memory_usage = 50.0, 100 * 2**20
     known: dict[str, Any] = {
         "request_type": "GET",
@@ -472,7 +483,8 @@ def time_listeners(report: Report) -> None:
             for listener in hook.listeners:
                 if listener.runs != "sync" or listener.signature == "invalid":
                     continue
-                payload = synthetic_payload(hook.name, hook.passes or ())
+                environment = stand_in_environment()
+                payload = synthetic_payload(hook.name, hook.passes or (), environment)
                 listener.timing = examine(listener.func, payload, report, guard)
                 if listener.timing.verdict != "ok":
                     report.problems.append(_timing_problem(listener, listener.timing, report))
