@@ -259,7 +259,7 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         raise
     except BaseException as error:  # SystemExit too: nothing the locustfile does may end us.
-        return _fail(args, path, f"cannot import {path}: {_describe_import_error(error)}")
+        return _fail(args, path, f"cannot import {path}: {_describe_import_error(error, path)}")
 
     from . import events
 
@@ -309,14 +309,17 @@ def _fail(args: argparse.Namespace, path: str, message: str) -> int:
     return EXIT_CANNOT_IMPORT
 
 
-def _describe_import_error(error: BaseException) -> str:
-    """The error as its traceback ends: the deepest frame, then the exception line(s)."""
+def _describe_import_error(error: BaseException, path: str) -> str:
+    """The error as its traceback ends: the exception line(s), then the frame that raised it
+    (after the locustfile's own last frame, when it was raised in something it imported)."""
     # A SyntaxError's own lines say where; its traceback ends in Locust's loader.
     frames = [] if isinstance(error, SyntaxError) else traceback.extract_tb(error.__traceback__)
     frames = [frame for frame in frames if not frame.filename.startswith("<frozen ")]
-    where = "".join(traceback.format_list(frames[-1:]))
-    what = "".join(traceback.format_exception_only(type(error), error))
-    return f"{what.strip()}\n{where.rstrip()}" if where else what.strip()
+    in_locustfile = [frame for frame in frames if frame.filename == path]
+    shown = in_locustfile[-1:] + [frame for frame in frames[-1:] if frame not in in_locustfile]
+    what = "".join(traceback.format_exception_only(type(error), error)).strip()
+    where = "".join(traceback.format_list(shown)).rstrip()
+    return f"{what}\n{where}" if where else what
 
 
 # --- Listing and checking --------------------------------------------------------------------
