@@ -118,7 +118,7 @@ class Timing:
     verdict: str
     #: Median time per call in microseconds; ``None`` when the first call went wrong.
     median_us: float | None
-    #: How many calls were made.
+    #: How many calls were timed (a batch cut short by a problem is not counted).
     calls: int
     #: What a person reads.
     detail: str
@@ -281,6 +281,9 @@ def run(args: argparse.Namespace) -> int:
     )
     check_signatures(report)
     time_listeners(report)
+    # Number the problems in the order of the table's rows.
+    row = {id(listener): index for index, listener in enumerate(report.listeners)}
+    report.problems.sort(key=lambda problem: row[id(problem.listener)])
     _print(render_json(report) if args.json else render_text(report))
     return report.exit_status
 
@@ -490,10 +493,10 @@ def time_listeners(report: Report) -> None:
                 payload = synthetic_payload(hook.name, hook.passes or (), environment)
                 listener.timing = examine(listener.func, payload, report, guard)
                 if listener.timing.verdict != "ok":
-                    report.problems.append(_timing_problem(listener, listener.timing, report))
+                    report.problems.append(_timing_problem(listener, listener.timing))
 
 
-def _timing_problem(listener: Listener, timing: Timing, report: Report) -> Problem:
+def _timing_problem(listener: Listener, timing: Timing) -> Problem:
     if listener.registry == LOCUSTS:
         spawn = (
             f"register it on {OURS} with add_listener(func, spawn=True) instead "
@@ -599,7 +602,6 @@ def examine(
             samples.append(time.perf_counter() - started)
             calls = 1
             deadline = started + _MEASURE_SECONDS
-            batch = 1
             while (
                 not switched
                 and len(guard.attempts) == attempts_before
@@ -634,7 +636,7 @@ def examine(
         detail = "it yields to the gevent hub during the call: it waits for I/O, a lock or a sleep"
         return Timing("blocks", None, calls, detail)
     if error is not None:
-        return Timing("raises", None, calls + 1, f"raises {type(error).__name__}: {error}")
+        return Timing("raises", None, calls, f"raises {type(error).__name__}: {error}")
     median_us = statistics.median(samples) * 1e6
     if median_us > report.budget_us:
         detail = f"{median_us:.1f} us per call (median), over the budget of {report.budget_us:g} us"
@@ -787,7 +789,8 @@ def render_text(report: Report) -> str:
             cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)]
             lines.append("  ".join([*cells, row[-1]]).rstrip())
     empty = sum(1 for hook in report.hooks if not hook.listeners)
-    lines.append(f"({empty} hook(s) without listeners not shown)")
+    if empty and len(rows) > 1:
+        lines.append(f"({empty} hook(s) without listeners not shown)")
     if report.problems:
         lines += ["", "Problems:"]
         for number, problem in enumerate(report.problems, 1):
