@@ -12,11 +12,9 @@ import os
 import socket
 import subprocess
 import sys
-import textwrap
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -32,16 +30,14 @@ SCENARIOS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
 
 def scenario(
     name: str, source: str, *args: str, python: tuple[str, ...] = ("-m", "locust_events")
-) -> str:
-    """Declare a run of the doctor on ``source`` with ``args``; returns ``name``."""
-    SCENARIOS[name] = (textwrap.dedent(source), args, python)
-    return name
+) -> None:
+    """Declare a run of the doctor on the locustfile ``source`` with ``args``."""
+    SCENARIOS[name] = (source, args, python)
 
 
 def line_of(source: str, text: str) -> int:
-    """The line number, in the written locustfile, of the first line holding ``text``."""
-    lines = textwrap.dedent(source).splitlines()
-    return next(number for number, line in enumerate(lines, 1) if text in line)
+    """The line number, in the locustfile ``source``, of the first line holding ``text``."""
+    return next(number for number, line in enumerate(source.splitlines(), 1) if text in line)
 
 
 def row(output: str, listener: str) -> str:
@@ -59,7 +55,9 @@ def listening_socket() -> Iterator[socket.socket]:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory, listening_socket: socket.socket) -> Any:
+def runs(
+    tmp_path_factory: pytest.TempPathFactory, listening_socket: socket.socket
+) -> dict[str, Completed]:
     """Every scenario's finished run of the doctor, by name."""
     port = str(listening_socket.getsockname()[1])
 
