@@ -350,10 +350,11 @@ def collect_hooks(ours: Events, locusts: object) -> list[Hook]:
     return sorted(hooks, key=lambda hook: order[hook.name])
 
 
-def _our_hook(ours: Events, name: str, hook: EventHook, registry: str) -> Hook:
+def _our_hook(ours: Events, name: str, hook: EventHook[Any], registry: str) -> Hook:
     listeners = []
-    # ``listeners`` holds what was registered, ``_listeners`` (in the same order) what fire calls.
-    for func, called in zip(hook.listeners, hook._listeners, strict=True):
+    # ``listeners`` holds what was registered, ``_entries`` (in the same order) what fire calls
+    # for each when not profiling: the listener itself or the SpawnedListener that queues it.
+    for func, called in zip(hook.listeners, hook._entries, strict=True):
         listener = Listener(name, registry, func)
         if isinstance(called, SpawnedListener):
             listener.runs, listener.pool = "spawned", called.pool.name
@@ -361,7 +362,7 @@ def _our_hook(ours: Events, name: str, hook: EventHook, registry: str) -> Hook:
     return Hook(name, registry, _passes(ours, hook), listeners)
 
 
-def _passes(ours: Events, hook: EventHook) -> tuple[str, ...] | None:
+def _passes(ours: Events, hook: EventHook[Any]) -> tuple[str, ...] | None:
     """What ``hook`` passes, in the order its declaration gives (else alphabetical)."""
     if hook.passes is None:
         return None
