@@ -8,6 +8,7 @@ from __future__ import annotations
 from ._errors import ErrorPolicy
 from ._events import Events
 from ._hooks import DeprecatedEventHook, EventHook
+from ._implementation import COMPILED  # whether fire runs the compiled loop (_speedups)
 from ._registry import declare_hook
 from ._types import (
     EventHandler,
@@ -19,6 +20,7 @@ from ._types import (
 )
 
 __all__ = [
+    "COMPILED",
     "DeprecatedEventHook",
     "ErrorPolicy",
     "EventHandler",
