@@ -8,8 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from ._errors import ErrorPolicy, describe_listener, logger
-from ._implementation import HookCore
-from ._measure import Measurement
+from ._implementation import HookCore, Measurement
 from ._signature import check_listener_signature
 
 __all__ = ["DeprecatedEventHook", "EventHook"]

@@ -21,6 +21,9 @@ static PyObject *str_listener_failed; /* "_listener_failed", interned */
  * constant tuple on each of its fires, so the next fire from there skips the search. */
 static PyObject *names_without_reverse;
 
+/* The names a fire from measure() passes, in its order (set up with Measurement below). */
+static PyObject *request_names;
+
 typedef struct {
     PyObject_HEAD
     PyObject *listeners;          /* tuple, registration order; NULL until __init__ */
@@ -181,7 +184,7 @@ hookcore_fire(HookCore *self, PyObject *const *args, Py_ssize_t nargs, PyObject 
                      nargs);
         return NULL;
     }
-    if (kwnames != NULL && kwnames != names_without_reverse) {
+    if (kwnames != NULL && kwnames != names_without_reverse && kwnames != request_names) {
         Py_ssize_t count = PyTuple_GET_SIZE(kwnames);
         for (Py_ssize_t i = 0; i < count; i++) {
             PyObject *name = PyTuple_GET_ITEM(kwnames, i);
@@ -244,10 +247,275 @@ static PyTypeObject HookCoreType = {
     .tp_members = hookcore_members,
 };
 
+
+/* Measurement: EventHook.measure's context manager, as _measure.py's (the docstring there
+ * says what it does); compiled because its Python twin costs several direct calls. */
+
+/* time.time() and time.perf_counter(), read as those functions read them (their clocks
+ * became public API in 3.13; the same functions had a leading underscore before). */
+#if PY_VERSION_HEX >= 0x030D0000
+static double
+wall_clock(void)
+{
+    PyTime_t now;
+    return PyTime_Time(&now) < 0 ? -1.0 : PyTime_AsSecondsDouble(now);
+}
+
+static double
+perf_counter(void)
+{
+    PyTime_t now;
+    return PyTime_PerfCounter(&now) < 0 ? -1.0 : PyTime_AsSecondsDouble(now);
+}
+#else
+static double
+wall_clock(void)
+{
+    return _PyTime_AsSecondsDouble(_PyTime_GetSystemClock());
+}
+
+static double
+perf_counter(void)
+{
+    return _PyTime_AsSecondsDouble(_PyTime_GetPerfCounter());
+}
+#endif
+
+/* The keys of request_meta, interned, in the order _measure.py inserts them. */
+enum { REQUEST_TYPE, NAME, RESPONSE_LENGTH, CONTEXT, EXCEPTION, URL, RESPONSE, START_TIME,
+       RESPONSE_TIME, FIRE, KEY_COUNT };
+static const char *const key_texts[KEY_COUNT] = {
+    "request_type", "name", "response_length", "context", "exception", "url", "response",
+    "start_time", "response_time", "fire"};
+static PyObject *keys[KEY_COUNT];
+
+/* request_meta as a new Measurement starts it: the first seven keys, with room for nine, so
+ * that each Measurement copies it (a memcpy) instead of building and growing a dict. */
+static PyObject *request_meta_template;
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *hook;         /* what fires: has a fire(**kwargs) method */
+    PyObject *request_meta; /* dict, the block's to change */
+    double started;         /* perf_counter() on entering */
+} Measurement;
+
+static PyTypeObject MeasurementType;
+
+/* Measurement(hook, request_type, name, response_length, context, /) */
+static PyObject *
+measurement_vectorcall(PyObject *type, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (nargs != 5 || kwnames != NULL) {
+        PyErr_SetString(PyExc_TypeError,
+                        "Measurement() takes hook, request_type, name, response_length and "
+                        "context, by position");
+        return NULL;
+    }
+    Measurement *self = PyObject_GC_New(Measurement, &MeasurementType);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->hook = Py_NewRef(args[0]);
+    self->started = 0.0;
+    self->request_meta = PyDict_Copy(request_meta_template);
+    PyObject *context = args[4] == Py_None ? PyDict_New() : Py_NewRef(args[4]);
+    int failed = self->request_meta == NULL || context == NULL ||
+                 PyDict_SetItem(self->request_meta, keys[REQUEST_TYPE], args[1]) < 0 ||
+                 PyDict_SetItem(self->request_meta, keys[NAME], args[2]) < 0 ||
+                 PyDict_SetItem(self->request_meta, keys[RESPONSE_LENGTH], args[3]) < 0 ||
+                 PyDict_SetItem(self->request_meta, keys[CONTEXT], context) < 0;
+    Py_XDECREF(context);
+    PyObject_GC_Track(self);
+    if (failed) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+static int
+measurement_traverse(Measurement *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->hook);
+    Py_VISIT(self->request_meta);
+    return 0;
+}
+
+static int
+measurement_clear(Measurement *self)
+{
+    Py_CLEAR(self->hook);
+    Py_CLEAR(self->request_meta);
+    return 0;
+}
+
+static void
+measurement_dealloc(Measurement *self)
+{
+    PyObject_GC_UnTrack(self);
+    measurement_clear(self);
+    PyObject_GC_Del(self);
+}
+
+static PyObject *
+measurement_enter(Measurement *self, PyObject *unused)
+{
+    if (self->request_meta == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Measurement was cleared");
+        return NULL;
+    }
+    double wall_time = wall_clock();
+    if (wall_time == -1.0 && PyErr_Occurred()) {
+        return NULL;
+    }
+    PyObject *start_time = PyFloat_FromDouble(wall_time);
+    if (start_time == NULL) {
+        return NULL;
+    }
+    int failed = PyDict_SetItem(self->request_meta, keys[START_TIME], start_time);
+    Py_DECREF(start_time);
+    if (failed < 0) {
+        return NULL;
+    }
+    self->started = perf_counter();
+    if (self->started == -1.0 && PyErr_Occurred()) {
+        return NULL;
+    }
+    return Py_NewRef(self->request_meta);
+}
+
+/* self._hook.fire(**request_meta), without the dict copy and unpacking ``**`` costs: the
+ * values go into a vectorcall array, under request_names when the block added no keys. */
+static PyObject *
+fire_request_meta(Measurement *self, int swallowed)
+{
+    PyObject *request_meta = self->request_meta;
+    Py_ssize_t count = PyDict_GET_SIZE(request_meta);
+    PyObject *small[1 + KEY_COUNT];
+    PyObject **stack = count < KEY_COUNT ? small : PyMem_New(PyObject *, 1 + count);
+    PyObject *names = count == PyTuple_GET_SIZE(request_names) ? Py_NewRef(request_names)
+                                                                : PyTuple_New(count);
+    if (stack == NULL || names == NULL) {
+        Py_XDECREF(names);
+        if (stack != small) {
+            PyMem_Free(stack);
+        }
+        return PyErr_NoMemory();
+    }
+    /* Our own references: a listener may reach request_meta and change it while we fire. */
+    stack[0] = Py_NewRef(self->hook);
+    PyObject *key, *value;
+    Py_ssize_t position = 0, i = 0;
+    int failed = 0;
+    while (i < count && PyDict_Next(request_meta, &position, &key, &value)) {
+        stack[1 + i] = Py_NewRef(value);
+        if (names == request_names && key != PyTuple_GET_ITEM(request_names, i)) {
+            /* Same count, other keys: the block replaced one. Name them all afresh. */
+            Py_SETREF(names, PyTuple_New(count));
+            if (names == NULL) {
+                failed = 1;
+                i++;
+                break;
+            }
+            for (Py_ssize_t j = 0; j < i; j++) {
+                PyTuple_SET_ITEM(names, j, Py_NewRef(PyTuple_GET_ITEM(request_names, j)));
+            }
+        }
+        if (names != request_names) {
+            if (!PyUnicode_Check(key)) {
+                PyErr_SetString(PyExc_TypeError, "keywords must be strings");
+                failed = 1;
+                i++;
+                break;
+            }
+            PyTuple_SET_ITEM(names, i, Py_NewRef(key));
+        }
+        i++;
+    }
+    if (!failed && i != count) { /* a finalizer run by the collector changed request_meta */
+        PyErr_SetString(PyExc_RuntimeError, "request_meta changed size while being fired");
+        failed = 1;
+    }
+    PyObject *result = NULL;
+    if (!failed) {
+        result = PyObject_VectorcallMethod(keys[FIRE], stack, 1, names);
+    }
+    for (Py_ssize_t j = 0; j < 1 + i; j++) {
+        Py_DECREF(stack[j]);
+    }
+    Py_XDECREF(names);
+    if (stack != small) {
+        PyMem_Free(stack);
+    }
+    if (result == NULL) {
+        return NULL;
+    }
+    Py_DECREF(result);
+    return PyBool_FromLong(swallowed);
+}
+
+/* __exit__(exc_type, exc, traceback): fire once; swallow an Exception, not a BaseException. */
+static PyObject *
+measurement_exit(Measurement *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "__exit__() takes exc_type, exc and traceback");
+        return NULL;
+    }
+    double now = perf_counter();
+    if (now == -1.0 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (self->request_meta == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Measurement was cleared");
+        return NULL;
+    }
+    /* isinstance(exc, Exception), answered at once for the usual exc=None */
+    int swallowed = args[1] == Py_None ? 0 : PyObject_IsInstance(args[1], PyExc_Exception);
+    if (swallowed < 0 ||
+        (swallowed && PyDict_SetItem(self->request_meta, keys[EXCEPTION], args[1]) < 0)) {
+        return NULL;
+    }
+    PyObject *response_time = PyFloat_FromDouble((now - self->started) * 1000.0);
+    if (response_time == NULL) {
+        return NULL;
+    }
+    int failed = PyDict_SetItem(self->request_meta, keys[RESPONSE_TIME], response_time);
+    Py_DECREF(response_time);
+    if (failed < 0) {
+        return NULL;
+    }
+    return fire_request_meta(self, swallowed);
+}
+
+static PyMethodDef measurement_methods[] = {
+    {"__enter__", (PyCFunction)measurement_enter, METH_NOARGS,
+     PyDoc_STR("Start the clock; return the request_meta dict.")},
+    {"__exit__", (PyCFunction)(void (*)(void))measurement_exit, METH_FASTCALL,
+     PyDoc_STR("Fire the hook once for the block.")},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject MeasurementType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "locust_events._speedups.Measurement",
+    .tp_doc = PyDoc_STR("Context manager returned by EventHook.measure."),
+    .tp_basicsize = sizeof(Measurement),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_vectorcall = measurement_vectorcall,
+    .tp_traverse = (traverseproc)measurement_traverse,
+    .tp_clear = (inquiry)measurement_clear,
+    .tp_dealloc = (destructor)measurement_dealloc,
+    .tp_methods = measurement_methods,
+};
+
 static struct PyModuleDef speedups_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "locust_events._speedups",
-    .m_doc = PyDoc_STR("The calling loop of a hook, compiled; see _native.py for its twin."),
+    .m_doc = PyDoc_STR("The calling loop of a hook and measure(), compiled; _native.py and "
+                        "_measure.py are their twins."),
     .m_size = -1,
 };
 
@@ -256,14 +524,35 @@ PyInit__speedups(void)
 {
     str_reverse = PyUnicode_InternFromString("reverse");
     str_listener_failed = PyUnicode_InternFromString("_listener_failed");
-    if (str_reverse == NULL || str_listener_failed == NULL || PyType_Ready(&HookCoreType) < 0) {
+    if (str_reverse == NULL || str_listener_failed == NULL) {
+        return NULL;
+    }
+    for (int i = 0; i < KEY_COUNT; i++) {
+        if ((keys[i] = PyUnicode_InternFromString(key_texts[i])) == NULL) {
+            return NULL;
+        }
+    }
+    request_meta_template = PyDict_New();
+    request_names = PyTuple_New(RESPONSE_TIME + 1);
+    if (request_meta_template == NULL || request_names == NULL) {
+        return NULL;
+    }
+    for (int i = 0; i <= RESPONSE_TIME; i++) {
+        PyTuple_SET_ITEM(request_names, i, Py_NewRef(keys[i]));
+        if (i < START_TIME && PyDict_SetItem(request_meta_template, keys[i], Py_None) < 0) {
+            return NULL;
+        }
+    }
+    if (PyType_Ready(&HookCoreType) < 0 ||
+        PyType_Ready(&MeasurementType) < 0) {
         return NULL;
     }
     PyObject *module = PyModule_Create(&speedups_module);
     if (module == NULL) {
         return NULL;
     }
-    if (PyModule_AddObjectRef(module, "HookCore", (PyObject *)&HookCoreType) < 0) {
+    if (PyModule_AddObjectRef(module, "HookCore", (PyObject *)&HookCoreType) < 0 ||
+        PyModule_AddObjectRef(module, "Measurement", (PyObject *)&MeasurementType) < 0) {
         Py_DECREF(module);
         return NULL;
     }
