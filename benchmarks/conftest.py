@@ -3,42 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-#: How many calls one benchmark round makes, so timer overhead stays small beside them.
-CALLS_PER_ROUND = 1_000
+from locust_events._bench import CALLS_PER_ROUND, Results, report
 
-
-@dataclass
-class Group:
-    baseline: str | None = None
-    medians: dict[str, float] = field(default_factory=dict)
-
-
-_GROUPS: dict[str, Group] = {}
+_RESULTS: Results = {}
 
 
 class Measure:
-    """Runs one benchmark and remembers its median under ``group``/``label``."""
+    """Runs one benchmark and remembers its median per call under ``group``/``label``."""
 
     def __init__(self, benchmark: Any) -> None:
         self._benchmark = benchmark
 
-    def __call__(
-        self, group: str, label: str, round_: Callable[[], object], *, baseline: bool = False
-    ) -> None:
+    def __call__(self, group: str, label: str, round_: Callable[[], object]) -> None:
         self._benchmark.group = group
         self._benchmark.extra_info["label"] = label
         self._benchmark(round_)
-        entry = _GROUPS.setdefault(group, Group())
-        if baseline:
-            entry.baseline = label
         stats = getattr(self._benchmark, "stats", None)
         if stats is not None:
-            entry.medians[label] = stats.stats.median / CALLS_PER_ROUND
+            _RESULTS.setdefault(group, {})[label] = stats.stats.median / CALLS_PER_ROUND
 
 
 @pytest.fixture
@@ -47,14 +33,7 @@ def measure(benchmark: Any) -> Measure:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    timed = {name: group for name, group in _GROUPS.items() if group.medians}
-    if not timed:
+    if not _RESULTS:
         return
-    write = terminalreporter.write_line
     terminalreporter.section("ratios against each group's baseline (medians, same run)")
-    for name, group in timed.items():
-        base = group.medians.get(group.baseline or "")
-        write(f"{name}  (baseline: {group.baseline})")
-        for label, median in group.medians.items():
-            ratio = f"{median / base:6.2f}x" if base else "   n/a"
-            write(f"    {label:<52} {median * 1e9:9.1f} ns/call  {ratio}")
+    report(_RESULTS, terminalreporter.write_line)

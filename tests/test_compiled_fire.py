@@ -7,7 +7,6 @@ import itertools
 import sys
 import tracemalloc
 import weakref
-from collections.abc import Callable
 from typing import Any
 
 import gevent
@@ -16,6 +15,7 @@ import pytest
 
 import locust_events
 from locust_events import EventHook, Events
+from locust_events._bench import peak_allocation
 
 from .conftest import Recorder
 
@@ -111,21 +111,6 @@ def test_firing_a_hundred_thousand_times_does_not_grow_memory(
     assert after - before < 1_024
 
 
-def _peak_allocation(fire: Callable[[], object], count: int) -> int:
-    """The most memory ``count`` calls of ``fire()`` held at once, in bytes."""
-    fires = itertools.repeat(None, count)  # made before tracing: it is not the fire's
-    tracemalloc.start()
-    try:
-        before, _ = tracemalloc.get_traced_memory()
-        tracemalloc.reset_peak()
-        for _ in fires:
-            fire()
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    return peak - before
-
-
 @compiled_only
 def test_a_fire_without_listeners_allocates_nothing(hook: EventHook) -> None:
     fire, context = hook.fire, {}
@@ -139,10 +124,10 @@ def test_a_fire_without_listeners_allocates_nothing(hook: EventHook) -> None:
 
     for _ in range(100):  # let the interpreter specialise the calls first
         request_event()
-    assert _peak_allocation(request_event, 10_000) == 0
+    assert peak_allocation(request_event, 10_000) == 0
     # The measurement sees an allocation where there is one: without ``reverse`` the
     # listeners need a copy of the names and values.
-    assert _peak_allocation(lambda: request_event(reverse=True), 1) > 0
+    assert peak_allocation(lambda: request_event(reverse=True), 1) > 0
 
 
 @pytest.mark.parametrize("reverse", [False, True])
