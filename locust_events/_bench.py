@@ -231,19 +231,24 @@ TARGETS: tuple[Target, ...] = (
     Target(ONE, "compiled measure(), empty block", DIRECT, 2.00),
 )
 
-#: Median seconds per call, by group and label.
+#: Median seconds (or another measure) per call, by group and label.
 Results = dict[str, dict[str, float]]
 
 
-def report(results: Results, write: Callable[[str], None]) -> None:
-    """Write each group as ratios against its baseline, then the targets against theirs."""
+def report(
+    results: Results, write: Callable[[str], None], unit: str = "ns/call", scale: float = 1e9
+) -> None:
+    """Write each group as ratios against its baseline, then the targets against theirs.
+
+    ``results`` are seconds per call, shown in ``unit`` after multiplying by ``scale``.
+    """
     baselines = {case.group: case.label for case in CASES if case.baseline}
     for group, medians in results.items():
         base = medians.get(baselines.get(group, ""))
         write(f"{group}  (baseline: {baselines.get(group)})")
         for label, median in medians.items():
             shown = f"{median / base:6.2f}x" if base else "   n/a"
-            write(f"    {label:<40} {median * 1e9:9.1f} ns/call  {shown}")
+            write(f"    {label:<40} {median * scale:9.1f} {unit}  {shown}")
     write("targets (issue 4)")
     for target in TARGETS:
         medians = results.get(target.group, {})
