@@ -151,7 +151,7 @@ def _blinker_sends() -> Round | None:
     def receiver(sender: Any, **kwargs: Any) -> None:
         pass
 
-    signal.connect(receiver)
+    signal.connect(receiver, weak=False)  # nothing else keeps it alive once we return
     send = signal.send
 
     def round_() -> None:
