@@ -113,11 +113,15 @@ listener_failed(HookCore *self, PyObject *listener)
 static PyObject *
 call_listeners(HookCore *self, PyObject *listeners, PyObject *const *values, PyObject *names)
 {
-    if (listeners == NULL || !PyTuple_Check(listeners)) {
+    if (listeners == NULL) { /* as reading an unset slot does */
         PyErr_Format(PyExc_AttributeError,
-                     "'%.200s' object has no tuple of listeners: call HookCore.__init__ and "
-                     "assign tuples to _listeners and _reversed_listeners",
+                     "'%.200s' object has no listeners: HookCore.__init__ was not called",
                      Py_TYPE(self)->tp_name);
+        return NULL;
+    }
+    if (!PyTuple_Check(listeners)) {
+        PyErr_Format(PyExc_TypeError, "a hook's listeners must be a tuple, not '%.200s'",
+                     Py_TYPE(listeners)->tp_name);
         return NULL;
     }
     /* Our own reference: a listener may switch greenlets or change the registry, and the
@@ -148,10 +152,12 @@ fire_with_reverse(HookCore *self, PyObject *const *args, PyObject *kwnames, Py_s
     if (reverse < 0) {
         return NULL;
     }
-    PyObject *listeners = reverse ? self->reversed_listeners : self->listeners;
+    /* The listeners are read only when they are called: allocating may run a finalizer
+     * that changes them. */
     Py_ssize_t count = PyTuple_GET_SIZE(kwnames) - 1;
     if (count == 0) {
-        return call_listeners(self, listeners, NULL, NULL);
+        return call_listeners(self, reverse ? self->reversed_listeners : self->listeners, NULL,
+                              NULL);
     }
     PyObject *names = PyTuple_New(count);
     PyObject **values = PyMem_New(PyObject *, count);
@@ -166,7 +172,8 @@ fire_with_reverse(HookCore *self, PyObject *const *args, PyObject *kwnames, Py_s
             values[j++] = args[i]; /* borrowed, as args are */
         }
     }
-    PyObject *outcome = call_listeners(self, listeners, values, names);
+    PyObject *outcome = call_listeners(
+        self, reverse ? self->reversed_listeners : self->listeners, values, names);
     Py_DECREF(names);
     PyMem_Free(values);
     return outcome;
