@@ -32,12 +32,13 @@ def no_op(**kwargs: Any) -> None:
     """The listener: Locust's listeners take ``**kwargs``, so a direct call builds their dict."""
 
 
-def _direct_call() -> Round:
-    listener = no_op
+def _calls(target: Callable[..., object]) -> Round:
+    """A round of calls of ``target`` with the request's keywords: the same code times a direct
+    call (``target`` the listener) and a fire (``target`` a hook's ``fire``)."""
 
     def round_() -> None:
         for _ in ROUND:
-            listener(
+            target(
                 request_type="GET",
                 name="/api",
                 response_time=12.5,
@@ -50,6 +51,10 @@ def _direct_call() -> Round:
             )
 
     return round_
+
+
+def _direct_call() -> Round:
+    return _calls(no_op)
 
 
 def _ten_direct_calls() -> Round:
@@ -74,23 +79,7 @@ def _ten_direct_calls() -> Round:
 
 
 def _fires(hook: Any) -> Round:
-    fire = hook.fire
-
-    def round_() -> None:
-        for _ in ROUND:
-            fire(
-                request_type="GET",
-                name="/api",
-                response_time=12.5,
-                response_length=512,
-                exception=None,
-                context=CONTEXT,
-                start_time=1.0,
-                url="/api",
-                response=None,
-            )
-
-    return round_
+    return _calls(hook.fire)
 
 
 def _measures(hook: Any) -> Round:
