@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-#: How many calls one benchmark round makes, so timer overhead stays small beside them.
-CALLS_PER_ROUND = 1_000
+from locust_events._bench import CALLS_PER_ROUND, Results, report
 
-
-@dataclass
-class Group:
-    baseline: str | None = None
-    medians: dict[str, float] = field(default_factory=dict)
-
-
-_GROUPS: dict[str, Group] = {}
+_RESULTS: Results = {}
+#: Baselines of the groups that are not among ``_bench.CASES`` (pool, profiling).
+_BASELINES: dict[str, str] = {}
 
 
 class Measure:
-    """Runs one benchmark and remembers its median under ``group``/``label``."""
+    """Runs one benchmark and remembers its median per call under ``group``/``label``."""
 
     def __init__(self, benchmark: Any) -> None:
         self._benchmark = benchmark
@@ -34,21 +27,20 @@ class Measure:
         round_: Callable[[], object],
         *,
         baseline: bool = False,
-        setup: Callable[[], object] | None = None,
+        setup: Callable[[], None] | None = None,
     ) -> None:
-        """Time ``round_`` (``CALLS_PER_ROUND`` calls); ``setup`` runs untimed before each."""
+        """Time ``round_``; ``setup`` runs untimed before each round."""
         self._benchmark.group = group
         self._benchmark.extra_info["label"] = label
+        if baseline:
+            _BASELINES[group] = label
         if setup is None:
             self._benchmark(round_)
         else:
             self._benchmark.pedantic(round_, setup=setup, rounds=300, warmup_rounds=5)
-        entry = _GROUPS.setdefault(group, Group())
-        if baseline:
-            entry.baseline = label
         stats = getattr(self._benchmark, "stats", None)
         if stats is not None:
-            entry.medians[label] = stats.stats.median / CALLS_PER_ROUND
+            _RESULTS.setdefault(group, {})[label] = stats.stats.median / CALLS_PER_ROUND
 
 
 @pytest.fixture
@@ -57,14 +49,7 @@ def measure(benchmark: Any) -> Measure:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    timed = {name: group for name, group in _GROUPS.items() if group.medians}
-    if not timed:
+    if not _RESULTS:
         return
-    write = terminalreporter.write_line
     terminalreporter.section("ratios against each group's baseline (medians, same run)")
-    for name, group in timed.items():
-        base = group.medians.get(group.baseline or "")
-        write(f"{name}  (baseline: {group.baseline})")
-        for label, median in group.medians.items():
-            ratio = f"{median / base:6.2f}x" if base else "   n/a"
-            write(f"    {label:<52} {median * 1e9:9.1f} ns/call  {ratio}")
+    report(_RESULTS, terminalreporter.write_line, baselines=_BASELINES)

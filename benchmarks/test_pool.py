@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from locust_events import EventHook, ListenerPool
+from locust_events._bench import _calls, no_op
 
 from .conftest import Measure
-from .test_fire import direct_calls, fires, no_op
 
 
 def hook_spawning_into(pool: ListenerPool) -> EventHook:
@@ -15,13 +15,13 @@ def hook_spawning_into(pool: ListenerPool) -> EventHook:
 
 
 def test_direct_call_baseline(measure: Measure) -> None:
-    measure("spawned listener", "direct call", direct_calls(1), baseline=True)
+    measure("spawned listener", "direct call", _calls(no_op), baseline=True)
 
 
 def test_fire_into_a_synchronous_no_op(measure: Measure) -> None:
     hook = EventHook()
     hook.add_listener(no_op)
-    measure("spawned listener", "fire, synchronous no-op listener", fires(hook))
+    measure("spawned listener", "fire, synchronous no-op listener", _calls(hook.fire))
 
 
 def test_fire_into_a_spawned_listener_enqueue_only(measure: Measure) -> None:
@@ -34,7 +34,7 @@ def test_fire_into_a_spawned_listener_enqueue_only(measure: Measure) -> None:
     measure(
         "spawned listener",
         "fire, spawned no-op listener (enqueue)",
-        fires(hook_spawning_into(pool)),
+        _calls(hook_spawning_into(pool).fire),
         setup=let_the_workers_empty_the_queue,
     )
     pool.close()
@@ -43,7 +43,7 @@ def test_fire_into_a_spawned_listener_enqueue_only(measure: Measure) -> None:
 def test_pool_throughput(measure: Measure) -> None:
     """Calls through 8 workers, fire included; calls per second = 1 / the time per call."""
     pool = ListenerPool(size=8, maxsize=1_000)
-    fire_round = fires(hook_spawning_into(pool))
+    fire_round = _calls(hook_spawning_into(pool).fire)
 
     def round_() -> None:
         fire_round()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from ._errors import DispatchError, ErrorPolicy
 from ._events import Events
 from ._hooks import DeprecatedEventHook, EventHook, SpawnedListener
+from ._implementation import COMPILED  # whether fire runs the compiled loop (_speedups)
 from ._lifecycle import Lifecycle
 from ._listeners import (
     CpuWarningListener,
@@ -38,6 +39,7 @@ from ._types import (
 )
 
 __all__ = [
+    "COMPILED",
     "CpuWarningListener",
     "DeprecatedEventHook",
     "DispatchError",

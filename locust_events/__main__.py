@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import _doctor
+from . import _bench, _doctor
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -17,6 +17,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     # One line per command: each module adds its parser and sets ``run``.
+    _bench.add_parser(commands)
     _doctor.add_parser(commands)
     args = parser.parse_args(argv)
     status: int = args.run(args)

@@ -8,8 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Final, Generic, TypeVar, final
 
 from ._errors import ErrorPolicy, describe_listener, logger
-from ._measure import Measurement
-from ._native import HookCore
+from ._implementation import HookCore, Measurement
 from ._pool import ListenerPool, default_pool
 from ._profiling import Profiler
 from ._signature import check_listener_signature

@@ -36,6 +36,7 @@ class Measurement:
         name: str,
         response_length: int,
         context: dict[str, Any] | None,
+        /,
     ) -> None:
         self._hook = hook
         self._request_meta: dict[str, Any] = {

@@ -27,7 +27,7 @@ class HookCore:
         #: The same callables, last registered first, kept ready for ``fire(reverse=True)``.
         self._reversed_listeners: tuple[Listener, ...] = ()
 
-    def fire(self, *, reverse: bool = False, **kwargs: Any) -> None:
+    def fire(self, /, *, reverse: bool = False, **kwargs: Any) -> None:
         """Call every listener with ``kwargs``, in the calling greenlet, in order.
 
         :param reverse: call the listeners last registered first (Locust does so for

@@ -1,0 +1,567 @@
+/* The calling loop of a hook, compiled: HookCore as in _native.py, without a dict per fire.
+ *
+ * fire() receives its keyword arguments with the vectorcall protocol (the values in a C array,
+ * their names in a tuple) and passes that same array and tuple on to every listener, so a
+ * fire costs about one direct call of each listener. Behaviour is _native.HookCore's exactly;
+ * errors are handed to the same Python method, self._listener_failed(listener, error).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stddef.h> /* offsetof */
+
+#if PY_VERSION_HEX < 0x030C0000
+#include <structmember.h>
+#define Py_T_OBJECT_EX T_OBJECT_EX
+#endif
+
+static PyObject *str_reverse;         /* "reverse", interned */
+static PyObject *str_listener_failed; /* "_listener_failed", interned */
+
+/* The keyword names of the last fire without ``reverse``. A call site passes the same
+ * constant tuple on each of its fires, so the next fire from there skips the search. */
+static PyObject *names_without_reverse;
+
+/* The names a fire from measure() passes, in its order (set up with Measurement below). */
+static PyObject *request_names;
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *listeners;          /* tuple, registration order; NULL until __init__ */
+    PyObject *reversed_listeners; /* the same tuple, last registered first */
+} HookCore;
+
+static int
+hookcore_init(HookCore *self, PyObject *args, PyObject *kwargs)
+{
+    if (PyTuple_GET_SIZE(args) != 0 || (kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0)) {
+        PyErr_SetString(PyExc_TypeError, "HookCore.__init__() takes no arguments");
+        return -1;
+    }
+    PyObject *empty = PyTuple_New(0);
+    if (empty == NULL) {
+        return -1;
+    }
+    Py_XSETREF(self->listeners, Py_NewRef(empty));
+    Py_XSETREF(self->reversed_listeners, empty);
+    return 0;
+}
+
+static int
+hookcore_traverse(HookCore *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->listeners);
+    Py_VISIT(self->reversed_listeners);
+    return 0;
+}
+
+static int
+hookcore_clear(HookCore *self)
+{
+    Py_CLEAR(self->listeners);
+    Py_CLEAR(self->reversed_listeners);
+    return 0;
+}
+
+static void
+hookcore_dealloc(HookCore *self)
+{
+    PyObject_GC_UnTrack(self);
+    hookcore_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* A listener raised: give an Exception to self._listener_failed(listener, error), as the
+ * pure-Python loop does inside its ``except Exception as error:``; let any other
+ * BaseException (GreenletExit, KeyboardInterrupt, SystemExit) propagate as it is.
+ * Returns 0 when the fire may go on, -1 with an exception set when it must stop. */
+static int
+listener_failed(HookCore *self, PyObject *listener)
+{
+    if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+        return -1;
+    }
+#if PY_VERSION_HEX >= 0x030C0000
+    PyObject *error = PyErr_GetRaisedException(); /* normalized, traceback attached */
+#else
+    PyObject *type, *error, *traceback;
+    PyErr_Fetch(&type, &error, &traceback);
+    PyErr_NormalizeException(&type, &error, &traceback);
+    if (traceback != NULL) {
+        PyException_SetTraceback(error, traceback);
+    }
+    Py_XDECREF(type);
+    Py_XDECREF(traceback);
+#endif
+    /* While _listener_failed runs, ``error`` is the exception being handled, as in an
+     * ``except`` block: an exception it raises gets ``error`` as its __context__. */
+    PyObject *handled_type, *handled, *handled_traceback;
+    PyErr_GetExcInfo(&handled_type, &handled, &handled_traceback);
+    PyErr_SetExcInfo((PyObject *)Py_NewRef(Py_TYPE(error)), Py_NewRef(error),
+                     PyException_GetTraceback(error));
+    PyObject *result =
+        PyObject_CallMethodObjArgs((PyObject *)self, str_listener_failed, listener, error, NULL);
+    PyErr_SetExcInfo(handled_type, handled, handled_traceback);
+    Py_DECREF(error);
+    if (result == NULL) {
+        return -1;
+    }
+    Py_DECREF(result);
+    return 0;
+}
+
+/* Call each listener of the tuple with the keyword arguments ``values`` named ``names``. */
+static PyObject *
+call_listeners(HookCore *self, PyObject *listeners, PyObject *const *values, PyObject *names)
+{
+    if (listeners == NULL) { /* as reading an unset slot does */
+        PyErr_Format(PyExc_AttributeError,
+                     "'%.200s' object has no listeners: HookCore.__init__ was not called",
+                     Py_TYPE(self)->tp_name);
+        return NULL;
+    }
+    if (!PyTuple_Check(listeners)) {
+        PyErr_Format(PyExc_TypeError, "a hook's listeners must be a tuple, not '%.200s'",
+                     Py_TYPE(listeners)->tp_name);
+        return NULL;
+    }
+    /* Our own reference: a listener may switch greenlets or change the registry, and the
+     * hook may then drop this tuple while we still walk it. */
+    Py_INCREF(listeners);
+    Py_ssize_t size = PyTuple_GET_SIZE(listeners);
+    for (Py_ssize_t i = 0; i < size; i++) {
+        PyObject *listener = PyTuple_GET_ITEM(listeners, i);
+        PyObject *result = PyObject_Vectorcall(listener, values, 0, names);
+        if (result != NULL) {
+            Py_DECREF(result);
+        }
+        else if (listener_failed(self, listener) < 0) {
+            Py_DECREF(listeners);
+            return NULL;
+        }
+    }
+    Py_DECREF(listeners);
+    Py_RETURN_NONE;
+}
+
+/* fire(..., reverse=<value>, ...): the listeners get the other keyword arguments, so this
+ * (rarer) fire copies the names and values without the one at ``reverse_at``. */
+static PyObject *
+fire_with_reverse(HookCore *self, PyObject *const *args, PyObject *kwnames, Py_ssize_t reverse_at)
+{
+    int reverse = PyObject_IsTrue(args[reverse_at]);
+    if (reverse < 0) {
+        return NULL;
+    }
+    /* The listeners are read only when they are called: allocating may run a finalizer
+     * that changes them. */
+    Py_ssize_t count = PyTuple_GET_SIZE(kwnames) - 1;
+    if (count == 0) {
+        return call_listeners(self, reverse ? self->reversed_listeners : self->listeners, NULL,
+                              NULL);
+    }
+    PyObject *names = PyTuple_New(count);
+    PyObject **values = PyMem_New(PyObject *, count);
+    if (names == NULL || values == NULL) {
+        Py_XDECREF(names);
+        PyMem_Free(values);
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t i = 0, j = 0; j < count; i++) {
+        if (i != reverse_at) {
+            PyTuple_SET_ITEM(names, j, Py_NewRef(PyTuple_GET_ITEM(kwnames, i)));
+            values[j++] = args[i]; /* borrowed, as args are */
+        }
+    }
+    PyObject *outcome = call_listeners(
+        self, reverse ? self->reversed_listeners : self->listeners, values, names);
+    Py_DECREF(names);
+    PyMem_Free(values);
+    return outcome;
+}
+
+/* fire(*, reverse=False, **kwargs): call every listener with the caller's keyword arguments,
+ * passed on as they came (values array and names tuple, borrowed): no dict is built. */
+static PyObject *
+hookcore_fire(HookCore *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    if (nargs != 0) {
+        PyErr_Format(PyExc_TypeError,
+                     "fire() takes keyword arguments only (%zd positional given); "
+                     "pass them by name",
+                     nargs);
+        return NULL;
+    }
+    if (kwnames != NULL && kwnames != names_without_reverse && kwnames != request_names) {
+        Py_ssize_t count = PyTuple_GET_SIZE(kwnames);
+        for (Py_ssize_t i = 0; i < count; i++) {
+            PyObject *name = PyTuple_GET_ITEM(kwnames, i);
+            /* The compiler's names are interned, so one of them is "reverse" only if it is
+             * ours; a name built at run time (passed with **mapping) is compared by value. */
+            if (name == str_reverse ||
+                (!PyUnicode_CHECK_INTERNED(name) && PyUnicode_Compare(name, str_reverse) == 0)) {
+                return fire_with_reverse(self, args, kwnames, i);
+            }
+        }
+        Py_XSETREF(names_without_reverse, Py_NewRef(kwnames));
+    }
+    return call_listeners(self, self->listeners, args, kwnames);
+}
+
+/* _listener_failed(listener, error): the base class re-raises, as _native.HookCore does. */
+static PyObject *
+hookcore_listener_failed(HookCore *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyExceptionInstance_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "_listener_failed() takes a listener and an exception");
+        return NULL;
+    }
+    PyObject *error = args[1];
+    PyErr_SetObject((PyObject *)Py_TYPE(error), error);
+    return NULL;
+}
+
+static PyMethodDef hookcore_methods[] = {
+    {"fire", (PyCFunction)(void (*)(void))hookcore_fire, METH_FASTCALL | METH_KEYWORDS,
+     PyDoc_STR("fire($self, /, *, reverse=False, **kwargs)\n--\n\n"
+               "Call every listener with ``kwargs``, in the calling greenlet, in order.\n\n"
+               "``reverse=True`` calls the listeners last registered first; it is never "
+               "passed on to the listeners.")},
+    {"_listener_failed", (PyCFunction)(void (*)(void))hookcore_listener_failed, METH_FASTCALL,
+     PyDoc_STR("Log, count or re-raise ``error``; see EventHook.")},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyMemberDef hookcore_members[] = {
+    {"_listeners", Py_T_OBJECT_EX, offsetof(HookCore, listeners), 0,
+     PyDoc_STR("The callables fire calls, in registration order.")},
+    {"_reversed_listeners", Py_T_OBJECT_EX, offsetof(HookCore, reversed_listeners), 0,
+     PyDoc_STR("The same callables, last registered first.")},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyTypeObject HookCoreType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "locust_events._speedups.HookCore",
+    .tp_doc = PyDoc_STR("Holds a hook's listeners as immutable tuples and calls them on fire()."),
+    .tp_basicsize = sizeof(HookCore),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)hookcore_init,
+    .tp_traverse = (traverseproc)hookcore_traverse,
+    .tp_clear = (inquiry)hookcore_clear,
+    .tp_dealloc = (destructor)hookcore_dealloc,
+    .tp_methods = hookcore_methods,
+    .tp_members = hookcore_members,
+};
+
+
+/* Measurement: EventHook.measure's context manager, as _measure.py's (the docstring there
+ * says what it does); compiled because its Python twin costs several direct calls. */
+
+/* time.time() and time.perf_counter(), read as those functions read them (their clocks
+ * became public API in 3.13; the same functions had a leading underscore before). */
+#if PY_VERSION_HEX >= 0x030D0000
+static double
+wall_clock(void)
+{
+    PyTime_t now;
+    return PyTime_Time(&now) < 0 ? -1.0 : PyTime_AsSecondsDouble(now);
+}
+
+static double
+perf_counter(void)
+{
+    PyTime_t now;
+    return PyTime_PerfCounter(&now) < 0 ? -1.0 : PyTime_AsSecondsDouble(now);
+}
+#else
+static double
+wall_clock(void)
+{
+    return _PyTime_AsSecondsDouble(_PyTime_GetSystemClock());
+}
+
+static double
+perf_counter(void)
+{
+    return _PyTime_AsSecondsDouble(_PyTime_GetPerfCounter());
+}
+#endif
+
+/* The keys of request_meta, interned, in the order _measure.py inserts them. */
+enum { REQUEST_TYPE, NAME, RESPONSE_LENGTH, CONTEXT, EXCEPTION, URL, RESPONSE, START_TIME,
+       RESPONSE_TIME, FIRE, KEY_COUNT };
+static const char *const key_texts[KEY_COUNT] = {
+    "request_type", "name", "response_length", "context", "exception", "url", "response",
+    "start_time", "response_time", "fire"};
+static PyObject *keys[KEY_COUNT];
+
+/* request_meta as a new Measurement starts it: the first seven keys, with room for nine, so
+ * that each Measurement copies it (a memcpy) instead of building and growing a dict. */
+static PyObject *request_meta_template;
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *hook;         /* what fires: has a fire(**kwargs) method */
+    PyObject *request_meta; /* dict, the block's to change */
+    double started;         /* perf_counter() on entering */
+} Measurement;
+
+static PyTypeObject MeasurementType;
+
+/* Measurement(hook, request_type, name, response_length, context, /) */
+static PyObject *
+measurement_vectorcall(PyObject *type, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (nargs != 5 || kwnames != NULL) {
+        PyErr_SetString(PyExc_TypeError,
+                        "Measurement() takes hook, request_type, name, response_length and "
+                        "context, by position");
+        return NULL;
+    }
+    Measurement *self = PyObject_GC_New(Measurement, &MeasurementType);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->hook = Py_NewRef(args[0]);
+    self->started = 0.0;
+    self->request_meta = PyDict_Copy(request_meta_template);
+    PyObject *context = args[4] == Py_None ? PyDict_New() : Py_NewRef(args[4]);
+    int failed = self->request_meta == NULL || context == NULL ||
+                 PyDict_SetItem(self->request_meta, keys[REQUEST_TYPE], args[1]) < 0 ||
+                 PyDict_SetItem(self->request_meta, keys[NAME], args[2]) < 0 ||
+                 PyDict_SetItem(self->request_meta, keys[RESPONSE_LENGTH], args[3]) < 0 ||
+                 PyDict_SetItem(self->request_meta, keys[CONTEXT], context) < 0;
+    Py_XDECREF(context);
+    PyObject_GC_Track(self);
+    if (failed) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+static int
+measurement_traverse(Measurement *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->hook);
+    Py_VISIT(self->request_meta);
+    return 0;
+}
+
+static int
+measurement_clear(Measurement *self)
+{
+    Py_CLEAR(self->hook);
+    Py_CLEAR(self->request_meta);
+    return 0;
+}
+
+static void
+measurement_dealloc(Measurement *self)
+{
+    PyObject_GC_UnTrack(self);
+    measurement_clear(self);
+    PyObject_GC_Del(self);
+}
+
+static PyObject *
+measurement_enter(Measurement *self, PyObject *unused)
+{
+    if (self->request_meta == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Measurement was cleared");
+        return NULL;
+    }
+    double wall_time = wall_clock();
+    if (wall_time == -1.0 && PyErr_Occurred()) {
+        return NULL;
+    }
+    PyObject *start_time = PyFloat_FromDouble(wall_time);
+    if (start_time == NULL) {
+        return NULL;
+    }
+    int failed = PyDict_SetItem(self->request_meta, keys[START_TIME], start_time);
+    Py_DECREF(start_time);
+    if (failed < 0) {
+        return NULL;
+    }
+    self->started = perf_counter();
+    if (self->started == -1.0 && PyErr_Occurred()) {
+        return NULL;
+    }
+    return Py_NewRef(self->request_meta);
+}
+
+/* self._hook.fire(**request_meta), without the dict copy and unpacking ``**`` costs: the
+ * values go into a vectorcall array, under request_names when the block added no keys. */
+static PyObject *
+fire_request_meta(Measurement *self, int swallowed)
+{
+    PyObject *request_meta = self->request_meta;
+    Py_ssize_t count = PyDict_GET_SIZE(request_meta);
+    PyObject *small[1 + KEY_COUNT];
+    PyObject **stack = count < KEY_COUNT ? small : PyMem_New(PyObject *, 1 + count);
+    PyObject *names = count == PyTuple_GET_SIZE(request_names) ? Py_NewRef(request_names)
+                                                                : PyTuple_New(count);
+    if (stack == NULL || names == NULL) {
+        Py_XDECREF(names);
+        if (stack != small) {
+            PyMem_Free(stack);
+        }
+        return PyErr_NoMemory();
+    }
+    /* Our own references: a listener may reach request_meta and change it while we fire. */
+    stack[0] = Py_NewRef(self->hook);
+    PyObject *key, *value;
+    Py_ssize_t position = 0, i = 0;
+    int failed = 0;
+    while (i < count && PyDict_Next(request_meta, &position, &key, &value)) {
+        stack[1 + i] = Py_NewRef(value);
+        if (names == request_names && key != PyTuple_GET_ITEM(request_names, i)) {
+            /* Same count, other keys: the block replaced one. Name them all afresh. */
+            Py_SETREF(names, PyTuple_New(count));
+            if (names == NULL) {
+                failed = 1;
+                i++;
+                break;
+            }
+            for (Py_ssize_t j = 0; j < i; j++) {
+                PyTuple_SET_ITEM(names, j, Py_NewRef(PyTuple_GET_ITEM(request_names, j)));
+            }
+        }
+        if (names != request_names) {
+            if (!PyUnicode_Check(key)) {
+                PyErr_SetString(PyExc_TypeError, "keywords must be strings");
+                failed = 1;
+                i++;
+                break;
+            }
+            PyTuple_SET_ITEM(names, i, Py_NewRef(key));
+        }
+        i++;
+    }
+    if (!failed && i != count) { /* a finalizer run by the collector changed request_meta */
+        PyErr_SetString(PyExc_RuntimeError, "request_meta changed size while being fired");
+        failed = 1;
+    }
+    PyObject *result = NULL;
+    if (!failed) {
+        result = PyObject_VectorcallMethod(keys[FIRE], stack, 1, names);
+    }
+    for (Py_ssize_t j = 0; j < 1 + i; j++) {
+        Py_DECREF(stack[j]);
+    }
+    Py_XDECREF(names);
+    if (stack != small) {
+        PyMem_Free(stack);
+    }
+    if (result == NULL) {
+        return NULL;
+    }
+    Py_DECREF(result);
+    return PyBool_FromLong(swallowed);
+}
+
+/* __exit__(exc_type, exc, traceback): fire once; swallow an Exception, not a BaseException. */
+static PyObject *
+measurement_exit(Measurement *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "__exit__() takes exc_type, exc and traceback");
+        return NULL;
+    }
+    double now = perf_counter();
+    if (now == -1.0 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (self->request_meta == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Measurement was cleared");
+        return NULL;
+    }
+    /* isinstance(exc, Exception), answered at once for the usual exc=None */
+    int swallowed = args[1] == Py_None ? 0 : PyObject_IsInstance(args[1], PyExc_Exception);
+    if (swallowed < 0 ||
+        (swallowed && PyDict_SetItem(self->request_meta, keys[EXCEPTION], args[1]) < 0)) {
+        return NULL;
+    }
+    PyObject *response_time = PyFloat_FromDouble((now - self->started) * 1000.0);
+    if (response_time == NULL) {
+        return NULL;
+    }
+    int failed = PyDict_SetItem(self->request_meta, keys[RESPONSE_TIME], response_time);
+    Py_DECREF(response_time);
+    if (failed < 0) {
+        return NULL;
+    }
+    return fire_request_meta(self, swallowed);
+}
+
+static PyMethodDef measurement_methods[] = {
+    {"__enter__", (PyCFunction)measurement_enter, METH_NOARGS,
+     PyDoc_STR("Start the clock; return the request_meta dict.")},
+    {"__exit__", (PyCFunction)(void (*)(void))measurement_exit, METH_FASTCALL,
+     PyDoc_STR("Fire the hook once for the block.")},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject MeasurementType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "locust_events._speedups.Measurement",
+    .tp_doc = PyDoc_STR("Context manager returned by EventHook.measure."),
+    .tp_basicsize = sizeof(Measurement),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_vectorcall = measurement_vectorcall,
+    .tp_traverse = (traverseproc)measurement_traverse,
+    .tp_clear = (inquiry)measurement_clear,
+    .tp_dealloc = (destructor)measurement_dealloc,
+    .tp_methods = measurement_methods,
+};
+
+static struct PyModuleDef speedups_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "locust_events._speedups",
+    .m_doc = PyDoc_STR("The calling loop of a hook and measure(), compiled; _native.py and "
+                        "_measure.py are their twins."),
+    .m_size = -1,
+};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+    str_reverse = PyUnicode_InternFromString("reverse");
+    str_listener_failed = PyUnicode_InternFromString("_listener_failed");
+    if (str_reverse == NULL || str_listener_failed == NULL) {
+        return NULL;
+    }
+    for (int i = 0; i < KEY_COUNT; i++) {
+        if ((keys[i] = PyUnicode_InternFromString(key_texts[i])) == NULL) {
+            return NULL;
+        }
+    }
+    request_meta_template = PyDict_New();
+    request_names = PyTuple_New(RESPONSE_TIME + 1);
+    if (request_meta_template == NULL || request_names == NULL) {
+        return NULL;
+    }
+    for (int i = 0; i <= RESPONSE_TIME; i++) {
+        PyTuple_SET_ITEM(request_names, i, Py_NewRef(keys[i]));
+        if (i < START_TIME && PyDict_SetItem(request_meta_template, keys[i], Py_None) < 0) {
+            return NULL;
+        }
+    }
+    if (PyType_Ready(&HookCoreType) < 0 ||
+        PyType_Ready(&MeasurementType) < 0) {
+        return NULL;
+    }
+    PyObject *module = PyModule_Create(&speedups_module);
+    if (module == NULL) {
+        return NULL;
+    }
+    if (PyModule_AddObjectRef(module, "HookCore", (PyObject *)&HookCoreType) < 0 ||
+        PyModule_AddObjectRef(module, "Measurement", (PyObject *)&MeasurementType) < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}

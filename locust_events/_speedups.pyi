@@ -1,0 +1,36 @@
+"""Types of the compiled twins of :mod:`locust_events._native` and :mod:`locust_events._measure`."""
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, final
+
+from ._measure import _Fires
+
+Listener = Callable[..., Any]
+
+class HookCore:
+    _listeners: tuple[Listener, ...]
+    _reversed_listeners: tuple[Listener, ...]
+    def __init__(self) -> None: ...
+    def fire(self, /, *, reverse: bool = False, **kwargs: Any) -> None: ...
+    def _listener_failed(self, listener: Listener, error: Exception) -> None: ...
+
+@final
+class Measurement:
+    def __init__(
+        self,
+        hook: _Fires,
+        request_type: str,
+        name: str,
+        response_length: int,
+        context: dict[str, Any] | None,
+        /,
+    ) -> None: ...
+    def __enter__(self) -> dict[str, Any]: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+        /,
+    ) -> bool: ...

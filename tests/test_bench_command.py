@@ -1,0 +1,39 @@
+"""``python -m locust_events bench`` prints its table (timings are printed, never asserted).
+
+It runs in a subprocess: its Locust rows import Locust, which monkey-patches the process.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import locust_events
+
+
+def run_command(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "locust_events", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_bench_prints_every_group_and_the_targets() -> None:
+    completed = run_command("bench", "--seconds", "0")
+    assert completed.returncode == 0, completed.stderr
+    out = completed.stdout
+    for group in ("1 listener  (baseline:", "10 listeners  (baseline:", "0 listeners  (baseline:"):
+        assert group in out
+    assert "pure fire" in out
+    assert "targets (issue 4)" in out
+    if locust_events.COMPILED:
+        assert "compiled fire" in out
+        assert "10,000 compiled fires without listeners: 0 bytes" in out
+
+
+def test_a_command_is_required() -> None:
+    completed = run_command()
+    assert completed.returncode == 2
+    assert "COMMAND" in completed.stderr

@@ -1,0 +1,36 @@
+"""Which calling loop runs: the compiled one where it was built and wanted, else pure Python."""
+
+from __future__ import annotations
+
+import os
+from importlib.util import find_spec
+
+import locust_events
+from locust_events import EventHook, _measure, _native
+
+
+def _pure_requested() -> bool:
+    return os.environ.get("LOCUST_EVENTS_PURE", "") not in ("", "0")
+
+
+def test_compiled_is_what_the_environment_asks_for() -> None:
+    # tox's compiled environments set LOCUST_EVENTS_EXPECT_COMPILED, so that a build that
+    # failed quietly (and fell back to pure Python) fails the run there.
+    if _pure_requested():
+        assert locust_events.COMPILED is False
+    elif os.environ.get("LOCUST_EVENTS_EXPECT_COMPILED"):
+        assert locust_events.COMPILED is True
+    else:
+        assert locust_events.COMPILED is (find_spec("locust_events._speedups") is not None)
+
+
+def test_event_hook_is_built_on_the_selected_implementation() -> None:
+    measurement = EventHook().measure("GET", "/")
+    if locust_events.COMPILED:
+        from locust_events import _speedups
+
+        assert issubclass(EventHook, _speedups.HookCore)
+        assert type(measurement) is _speedups.Measurement
+    else:
+        assert issubclass(EventHook, _native.HookCore)
+        assert type(measurement) is _measure.Measurement
