@@ -28,11 +28,21 @@ class Measure:
         self._benchmark = benchmark
 
     def __call__(
-        self, group: str, label: str, round_: Callable[[], object], *, baseline: bool = False
+        self,
+        group: str,
+        label: str,
+        round_: Callable[[], object],
+        *,
+        baseline: bool = False,
+        setup: Callable[[], object] | None = None,
     ) -> None:
+        """Time ``round_`` (``CALLS_PER_ROUND`` calls); ``setup`` runs untimed before each."""
         self._benchmark.group = group
         self._benchmark.extra_info["label"] = label
-        self._benchmark(round_)
+        if setup is None:
+            self._benchmark(round_)
+        else:
+            self._benchmark.pedantic(round_, setup=setup, rounds=300, warmup_rounds=5)
         entry = _GROUPS.setdefault(group, Group())
         if baseline:
             entry.baseline = label

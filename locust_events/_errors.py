@@ -6,13 +6,17 @@ import logging
 from collections.abc import Callable
 from typing import Any, Final, final
 
-__all__ = ["ErrorPolicy", "describe_listener", "logger"]
+__all__ = ["DispatchError", "ErrorPolicy", "describe_listener", "logger"]
 
 #: Every listener error and warning of this package goes to this logger.
 logger: Final = logging.getLogger("locust_events")
 
 #: Called after a listener error was logged and counted: (hook name, listener, error).
 ErrorCallback = Callable[[str, Any, Exception], None]
+
+
+class DispatchError(Exception):
+    """The dispatcher itself refused a fire (a full or closed pool): always reaches the caller."""
 
 
 def describe_listener(listener: object) -> str:
@@ -55,16 +59,26 @@ class ErrorPolicy:
         """Deal with ``error`` raised by ``listener`` while ``hook`` fired.
 
         Returns when the fire may go on to the next listener; raises ``error`` again when it
-        is a pass-through type or the policy is strict.
+        is a pass-through type, the dispatcher's own :class:`DispatchError`, or the policy is
+        strict.
         """
-        if self.pass_through and isinstance(error, self.pass_through):
+        if isinstance(error, DispatchError) or (
+            self.pass_through and isinstance(error, self.pass_through)
+        ):
             raise error
-        hook.error_count += 1
-        self.error_count += 1
         if self.strict:
+            self._count(hook)
             raise error
+        self.record(hook, listener, error)
+
+    def record(self, hook: Any, listener: object, error: Exception) -> None:
+        """Log and count ``error`` and tell the callbacks; never raises.
+
+        Spawned listeners' errors come here directly: there is no caller left to raise to.
+        """
+        self._count(hook)
         logger.error(
-            "Listener %s of hook %r raised %s; the other listeners still run",
+            "Listener %s of hook %r raised %s",
             describe_listener(listener),
             hook.name,
             type(error).__name__,
@@ -78,3 +92,7 @@ class ErrorPolicy:
                     "Listener error callback %s raised; fix it, listener errors reach it",
                     describe_listener(callback),
                 )
+
+    def _count(self, hook: Any) -> None:
+        hook.error_count += 1
+        self.error_count += 1

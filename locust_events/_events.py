@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, ClassVar
 
-from ._errors import ErrorCallback, ErrorPolicy
+from ._errors import ErrorCallback, ErrorPolicy, logger
 from ._hooks import EventHook
+from ._pool import ListenerPool
 from ._registry import HookDeclaration, collect_hook_declarations, declare_hook
 
 __all__ = ["Events"]
@@ -32,6 +34,8 @@ class Events:
     :param pass_through: exception types a listener may raise to stop the fire and reach
         the caller, unlogged and uncounted.
     :param strict: re-raise every listener error instead of logging it (for test suites).
+    :param pool: the pool ``add_listener(func, spawn=True)`` runs listeners in; by default
+        one of the registry's own, made on first use.
     """
 
     #: Every hook this class declares or inherits, by name, in declaration order.
@@ -208,11 +212,16 @@ class Events:
         *,
         pass_through: Iterable[type[BaseException]] = (),
         strict: bool = False,
+        pool: ListenerPool | None = None,
     ) -> None:
         self._policy = ErrorPolicy(tuple(pass_through), strict=strict)
+        self._pool = pool
         self._hooks: dict[str, EventHook] = {}
         for name, declaration in self.hook_declarations.items():
-            self._attach(name, declaration.make_hook(name, policy=self._policy))
+            self._attach(name, declaration.make_hook(name, **self._hook_options()))
+
+    def _hook_options(self) -> dict[str, Any]:
+        return {"policy": self._policy, "pool_source": lambda: self.pool}
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} with {len(self._hooks)} hooks>"
@@ -225,6 +234,53 @@ class Events:
     def hooks(self) -> Mapping[str, EventHook]:
         """Every hook of this registry by name, custom ones added at run time included."""
         return MappingProxyType(self._hooks)
+
+    @property
+    def pool(self) -> ListenerPool:
+        """The pool of this registry's spawned listeners (``spawn=True``), made on first use."""
+        if self._pool is None:
+            self._pool = ListenerPool(name=f"{type(self).__name__} listener pool")
+        return self._pool
+
+    @property
+    def pools(self) -> frozenset[ListenerPool]:
+        """Every pool this registry's spawned listeners run in, its own pool included."""
+        pools = {pool for hook in self._hooks.values() for pool in hook.pools}
+        if self._pool is not None:
+            pools.add(self._pool)
+        return frozenset(pools)
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait until every pool of :attr:`pools` has run all its calls.
+
+        :param timeout: seconds for all pools together; ``None`` waits as long as it takes.
+        :returns: True when everything was delivered, False when the timeout passed first.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for pool in self.pools:
+            remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+            if not pool.join(remaining):
+                return False
+        return True
+
+    def drain(self, timeout: float = 10.0) -> bool:
+        """:meth:`join` with a bound, logging one line of what was not delivered in time.
+
+        For shutdown paths: returns whether everything was delivered.
+        """
+        if self.join(timeout):
+            return True
+        undelivered = {pool.name: pool.stats for pool in self.pools if pool.stats.undelivered}
+        logger.warning(
+            "Spawned listeners not delivered after %g s: %s",
+            timeout,
+            "; ".join(
+                f"{name}: {stats.pending} pending, {stats.running} running, oldest waiting "
+                f"{stats.oldest_pending_age:.1f} s"
+                for name, stats in undelivered.items()
+            ),
+        )
+        return False
 
     @property
     def error_count(self) -> int:
@@ -271,7 +327,7 @@ class Events:
             raise ValueError(
                 f"Cannot add hook {name!r} to {self!r}: that name is taken; choose another"
             )
-        hook = EventHook(name, None if undeclared else passes, policy=self._policy)
+        hook = EventHook(name, None if undeclared else passes, **self._hook_options())
         self._attach(name, hook)
         return hook
 

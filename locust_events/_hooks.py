@@ -5,16 +5,43 @@ from __future__ import annotations
 import threading
 import warnings
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar, final
 
 from ._errors import ErrorPolicy, describe_listener, logger
 from ._measure import Measurement
 from ._native import HookCore
+from ._pool import ListenerPool, default_pool
 from ._signature import check_listener_signature
 
-__all__ = ["DeprecatedEventHook", "EventHook"]
+__all__ = ["DeprecatedEventHook", "EventHook", "SpawnedListener"]
 
 _ListenerT = TypeVar("_ListenerT", bound=Callable[..., Any])
+PoolSource = Callable[[], ListenerPool]
+
+
+@final
+class SpawnedListener:
+    """Stands in a hook's listeners for a spawned one: calling it queues the real call.
+
+    Its ``**kwargs`` is a new dict on every call, so each queued call keeps the keyword
+    arguments as they were at fire time (a shallow copy: mutable values are shared).
+    """
+
+    __slots__ = ("_hook", "_submit", "listener", "pool")
+
+    def __init__(self, hook: EventHook, listener: Callable[..., Any], pool: ListenerPool) -> None:
+        #: The function the pool calls.
+        self.listener: Final = listener
+        #: The pool that runs it.
+        self.pool: Final = pool
+        self._hook = hook
+        self._submit = pool.submit
+
+    def __call__(self, **kwargs: Any) -> None:
+        self._submit(self._hook, self.listener, kwargs)
+
+    def __repr__(self) -> str:
+        return f"<spawned {describe_listener(self.listener)} in {self.pool!r}>"
 
 
 class EventHook(HookCore):
@@ -40,7 +67,15 @@ class EventHook(HookCore):
     :param policy: the error policy; a hook made on its own gets one of its own.
     """
 
-    __slots__ = ("_mutation_lock", "_policy", "_registered", "error_count", "name", "passes")
+    __slots__ = (
+        "_mutation_lock",
+        "_policy",
+        "_pool_source",
+        "_registered",
+        "error_count",
+        "name",
+        "passes",
+    )
 
     def __init__(
         self,
@@ -48,6 +83,7 @@ class EventHook(HookCore):
         passes: Iterable[str] | None = None,
         *,
         policy: ErrorPolicy | None = None,
+        pool_source: PoolSource = default_pool,
     ) -> None:
         super().__init__()
         #: The hook's name, as messages and errors give it.
@@ -57,6 +93,7 @@ class EventHook(HookCore):
         #: Listener errors of this hook logged (or re-raised in strict mode) so far.
         self.error_count: int = 0
         self._policy = ErrorPolicy() if policy is None else policy
+        self._pool_source = pool_source
         #: What callers registered, parallel to the listeners fire calls.
         self._registered: tuple[Callable[..., Any], ...] = ()
         # Threads may register too; greenlets never switch inside a mutation.
@@ -79,24 +116,48 @@ class EventHook(HookCore):
         return self._registered
 
     @property
+    def pools(self) -> frozenset[ListenerPool]:
+        """The pools the spawned listeners registered now run in."""
+        return frozenset(
+            listener.pool for listener in self._listeners if isinstance(listener, SpawnedListener)
+        )
+
+    @property
     def policy(self) -> ErrorPolicy:
         """The error policy deciding what a listener's exception does to a fire."""
         return self._policy
 
-    def add_listener(self, func: _ListenerT) -> _ListenerT:
+    def add_listener(self, func: _ListenerT, spawn: bool | ListenerPool = False) -> _ListenerT:
         """Register ``func`` to be called on every fire, after the listeners already there.
 
         Returns ``func`` unchanged, so this works as a decorator. Adding a listener twice
         registers it twice. A fire already running does not call it.
 
+        :param spawn: ``True`` runs ``func`` in the owning registry's :class:`ListenerPool`
+            instead of the firing greenlet (a standalone hook uses the process-wide default
+            pool); a ``ListenerPool`` runs it there. The fire then only queues the call.
         :raises TypeError: ``func`` is not callable, or (when the hook declares what it
             passes) it could not take those keyword arguments.
         """
         self._check_listener(func)
+        listener: Callable[..., Any] = func
+        if spawn is True:
+            listener = SpawnedListener(self, func, self._pool_source())
+        elif isinstance(spawn, ListenerPool):
+            listener = SpawnedListener(self, func, spawn)
+        elif spawn is not False:
+            raise TypeError(
+                f"Cannot add listener {describe_listener(func)} to hook {self.name!r}: spawn "
+                f"must be True, False or a ListenerPool, not {spawn!r}"
+            )
         with self._mutation_lock:
             self._registered = (*self._registered, func)
-            self._set_listeners((*self._listeners, func))
+            self._set_listeners((*self._listeners, listener))
         return func
+
+    def spawn_listener(self, func: _ListenerT) -> _ListenerT:
+        """Decorator form of ``add_listener(func, spawn=True)``."""
+        return self.add_listener(func, spawn=True)
 
     def remove_listener(self, func: Callable[..., Any]) -> None:
         """Remove the first registration of ``func`` (compared with ``==``, as bound methods are).
@@ -154,6 +215,9 @@ class EventHook(HookCore):
     def _listener_failed(self, listener: Callable[..., Any], error: Exception) -> None:
         self._policy.handle(self, listener, error)
 
+    def _record_spawned_failure(self, listener: Callable[..., Any], error: Exception) -> None:
+        self._policy.record(self, listener, error)
+
 
 class DeprecatedEventHook(EventHook):
     """An :class:`EventHook` kept for old code: adding a listener warns with ``message``.
@@ -171,12 +235,13 @@ class DeprecatedEventHook(EventHook):
         passes: Iterable[str] | None = None,
         *,
         policy: ErrorPolicy | None = None,
+        pool_source: PoolSource = default_pool,
     ) -> None:
-        super().__init__(name, passes, policy=policy)
+        super().__init__(name, passes, policy=policy, pool_source=pool_source)
         #: What a caller of :meth:`add_listener` is told, e.g. which hook to use instead.
         self.message: str = message
 
-    def add_listener(self, func: _ListenerT) -> _ListenerT:
+    def add_listener(self, func: _ListenerT, spawn: bool | ListenerPool = False) -> _ListenerT:
         logger.warning(self.message)
         warnings.warn(self.message, DeprecationWarning, stacklevel=2)
-        return super().add_listener(func)
+        return super().add_listener(func, spawn)

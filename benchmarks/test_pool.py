@@ -1,0 +1,53 @@
+"""Firing into a spawned listener (the enqueue) and the pool's end-to-end throughput."""
+
+from __future__ import annotations
+
+from locust_events import EventHook, ListenerPool
+
+from .conftest import Measure
+from .test_fire import direct_calls, fires, no_op
+
+
+def hook_spawning_into(pool: ListenerPool) -> EventHook:
+    hook = EventHook()
+    hook.add_listener(no_op, spawn=pool)
+    return hook
+
+
+def test_direct_call_baseline(measure: Measure) -> None:
+    measure("spawned listener", "direct call", direct_calls(1), baseline=True)
+
+
+def test_fire_into_a_synchronous_no_op(measure: Measure) -> None:
+    hook = EventHook()
+    hook.add_listener(no_op)
+    measure("spawned listener", "fire, synchronous no-op listener", fires(hook))
+
+
+def test_fire_into_a_spawned_listener_enqueue_only(measure: Measure) -> None:
+    pool = ListenerPool(size=4, maxsize=10_000)
+
+    def let_the_workers_empty_the_queue() -> None:
+        pool.join()
+
+    # The setup runs untimed between rounds, so a round times the enqueue alone.
+    measure(
+        "spawned listener",
+        "fire, spawned no-op listener (enqueue)",
+        fires(hook_spawning_into(pool)),
+        setup=let_the_workers_empty_the_queue,
+    )
+    pool.close()
+
+
+def test_pool_throughput(measure: Measure) -> None:
+    """Calls through 8 workers, fire included; calls per second = 1 / the time per call."""
+    pool = ListenerPool(size=8, maxsize=1_000)
+    fire_round = fires(hook_spawning_into(pool))
+
+    def round_() -> None:
+        fire_round()
+        pool.join()
+
+    measure("pool throughput", "fire + run through 8 workers", round_, baseline=True)
+    pool.close()

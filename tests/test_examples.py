@@ -1,0 +1,37 @@
+"""The examples run as a user runs them, and print what they promise."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def run_example(name: str, *args: str) -> str:
+    completed = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return completed.stdout
+
+
+def test_the_quickstart_counts_every_request() -> None:
+    output = run_example("quickstart.py")
+    assert "requests fired:     10000" in output
+    assert "listener errors:    0" in output
+
+
+def test_the_embedded_runner_delivers_every_request_to_the_spawned_webhook() -> None:
+    output = run_example("embedded_runner.py", "--users", "300", "--requests", "10")
+    fired = re.search(r"request events fired:\s+(\d+)", output)
+    received = re.search(r"received by the webhook:\s+(\d+)", output)
+    assert fired is not None
+    assert received is not None
+    assert int(fired.group(1)) == int(received.group(1)) == 3_000
+    assert "0 failed, 0 dropped" in output
