@@ -1,7 +1,8 @@
 """The spec's external system integration, as a locustfile: webhooks to a local receiver.
 
 Posts ``test_start``, one ``error`` per failed request and ``test_complete`` to
-``WEBHOOK_URL`` (default: ``<host>/webhook``, which the local target counts). Run:
+``WEBHOOK_URL`` (default: ``<host>/webhook``, which the local target counts), from spawned
+listeners, so that no simulated user waits for a webhook. Run:
 ``locust -f examples/external_integration.py --headless -u 20 -r 10 -t 10s -H <target URL>``.
 """
 
@@ -75,10 +76,12 @@ class ExternalReporter:
 # Initialize external reporter
 reporter = ExternalReporter(os.environ.get("WEBHOOK_URL"))
 
-# Register event listeners
-events.test_start.add_listener(reporter.on_test_start)
-events.request.add_listener(reporter.on_request)
-events.test_stop.add_listener(reporter.on_test_stop)
+# Register event listeners. spawn=True runs them in the registry's listener pool: a user
+# whose request failed goes on at once instead of waiting for the webhook's round trip, and
+# Locust's shutdown waits (boundedly) until every queued webhook was posted.
+events.test_start.add_listener(reporter.on_test_start, spawn=True)
+events.request.add_listener(reporter.on_request, spawn=True)
+events.test_stop.add_listener(reporter.on_test_stop, spawn=True)
 
 
 class WebUser(HttpUser):

@@ -97,9 +97,11 @@ reporter = WebhookReporter()
 environment_seen: list[Any] = []
 
 events.request.add_listener(metrics.on_request)
-events.test_start.add_listener(reporter.on_test_start)
-events.request.add_listener(reporter.on_request)
-events.test_stop.add_listener(reporter.on_test_stop)
+# The webhook posters are spawned: they run in the registry's listener pool, so no user
+# waits for a webhook, and Locust's shutdown drains the pool before the process exits.
+events.test_start.add_listener(reporter.on_test_start, spawn=True)
+events.request.add_listener(reporter.on_request, spawn=True)
+events.test_stop.add_listener(reporter.on_test_stop, spawn=True)
 
 
 @events.init.add_listener
@@ -109,9 +111,13 @@ def remember_environment(environment: Any, **kwargs: Any) -> None:
 
 @events.quit.add_listener
 def write_report(exit_code: int, **kwargs: Any) -> None:
+    # Let the queued webhooks finish first so that the counts below are final (the
+    # integration drains the pool right after quit anyway, before the process exits).
+    events.join(timeout=10)
+    pool = events.pool.stats
     environment = environment_seen[0] if environment_seen else None
     stats = environment.stats.total if environment is not None else None
-    ours, locusts = measure_dispatch_cost(len(events.request))
+    ours, locusts = measure_dispatch_cost(len(events.request), spawned=1)
     report = {
         "exit_code": exit_code,
         "locust_requests": stats.num_requests if stats is not None else None,
@@ -124,6 +130,9 @@ def write_report(exit_code: int, **kwargs: Any) -> None:
         "webhooks_posted": reporter.posted,
         "webhooks_failed": reporter.failed,
         "listener_errors": events.error_count,
+        "pool_submitted": pool.submitted,
+        "pool_completed": pool.completed,
+        "pool_high_water": pool.high_water,
         "request_listeners": len(events.request),
         "dispatch_ns": ours,
         "locust_dispatch_ns": locusts,

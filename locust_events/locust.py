@@ -5,6 +5,7 @@ Needs the ``locust`` extra; importing :mod:`locust_events` alone never imports L
 
 from __future__ import annotations
 
+import atexit
 import weakref
 from typing import Any, Final
 
@@ -25,6 +26,7 @@ from ._hooks import EventHook
 
 __all__ = [
     "CONTROL_FLOW_EXCEPTIONS",
+    "DRAIN_TIMEOUT",
     "environment_events",
     "events",
     "locust_exit_code",
@@ -40,8 +42,15 @@ CONTROL_FLOW_EXCEPTIONS: Final[tuple[type[Exception], ...]] = (
     InterruptTaskSet,
 )
 
+#: Seconds the pools of spawned listeners get to deliver their calls before Locust's process
+#: exits; what is still undelivered then is summed up in one logged line. A locustfile may
+#: change it (``locust_events.locust.DRAIN_TIMEOUT = 30``), as Locust's runner settings.
+DRAIN_TIMEOUT: float = 10.0
+
 # Registries already made ready for Locust, so that doing it again changes nothing.
 _prepared: weakref.WeakSet[Events] = weakref.WeakSet()
+# Registries whose pools were drained when quit fired: the exit handler leaves them alone.
+_drained_at_quit: weakref.WeakSet[Events] = weakref.WeakSet()
 
 
 def locust_exit_code(environment: Any) -> int:
@@ -103,12 +112,52 @@ class _QuittingHook(EventHook):
         super().fire(reverse=reverse, **kwargs)
 
 
-#: Hooks Locust fires with fewer names than the spec, and the class that adds the missing ones.
-_COMPLETING_HOOKS: Final[dict[str, type[EventHook]]] = {
+class _QuitHook(EventHook):
+    """``quit`` that drains every pool of its registry once its listeners ran.
+
+    Locust fires ``quit`` last, just before ``sys.exit``, on every way out that goes through
+    its shutdown: the end of ``--run-time``, Ctrl-C and SIGTERM, on a master, a worker or a
+    local run. Spawned calls queued until then (by ``quit`` listeners too) are delivered
+    within :data:`DRAIN_TIMEOUT` seconds; what is not gets one summary line in the log.
+    """
+
+    __slots__ = ()
+
+    def fire(self, *, reverse: bool = False, **kwargs: Any) -> None:
+        try:
+            super().fire(reverse=reverse, **kwargs)
+        finally:
+            for registry in list(_prepared):
+                if registry.hooks.get(self.name) is self:
+                    _drained_at_quit.add(registry)
+                    registry.drain(DRAIN_TIMEOUT)
+
+
+#: The hooks whose Locust fires need more than a plain hook, and the class that adds it.
+_LOCUST_HOOK_CLASSES: Final[dict[str, type[EventHook]]] = {
     "cpu_warning": _CpuWarningHook,
     "usage_monitor": _UsageMonitorHook,
     "quitting": _QuittingHook,
+    "quit": _QuitHook,
 }
+
+
+@atexit.register
+def _drain_at_exit() -> None:
+    """Deliver what is still queued when the process exits without Locust's shutdown.
+
+    Locust calls ``sys.exit`` without firing ``quit`` on a few early ways out (a listener
+    error during ``init``, workers that never came); spawned calls made until then still
+    get their bounded chance. After a normal shutdown the pools are empty and this is quick.
+    """
+    for registry in list(_prepared):
+        if registry in _drained_at_quit:
+            continue
+        try:
+            if not registry.join(0):
+                registry.drain(DRAIN_TIMEOUT)
+        except Exception:
+            logger.exception("Could not drain the listener pools of %r at exit", registry)
 
 
 def _count_towards_exit_code(hook_name: str, listener: object, error: Exception) -> None:
@@ -138,6 +187,9 @@ def environment_events(registry: Events | None = None) -> Events:
     - ``cpu_warning`` gets ``usage_percent``, ``usage_monitor`` gets ``stats`` and
       ``quitting`` gets ``exit_code`` when Locust fires them without, so a listener written
       to the spec runs as is. (Locust already fires ``quitting`` last listener first.)
+    - once ``quit``'s listeners ran, every pool of the registry's spawned listeners
+      (``add_listener(func, spawn=True)``) is drained within :data:`DRAIN_TIMEOUT` seconds,
+      so their calls are delivered before the process exits, also on Ctrl-C and SIGTERM.
 
     Idempotent: calling it again for the same registry changes nothing.
     """
@@ -148,12 +200,12 @@ def environment_events(registry: Events | None = None) -> Events:
     missing = [kind for kind in CONTROL_FLOW_EXCEPTIONS if kind not in registry.pass_through]
     registry.pass_through = (*registry.pass_through, *missing)
     registry.on_listener_error(_count_towards_exit_code)
-    for name, completing in _COMPLETING_HOOKS.items():
+    for name, hook_class in _LOCUST_HOOK_CLASSES.items():
         hook = registry.hooks.get(name)
         if hook is not None and type(hook) is EventHook:
             # Change the class of the hook in place, rather than replace the hook, so that
             # everybody who already holds it (and its listeners) keeps the very same object.
-            hook.__class__ = completing
+            hook.__class__ = hook_class
     _prepared.add(registry)
     return registry
 

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from gevent.pywsgi import WSGIServer  # type: ignore[import-untyped]
+from gevent.pywsgi import WSGIServer
 
 __all__ = ["PAGES", "Target", "read_webhook_count"]
 
