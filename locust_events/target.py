@@ -6,6 +6,7 @@ Run it with ``python -m locust_events target``; it prints the URL it listens on.
 from __future__ import annotations
 
 import json
+import socket
 import sys
 import urllib.request
 from collections import Counter
@@ -30,6 +31,18 @@ PAGES: dict[str, tuple[str, bytes]] = {
 _StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
 
+class _NoDelayServer(WSGIServer):
+    """A WSGI server that sends each response at once (TCP_NODELAY on every connection).
+
+    pywsgi writes a response's headers and body separately; with Nagle's algorithm on, the
+    client's delayed ACK then holds every keep-alive response back by about 40 ms.
+    """
+
+    def handle(self, sock: socket.socket, address: Any) -> None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().handle(sock, address)
+
+
 class Target:
     """The target server: serves :data:`PAGES`, receives webhooks, counts both.
 
@@ -48,7 +61,7 @@ class Target:
         self.webhooks: Counter[str] = Counter()
         #: Requests served, by path.
         self.served: Counter[str] = Counter()
-        self._server = WSGIServer((HOST, port), self._app, log=None, error_log=None)
+        self._server = _NoDelayServer((HOST, port), self._app, log=None, error_log=None)
 
     @property
     def url(self) -> str:
