@@ -52,12 +52,14 @@ def test_spawned_listener_calls_are_all_delivered_before_locust_exits(
     assert "not delivered" not in result.stderr
 
 
-@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize(
+    "signal_number", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "ctrl-c"]
+)
 def test_spawned_listener_calls_are_delivered_on_sigterm_and_ctrl_c(
     target: str, tmp_path: Path, signal_number: int
 ) -> None:
     process = subprocess.Popen(
-        locust_command(LOCUSTFILE, *headless(target, 5, 60)),
+        locust_command(LOCUSTFILE, *headless(target, 3, 60)),
         cwd=tmp_path,
         env=child_environment(),
         stdout=subprocess.DEVNULL,
@@ -65,7 +67,10 @@ def test_spawned_listener_calls_are_delivered_on_sigterm_and_ctrl_c(
         text=True,
     )
     try:
-        time.sleep(4)
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "running").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(2)  # let a backlog build up in the pool
         process.send_signal(signal_number)
         _, log = process.communicate(timeout=GRACE)
     finally:

@@ -1,7 +1,8 @@
 """A spawned request listener slower than the requests, for the pool draining tests.
 
 Writes ``delivery.json`` when the process exits (after Locust's quit and the drain): how
-many request events fired and how many the spawned listener completed. ``LISTENER_SLEEP``
+many request events fired and how many the spawned listener completed; creates ``running``
+once every user was spawned. ``LISTENER_SLEEP``
 sets the listener's seconds per call, ``DRAIN_TIMEOUT`` the integration's bound.
 """
 
@@ -34,6 +35,12 @@ def deliver(**kwargs):
 
 
 events.request.add_listener(deliver, spawn=True)
+
+
+@events.spawning_complete.add_listener
+def mark_running(user_count, **kwargs):
+    with open("running", "w") as file:
+        file.write(str(user_count))
 
 
 @events.quit.add_listener
