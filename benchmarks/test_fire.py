@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from locust_events import EventHook
+from locust_events import EventHook, Events
 
 from .conftest import CALLS_PER_ROUND, Measure
 
@@ -140,3 +140,13 @@ def test_measure_around_an_empty_block(measure: Measure) -> None:
                 pass
 
     measure("1 listener(s)", "locust_events measure(), empty block", round_)
+
+
+def test_fire_while_profiling(measure: Measure) -> None:
+    registry = Events()
+    registry.request.add_listener(no_op)
+    registry.start_profiling()
+    measure(
+        "1 listener(s)", "locust_events fire, 1 listener, profiling on", fires(registry.request)
+    )
+    registry.stop_profiling()

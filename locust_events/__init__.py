@@ -9,6 +9,22 @@ from ._errors import DispatchError, ErrorPolicy
 from ._events import Events
 from ._hooks import DeprecatedEventHook, EventHook, SpawnedListener
 from ._lifecycle import Lifecycle
+from ._listeners import (
+    CpuWarningListener,
+    EnvironmentListener,
+    HeartbeatListener,
+    InitCommandLineParserListener,
+    InitListener,
+    QuitListener,
+    QuittingListener,
+    ReportListener,
+    RequestListener,
+    ResetStatsListener,
+    SpawningCompleteListener,
+    UsageMonitorListener,
+    UserErrorListener,
+    WorkerConnectListener,
+)
 from ._monitor import UsageMonitor
 from ._pool import ListenerPool, PoolClosed, PoolFull, PoolStats
 from ._registry import declare_hook
@@ -22,24 +38,38 @@ from ._types import (
 )
 
 __all__ = [
+    "CpuWarningListener",
     "DeprecatedEventHook",
     "DispatchError",
+    "EnvironmentListener",
     "ErrorPolicy",
     "EventHandler",
     "EventHook",
     "Events",
+    "HeartbeatListener",
+    "InitCommandLineParserListener",
+    "InitListener",
     "Lifecycle",
     "LifecycleHandler",
     "ListenerPool",
     "PoolClosed",
     "PoolFull",
     "PoolStats",
+    "QuitListener",
+    "QuittingListener",
+    "ReportListener",
     "RequestHandler",
+    "RequestListener",
+    "ResetStatsListener",
     "SpawnedListener",
+    "SpawningCompleteListener",
     "StatisticsHandler",
     "SystemHandler",
     "UsageMonitor",
+    "UsageMonitorListener",
     "UserErrorHandler",
+    "UserErrorListener",
+    "WorkerConnectListener",
     "declare_hook",
     "events",
 ]

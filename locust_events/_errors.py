@@ -20,7 +20,15 @@ class DispatchError(Exception):
 
 
 def describe_listener(listener: object) -> str:
-    """Name a listener the way a person finds it in their code: ``module.qualname``."""
+    """Name a listener the way a person finds it in their code: ``module.qualname``.
+
+    Wrappers that set ``__wrapped__`` (``functools.wraps``, the profiler's) are seen through.
+    """
+    for _ in range(10):
+        wrapped = getattr(listener, "__wrapped__", None)
+        if wrapped is None:
+            break
+        listener = wrapped
     target = getattr(listener, "__func__", listener)
     qualname = getattr(target, "__qualname__", None)
     if qualname is None:

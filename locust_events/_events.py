@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, ClassVar
 
 from ._errors import ErrorCallback, ErrorPolicy, logger
 from ._hooks import EventHook
+from ._listeners import (
+    CpuWarningListener,
+    EnvironmentListener,
+    HeartbeatListener,
+    InitCommandLineParserListener,
+    InitListener,
+    QuitListener,
+    QuittingListener,
+    ReportListener,
+    RequestListener,
+    ResetStatsListener,
+    SpawningCompleteListener,
+    UsageMonitorListener,
+    UserErrorListener,
+    WorkerConnectListener,
+)
 from ._pool import ListenerPool
-from ._registry import HookDeclaration, collect_hook_declarations, declare_hook
+from ._profiling import Profiler
+from ._registry import HookDeclaration, collect_hook_declarations
 
 __all__ = ["Events"]
 
@@ -19,11 +37,16 @@ class Events:
     """The registry of event hooks of one load test: every ``Events()`` has hooks of its own.
 
     Hooks are declared as annotated class attributes with a docstring under each, so the
-    class is its own manual. A subclass adds hooks the same way and keeps every inherited
-    one, with or without ``from __future__ import annotations``::
+    class is its own manual. The annotation's listener protocol says what the hook passes,
+    to type checkers and, through its keyword parameters, to :meth:`EventHook.add_listener`'s
+    run-time check. A subclass adds hooks the same way (or with :func:`declare_hook`) and
+    keeps every inherited one, with or without ``from __future__ import annotations``::
+
+        class OrderListener(Protocol):
+            def __call__(self, *, order_id: int, amount: float) -> object: ...
 
         class ShopEvents(Events):
-            order_placed: EventHook = declare_hook("order_id", "amount")
+            order_placed: EventHook[OrderListener]
             \"\"\"Fired when a simulated user places an order.\"\"\"
 
     The hooks of one registry share its error policy: :attr:`error_count` counts the listener
@@ -41,17 +64,7 @@ class Events:
     #: Every hook this class declares or inherits, by name, in declaration order.
     hook_declarations: ClassVar[Mapping[str, HookDeclaration]]
 
-    request: EventHook = declare_hook(
-        "request_type",
-        "name",
-        "response_time",
-        "response_length",
-        "exception",
-        "context",
-        "start_time",
-        "url",
-        "response",
-    )
+    request: EventHook[RequestListener]
     """
     Fired when a request is completed, successfully or not: the hot path of a load test.
 
@@ -68,7 +81,7 @@ class Events:
     Use :meth:`EventHook.measure` to time a custom client and fire this for you.
     """
 
-    user_error: EventHook = declare_hook("user_instance", "exception", "tb")
+    user_error: EventHook[UserErrorListener]
     """
     Fired when an exception escapes a task of a User.
 
@@ -77,7 +90,7 @@ class Events:
     :param tb: its traceback object (``exception.__traceback__``)
     """
 
-    report_to_master: EventHook = declare_hook("client_id", "data")
+    report_to_master: EventHook[ReportListener]
     """
     Fired on a worker each time it is about to send its report to the master. Listeners may
     add entries to ``data`` to send them along; the keys ``stats`` and ``errors`` are Locust's.
@@ -86,7 +99,7 @@ class Events:
     :param data: the report dict that will be sent
     """
 
-    worker_report: EventHook = declare_hook("client_id", "data")
+    worker_report: EventHook[ReportListener]
     """
     Fired on the master when a report from a worker arrives; use it to aggregate what
     ``report_to_master`` listeners attached on the workers.
@@ -95,7 +108,7 @@ class Events:
     :param data: the report dict the worker sent
     """
 
-    worker_connect: EventHook = declare_hook("client_id")
+    worker_connect: EventHook[WorkerConnectListener]
     """
     Fired on the master when a worker connects, right after the connection is made (the
     worker's own ``init`` may still be running).
@@ -103,14 +116,14 @@ class Events:
     :param client_id: the connected worker's client id
     """
 
-    spawning_complete: EventHook = declare_hook("user_count")
+    spawning_complete: EventHook[SpawningCompleteListener]
     """
     Fired when every simulated user has been spawned; first on the master, then on workers.
 
     :param user_count: how many users were spawned in total (not per worker)
     """
 
-    quitting: EventHook = declare_hook("environment", "exit_code")
+    quitting: EventHook[QuittingListener]
     """
     Fired, last registered listener first, when the process starts to exit.
 
@@ -118,14 +131,14 @@ class Events:
     :param exit_code: the exit code the process will end with
     """
 
-    quit: EventHook = declare_hook("exit_code")
+    quit: EventHook[QuitListener]
     """
     Fired after ``quitting``, just before the process exits.
 
     :param exit_code: the exit code the process ends with
     """
 
-    init: EventHook = declare_hook("environment", "runner", "web_ui")
+    init: EventHook[InitListener]
     """
     Fired once the environment and its runner exist: the place to register listeners that
     need the environment.
@@ -135,40 +148,40 @@ class Events:
     :param web_ui: the environment's web UI, or ``None``
     """
 
-    init_command_line_parser: EventHook = declare_hook("parser")
+    init_command_line_parser: EventHook[InitCommandLineParserListener]
     """
     Fired while the command line parser is built, to add options of your own.
 
     :param parser: the ``argparse.ArgumentParser`` (Locust's ``configargparse`` subclass)
     """
 
-    test_start: EventHook = declare_hook("environment")
+    test_start: EventHook[EnvironmentListener]
     """
     Fired on every node when a load test starts; not again when the user count changes.
 
     :param environment: the Locust environment
     """
 
-    test_stopping: EventHook = declare_hook("environment")
+    test_stopping: EventHook[EnvironmentListener]
     """
     Fired on every node when a load test is about to stop, before its users are stopped.
 
     :param environment: the Locust environment
     """
 
-    test_stop: EventHook = declare_hook("environment")
+    test_stop: EventHook[EnvironmentListener]
     """
     Fired on every node when a load test has stopped.
 
     :param environment: the Locust environment
     """
 
-    reset_stats: EventHook = declare_hook()
+    reset_stats: EventHook[ResetStatsListener]
     """
     Fired when the statistics are reset (the web UI's Reset Stats button). Passes nothing.
     """
 
-    cpu_warning: EventHook = declare_hook("environment", "cpu_usage", "usage_percent")
+    cpu_warning: EventHook[CpuWarningListener]
     """
     Fired when the process's CPU usage exceeds the warning threshold (90% by default).
 
@@ -177,7 +190,7 @@ class Events:
     :param usage_percent: the same value (the spec's name)
     """
 
-    heartbeat_sent: EventHook = declare_hook("client_id", "timestamp")
+    heartbeat_sent: EventHook[HeartbeatListener]
     """
     Fired on the master when it sends a heartbeat to a worker.
 
@@ -185,7 +198,7 @@ class Events:
     :param timestamp: when, in seconds since the epoch
     """
 
-    heartbeat_received: EventHook = declare_hook("client_id", "timestamp")
+    heartbeat_received: EventHook[HeartbeatListener]
     """
     Fired on a worker when it receives a heartbeat from the master.
 
@@ -193,7 +206,7 @@ class Events:
     :param timestamp: when, in seconds since the epoch
     """
 
-    usage_monitor: EventHook = declare_hook("environment", "cpu_usage", "memory_usage", "stats")
+    usage_monitor: EventHook[UsageMonitorListener]
     """
     Fired at a regular interval (5 seconds by default) with the process's resource usage.
 
@@ -216,7 +229,8 @@ class Events:
     ) -> None:
         self._policy = ErrorPolicy(tuple(pass_through), strict=strict)
         self._pool = pool
-        self._hooks: dict[str, EventHook] = {}
+        self._profiler: Profiler | None = None
+        self._hooks: dict[str, EventHook[Any]] = {}
         for name, declaration in self.hook_declarations.items():
             self._attach(name, declaration.make_hook(name, **self._hook_options()))
 
@@ -226,12 +240,14 @@ class Events:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} with {len(self._hooks)} hooks>"
 
-    def _attach(self, name: str, hook: EventHook) -> None:
+    def _attach(self, name: str, hook: EventHook[Any]) -> None:
         self._hooks[name] = hook
         setattr(self, name, hook)
+        if self._profiler is not None:
+            hook._profile_with(self._profiler)
 
     @property
-    def hooks(self) -> Mapping[str, EventHook]:
+    def hooks(self) -> Mapping[str, EventHook[Any]]:
         """Every hook of this registry by name, custom ones added at run time included."""
         return MappingProxyType(self._hooks)
 
@@ -305,6 +321,40 @@ class Events:
     def pass_through(self, types: Iterable[type[BaseException]]) -> None:
         self._policy.pass_through = tuple(types)
 
+    @property
+    def profiler(self) -> Profiler | None:
+        """The running :class:`Profiler`, or ``None`` when not profiling."""
+        return self._profiler
+
+    def start_profiling(self) -> Profiler:
+        """Record calls, time, errors and queue wait per listener of every hook, from now on.
+
+        Costs nothing while off: profiling swaps timed wrappers into the hooks' listener
+        tuples, and :meth:`stop_profiling` swaps the plain listeners back. Starting again
+        while running returns the running profiler.
+        """
+        if self._profiler is None:
+            self._profiler = Profiler()
+            for hook in self._hooks.values():
+                hook._profile_with(self._profiler)
+        return self._profiler
+
+    def stop_profiling(self) -> Profiler | None:
+        """Stop profiling; returns the profiler, whose figures stay readable."""
+        profiler, self._profiler = self._profiler, None
+        for hook in self._hooks.values():
+            hook._profile_with(None)
+        return profiler
+
+    @contextlib.contextmanager
+    def profiling(self) -> Iterator[Profiler]:
+        """Profile the listeners for the ``with`` block: ``with events.profiling() as p:``."""
+        profiler = self.start_profiling()
+        try:
+            yield profiler
+        finally:
+            self.stop_profiling()
+
     def on_listener_error(self, callback: ErrorCallback) -> ErrorCallback:
         """Call ``callback(hook_name, listener, error)`` after each listener error is logged.
 
@@ -314,7 +364,7 @@ class Events:
         self._policy.callbacks.append(callback)
         return callback
 
-    def add_hook(self, name: str, *passes: str, undeclared: bool = False) -> EventHook:
+    def add_hook(self, name: str, *passes: str, undeclared: bool = False) -> EventHook[Any]:
         """Create a custom hook at run time and attach it as attribute ``name``.
 
         :param passes: the keyword arguments its fires pass (checked at ``add_listener``).
@@ -327,7 +377,9 @@ class Events:
             raise ValueError(
                 f"Cannot add hook {name!r} to {self!r}: that name is taken; choose another"
             )
-        hook = EventHook(name, None if undeclared else passes, **self._hook_options())
+        hook: EventHook[Any] = EventHook(
+            name, None if undeclared else passes, **self._hook_options()
+        )
         self._attach(name, hook)
         return hook
 

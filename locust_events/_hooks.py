@@ -5,17 +5,22 @@ from __future__ import annotations
 import threading
 import warnings
 from collections.abc import Callable, Iterable
-from typing import Any, Final, TypeVar, final
+from typing import Any, Final, Generic, TypeVar, final
 
 from ._errors import ErrorPolicy, describe_listener, logger
 from ._measure import Measurement
 from ._native import HookCore
 from ._pool import ListenerPool, default_pool
+from ._profiling import Profiler
 from ._signature import check_listener_signature
 
 __all__ = ["DeprecatedEventHook", "EventHook", "SpawnedListener"]
 
 _ListenerT = TypeVar("_ListenerT", bound=Callable[..., Any])
+#: The listener type a hook accepts. Contravariant: a hook that takes any callable can stand
+#: where a hook of ``RequestListener`` is expected, and ``add_listener`` can check a listener
+#: against it while returning the listener's type.
+_AcceptsT = TypeVar("_AcceptsT", bound=Callable[..., Any], contravariant=True)
 PoolSource = Callable[[], ListenerPool]
 
 
@@ -27,24 +32,27 @@ class SpawnedListener:
     arguments as they were at fire time (a shallow copy: mutable values are shared).
     """
 
-    __slots__ = ("_hook", "_submit", "listener", "pool")
+    __slots__ = ("_submit", "hook", "listener", "pool")
 
-    def __init__(self, hook: EventHook, listener: Callable[..., Any], pool: ListenerPool) -> None:
+    def __init__(
+        self, hook: EventHook[Any], listener: Callable[..., Any], pool: ListenerPool
+    ) -> None:
         #: The function the pool calls.
         self.listener: Final = listener
         #: The pool that runs it.
         self.pool: Final = pool
-        self._hook = hook
+        #: The hook it is registered on, whose error policy records its failures.
+        self.hook: Final = hook
         self._submit = pool.submit
 
     def __call__(self, **kwargs: Any) -> None:
-        self._submit(self._hook, self.listener, kwargs)
+        self._submit(self.hook, self.listener, kwargs)
 
     def __repr__(self) -> str:
         return f"<spawned {describe_listener(self.listener)} in {self.pool!r}>"
 
 
-class EventHook(HookCore):
+class EventHook(HookCore, Generic[_AcceptsT]):
     """One named event: listeners subscribe to it and :meth:`fire` calls them all.
 
     ::
@@ -57,6 +65,10 @@ class EventHook(HookCore):
 
         my_event.fire(a="foo", b="bar")
 
+    ``EventHook[RequestListener]`` types the hook for mypy and pyright: ``add_listener``
+    then accepts only listeners that can take the protocol's keyword arguments. A hook made
+    without a listener type (``EventHook("my_event")``) accepts any callable.
+
     Listeners run synchronously in the greenlet that fires, in registration order. One that
     raises an ``Exception`` is logged and counted and the others still run; see
     :class:`~locust_events.Events` for the error policy a registry shares between its hooks.
@@ -68,9 +80,11 @@ class EventHook(HookCore):
     """
 
     __slots__ = (
+        "_entries",
         "_mutation_lock",
         "_policy",
         "_pool_source",
+        "_profiler",
         "_registered",
         "error_count",
         "name",
@@ -78,7 +92,7 @@ class EventHook(HookCore):
     )
 
     def __init__(
-        self,
+        self: EventHook[Callable[..., Any]],
         name: str = "unnamed hook",
         passes: Iterable[str] | None = None,
         *,
@@ -94,8 +108,13 @@ class EventHook(HookCore):
         self.error_count: int = 0
         self._policy = ErrorPolicy() if policy is None else policy
         self._pool_source = pool_source
-        #: What callers registered, parallel to the listeners fire calls.
+        #: What callers registered, parallel to the entries.
         self._registered: tuple[Callable[..., Any], ...] = ()
+        #: What fire calls for each registration when not profiling: the listener itself, or
+        #: the ``SpawnedListener`` that queues it.
+        self._entries: tuple[Callable[..., Any], ...] = ()
+        #: While set, fire calls profiling wrappers of the entries instead.
+        self._profiler: Profiler | None = None
         # Threads may register too; greenlets never switch inside a mutation.
         self._mutation_lock = threading.Lock()
 
@@ -119,7 +138,7 @@ class EventHook(HookCore):
     def pools(self) -> frozenset[ListenerPool]:
         """The pools the spawned listeners registered now run in."""
         return frozenset(
-            listener.pool for listener in self._listeners if isinstance(listener, SpawnedListener)
+            entry.pool for entry in self._entries if isinstance(entry, SpawnedListener)
         )
 
     @property
@@ -127,7 +146,9 @@ class EventHook(HookCore):
         """The error policy deciding what a listener's exception does to a fire."""
         return self._policy
 
-    def add_listener(self, func: _ListenerT, spawn: bool | ListenerPool = False) -> _ListenerT:
+    def add_listener(
+        self: EventHook[_ListenerT], func: _ListenerT, spawn: bool | ListenerPool = False
+    ) -> _ListenerT:
         """Register ``func`` to be called on every fire, after the listeners already there.
 
         Returns ``func`` unchanged, so this works as a decorator. Adding a listener twice
@@ -152,10 +173,10 @@ class EventHook(HookCore):
             )
         with self._mutation_lock:
             self._registered = (*self._registered, func)
-            self._set_listeners((*self._listeners, listener))
+            self._set_listeners((*self._entries, listener))
         return func
 
-    def spawn_listener(self, func: _ListenerT) -> _ListenerT:
+    def spawn_listener(self: EventHook[_ListenerT], func: _ListenerT) -> _ListenerT:
         """Decorator form of ``add_listener(func, spawn=True)``."""
         return self.add_listener(func, spawn=True)
 
@@ -175,8 +196,8 @@ class EventHook(HookCore):
                     "it is not registered there (was it added to another hook, or removed already?)"
                 )
             self._registered = registered[:index] + registered[index + 1 :]
-            listeners = self._listeners
-            self._set_listeners(listeners[:index] + listeners[index + 1 :])
+            entries = self._entries
+            self._set_listeners(entries[:index] + entries[index + 1 :])
 
     def measure(
         self,
@@ -208,9 +229,18 @@ class EventHook(HookCore):
         if self.passes is not None:
             check_listener_signature(self.name, self.passes, func)
 
-    def _set_listeners(self, listeners: tuple[Callable[..., Any], ...]) -> None:
+    def _set_listeners(self, entries: tuple[Callable[..., Any], ...]) -> None:
+        self._entries = entries
+        profiler = self._profiler
+        listeners = entries if profiler is None else tuple(profiler.wrap(self, e) for e in entries)
         self._listeners = listeners
         self._reversed_listeners = listeners[::-1]
+
+    def _profile_with(self, profiler: Profiler | None) -> None:
+        """Start (a profiler) or stop (``None``) calling profiling wrappers of the listeners."""
+        with self._mutation_lock:
+            self._profiler = profiler
+            self._set_listeners(self._entries)
 
     def _listener_failed(self, listener: Callable[..., Any], error: Exception) -> None:
         self._policy.handle(self, listener, error)
@@ -219,7 +249,7 @@ class EventHook(HookCore):
         self._policy.record(self, listener, error)
 
 
-class DeprecatedEventHook(EventHook):
+class DeprecatedEventHook(EventHook[_AcceptsT]):
     """An :class:`EventHook` kept for old code: adding a listener warns with ``message``.
 
     The warning goes both to the ``locust_events`` logger and, as a ``DeprecationWarning``,
@@ -229,7 +259,7 @@ class DeprecatedEventHook(EventHook):
     __slots__ = ("message",)
 
     def __init__(
-        self,
+        self: DeprecatedEventHook[Callable[..., Any]],
         message: str,
         name: str = "unnamed hook",
         passes: Iterable[str] | None = None,
@@ -241,7 +271,11 @@ class DeprecatedEventHook(EventHook):
         #: What a caller of :meth:`add_listener` is told, e.g. which hook to use instead.
         self.message: str = message
 
-    def add_listener(self, func: _ListenerT, spawn: bool | ListenerPool = False) -> _ListenerT:
+    def add_listener(
+        self: DeprecatedEventHook[_ListenerT],
+        func: _ListenerT,
+        spawn: bool | ListenerPool = False,
+    ) -> _ListenerT:
         logger.warning(self.message)
         warnings.warn(self.message, DeprecationWarning, stacklevel=2)
         return super().add_listener(func, spawn)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal, final
+from typing import TYPE_CHECKING, Any, Final, Literal, final
+
+from ._errors import logger
 
 if TYPE_CHECKING:
     from ._events import Events
@@ -13,6 +16,14 @@ if TYPE_CHECKING:
 __all__ = ["Lifecycle"]
 
 State = Literal["new", "ready", "running", "stopped", "quit"]
+
+#: Set to 1 to profile every listener from ``init`` on and log the table at ``quit``.
+PROFILE_VARIABLE: Final = "LOCUST_EVENTS_PROFILE"
+
+
+def profiling_requested() -> bool:
+    """Whether the environment asks for listener profiling (``LOCUST_EVENTS_PROFILE=1``)."""
+    return os.environ.get(PROFILE_VARIABLE, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 @final
@@ -34,6 +45,9 @@ class Lifecycle:
 
     :param monitor: a :class:`~locust_events.UsageMonitor` started by :meth:`init` and
         stopped by :meth:`quit`.
+
+    With ``LOCUST_EVENTS_PROFILE=1`` in the environment, :meth:`init` starts profiling the
+    listeners and :meth:`quit` logs the table (``events.profiler`` keeps the figures).
     """
 
     __slots__ = (
@@ -87,6 +101,8 @@ class Lifecycle:
         self._refuse_after_quit("init")
         if self._state != "new":
             return
+        if profiling_requested():
+            self.events.start_profiling()
         self._errors_before_init = self.events.error_count
         self.events.init.fire(environment=self.environment, runner=self.runner, web_ui=self.web_ui)
         self._errors_after_init = self.events.error_count
@@ -175,6 +191,8 @@ class Lifecycle:
         exit_code = self.exit_code
         self.events.quit.fire(exit_code=exit_code)
         self.events.drain(max(deadline - time.monotonic(), 0.0))
+        if self.events.profiler is not None:
+            logger.info("Listener profile:\n%s", self.events.profiler.table())
         self._exit_code = exit_code
         self._state = "quit"
         return exit_code

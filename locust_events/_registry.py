@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 import sys
 import typing
@@ -32,7 +33,7 @@ class HookDeclaration:
     def __repr__(self) -> str:
         return f"HookDeclaration(passes={self.passes!r}, deprecated={self.deprecated!r})"
 
-    def make_hook(self, name: str, **options: Any) -> EventHook:
+    def make_hook(self, name: str, **options: Any) -> EventHook[Any]:
         """A new hook for one registry."""
         if self.deprecated is not None:
             return DeprecatedEventHook(self.deprecated, name, self.passes, **options)
@@ -48,8 +49,10 @@ def declare_hook(*passes: str, deprecated: str | None = None) -> Any:
             order_placed: EventHook = declare_hook("order_id", "amount")
             \"\"\"Fired when a simulated user places an order.\"\"\"
 
-    A bare annotation (``order_placed: EventHook``) declares a hook that accepts any
-    listener. ``deprecated`` makes a :class:`DeprecatedEventHook` with that message.
+    Annotating with a listener protocol (``EventHook[OrderListener]``) declares the same for
+    type checkers too. A bare annotation (``order_placed: EventHook``) declares a hook that
+    accepts any listener. ``deprecated`` makes a :class:`DeprecatedEventHook` with that
+    message.
     """
     return HookDeclaration(passes, deprecated)
 
@@ -70,8 +73,30 @@ def _declaration_from_annotation(owner: type, annotation: object) -> HookDeclara
     hook_type = typing.get_origin(annotation) or annotation
     if isinstance(hook_type, type) and issubclass(hook_type, EventHook):
         deprecated = issubclass(hook_type, DeprecatedEventHook)
-        return HookDeclaration(None, _deprecated_message(owner) if deprecated else None)
+        passes = _passes_of_listener_type(typing.get_args(annotation))
+        return HookDeclaration(passes, _deprecated_message(owner) if deprecated else None)
     return None
+
+
+def _passes_of_listener_type(type_arguments: tuple[object, ...]) -> tuple[str, ...] | None:
+    """The keyword parameters of ``EventHook[SomeListener]``'s protocol: what the hook passes.
+
+    ``None`` (any listener) when the hook is not parametrised with a protocol, or when the
+    protocol's ``__call__`` takes ``**kwargs`` (the hook may pass more than it names).
+    """
+    if len(type_arguments) != 1:
+        return None
+    listener_type = type_arguments[0]
+    if not (isinstance(listener_type, type) and getattr(listener_type, "_is_protocol", False)):
+        return None
+    parameters = list(inspect.signature(listener_type.__call__).parameters.values())[1:]
+    if any(parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in parameters):
+        return None
+    return tuple(
+        parameter.name
+        for parameter in parameters
+        if parameter.kind is not inspect.Parameter.VAR_POSITIONAL
+    )
 
 
 def _deprecated_message(owner: type) -> str:
@@ -84,7 +109,8 @@ def collect_hook_declarations(cls: type) -> dict[str, HookDeclaration]:
     A hook is an attribute whose value is a :class:`HookDeclaration`, whose value is the
     ``EventHook`` class itself (Locust's old style), or which is annotated as an
     ``EventHook`` (as a class or as a string, with or without ``from __future__ import
-    annotations``).
+    annotations``). ``EventHook[SomeListener]`` with a listener protocol declares what the
+    hook passes: the protocol's keyword parameters.
     """
     declarations: dict[str, HookDeclaration] = {}
     for klass in reversed(cls.__mro__):

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import locust_events
 from locust_events import DeprecatedEventHook, EventHook, Events, declare_hook
+
+
+class RefundListener(Protocol):
+    def __call__(self, *, order_id: int, amount: float) -> object: ...
 
 
 class FutureShopEvents(Events):
@@ -18,5 +24,8 @@ class FutureShopEvents(Events):
 
     old_checkout: DeprecatedEventHook
     """A deprecated hook declared by annotation."""
+
+    refund_issued: EventHook[RefundListener]
+    """Its listener protocol declares what it passes."""
 
     not_a_hook: int = 3

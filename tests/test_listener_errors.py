@@ -10,7 +10,7 @@ import pytest
 
 from locust_events import EventHook, Events
 
-from .conftest import Recorder
+from .conftest import REQUEST_PAYLOAD, Recorder
 
 
 class StopUser(Exception):
@@ -48,28 +48,8 @@ def test_registry_error_count_adds_up_every_hook(registry: Events) -> None:
     registry.test_start.add_listener(broken_listener)
     registry.request.add_listener(broken_listener)
     registry.test_start.fire(environment=None)
-    registry.request.fire(
-        request_type="GET",
-        name="/",
-        response_time=1.0,
-        response_length=0,
-        exception=None,
-        context={},
-        start_time=0.0,
-        url=None,
-        response=None,
-    )
-    registry.request.fire(
-        request_type="GET",
-        name="/",
-        response_time=1.0,
-        response_length=0,
-        exception=None,
-        context={},
-        start_time=0.0,
-        url=None,
-        response=None,
-    )
+    registry.request.fire(**REQUEST_PAYLOAD)
+    registry.request.fire(**REQUEST_PAYLOAD)
     assert registry.test_start.error_count == 1
     assert registry.request.error_count == 2
     assert registry.error_count == 3

@@ -8,7 +8,7 @@ import itertools
 import subprocess
 import sys
 import textwrap
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 
@@ -149,6 +149,37 @@ def test_a_subclass_with_the_future_import_gets_its_hooks() -> None:
     assert "not_a_hook" not in registry.hooks
     assert registry.order_placed.passes == frozenset({"order_id", "amount"})
     assert isinstance(registry.old_checkout, DeprecatedEventHook)
+
+
+class RefundListener(Protocol):
+    def __call__(self, *, order_id: int, amount: float) -> object: ...
+
+
+class OpenListener(Protocol):
+    def __call__(self, *, order_id: int, **kwargs: Any) -> object: ...
+
+
+class ProtocolShopEvents(Events):
+    refund_issued: EventHook[RefundListener]
+    anything_else: EventHook[OpenListener]
+    explicit: EventHook[RefundListener] = declare_hook("order_id")
+
+
+def test_a_listener_protocol_annotation_declares_what_the_hook_passes() -> None:
+    registry = ProtocolShopEvents()
+    assert registry.refund_issued.passes == frozenset({"order_id", "amount"})
+    with pytest.raises(TypeError, match="'amount'"):
+        registry.refund_issued.add_listener(lambda order_id: None)
+
+
+def test_a_protocol_taking_kwargs_declares_nothing_and_declare_hook_wins() -> None:
+    registry = ProtocolShopEvents()
+    assert registry.anything_else.passes is None
+    assert registry.explicit.passes == frozenset({"order_id"})
+
+
+def test_a_protocol_annotation_works_with_the_future_import_too() -> None:
+    assert FutureShopEvents().refund_issued.passes == frozenset({"order_id", "amount"})
 
 
 def test_custom_hooks_share_the_registry_error_count() -> None:
