@@ -74,7 +74,7 @@ def locust_exit_code(environment: Any) -> int:
     return 0
 
 
-class _CpuWarningHook(EventHook):
+class _CpuWarningHook(EventHook[Any]):
     """``cpu_warning`` that adds the spec's ``usage_percent`` to Locust's ``cpu_usage``."""
 
     __slots__ = ()
@@ -87,7 +87,7 @@ class _CpuWarningHook(EventHook):
         super().fire(reverse=reverse, **kwargs)
 
 
-class _UsageMonitorHook(EventHook):
+class _UsageMonitorHook(EventHook[Any]):
     """``usage_monitor`` that adds the spec's ``stats`` dict to Locust's separate values."""
 
     __slots__ = ()
@@ -101,7 +101,7 @@ class _UsageMonitorHook(EventHook):
         super().fire(reverse=reverse, **kwargs)
 
 
-class _QuittingHook(EventHook):
+class _QuittingHook(EventHook[Any]):
     """``quitting`` that adds the spec's ``exit_code``, computed as Locust's shutdown will."""
 
     __slots__ = ()
@@ -112,7 +112,7 @@ class _QuittingHook(EventHook):
         super().fire(reverse=reverse, **kwargs)
 
 
-class _QuitHook(EventHook):
+class _QuitHook(EventHook[Any]):
     """``quit`` that drains every pool of its registry once its listeners ran.
 
     Locust fires ``quit`` last, just before ``sys.exit``, on every way out that goes through
@@ -134,7 +134,7 @@ class _QuitHook(EventHook):
 
 
 #: The hooks whose Locust fires need more than a plain hook, and the class that adds it.
-_LOCUST_HOOK_CLASSES: Final[dict[str, type[EventHook]]] = {
+_LOCUST_HOOK_CLASSES: Final[dict[str, type[EventHook[Any]]]] = {
     "cpu_warning": _CpuWarningHook,
     "usage_monitor": _UsageMonitorHook,
     "quitting": _QuittingHook,
