@@ -121,3 +121,47 @@ def run_locust(
         timeout=run_time + GRACE,
         check=False,
     )
+
+
+def run_distributed(
+    locustfile: Path, host: str, *, cwd: Path, users: int, run_time: int, env: dict[str, str]
+) -> tuple[int, str, dict[int, int]]:
+    """Run a master and two workers, each its own process, on 127.0.0.1 to completion.
+
+    Returns the master's exit code and log (stderr), and each worker's exit code by pid.
+    """
+    port = str(free_port())
+    master = subprocess.Popen(
+        locust_command(
+            locustfile,
+            *("--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", port),
+            *("--expect-workers", "2", "--expect-workers-max-wait", "30"),
+            *headless(host, users, run_time),
+        ),
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    workers = [
+        subprocess.Popen(
+            locust_command(
+                locustfile, "--worker", "--master-host", "127.0.0.1", "--master-port", port
+            ),
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(2)
+    ]
+    try:
+        _, master_log = master.communicate(timeout=run_time + GRACE)
+        worker_codes = {worker.pid: worker.wait(timeout=GRACE) for worker in workers}
+    finally:
+        for process in (master, *workers):
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    return master.returncode, master_log, worker_codes

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import json
-import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from .locust_support import (
-    GRACE,
+    EXAMPLES,
     LOCUSTFILES,
     child_environment,
-    free_port,
-    headless,
-    locust_command,
     needs_locust,
+    run_distributed,
     running_target,
 )
 
@@ -27,52 +25,18 @@ USERS = 6
 
 @pytest.fixture(scope="module")
 def records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Run the master and two workers once; yield what each process recorded and its exit code."""
+    """Run the master and two workers once; return what each process recorded and its exit code."""
     workdir = tmp_path_factory.mktemp("distributed")
-    port = str(free_port())
     env = child_environment(RECORD_DIR=str(workdir))
-    locustfile = LOCUSTFILES / "recording.py"
     with running_target() as target:
-        master = subprocess.Popen(
-            locust_command(
-                locustfile,
-                "--master",
-                "--master-bind-host",
-                "127.0.0.1",
-                "--master-bind-port",
-                port,
-                "--expect-workers",
-                "2",
-                "--expect-workers-max-wait",
-                "30",
-                *headless(target, USERS, RUN_TIME),
-            ),
+        master_code, master_log, worker_codes = run_distributed(
+            LOCUSTFILES / "recording.py",
+            target,
             cwd=workdir,
+            users=USERS,
+            run_time=RUN_TIME,
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
         )
-        workers = [
-            subprocess.Popen(
-                locust_command(
-                    locustfile, "--worker", "--master-host", "127.0.0.1", "--master-port", port
-                ),
-                cwd=workdir,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            for _ in range(2)
-        ]
-        try:
-            _, master_log = master.communicate(timeout=RUN_TIME + GRACE)
-            worker_codes = [worker.wait(timeout=GRACE) for worker in workers]
-        finally:
-            for process in (master, *workers):
-                if process.poll() is None:
-                    process.kill()
-                    process.wait()
     by_role: dict[str, list[dict[str, Any]]] = {"master": [], "worker": []}
     for path in sorted(workdir.glob("*.json")):
         record = json.loads(path.read_text())
@@ -80,10 +44,8 @@ def records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {
         "master": by_role["master"],
         "workers": by_role["worker"],
-        "master_code": master.returncode,
-        "worker_codes": {
-            worker.pid: code for worker, code in zip(workers, worker_codes, strict=True)
-        },
+        "master_code": master_code,
+        "worker_codes": worker_codes,
         "master_log": master_log,
     }
 
@@ -163,3 +125,26 @@ def test_quitting_and_quit_pass_the_exit_code_the_process_ends_with(
         assert [call["exit_code"] for call in calls(record, "quitting")] == [code]
         assert [call["exit_code"] for call in calls(record, "quit")] == [code]
         assert "environment" in calls(record, "quitting")[0]["names"]
+
+
+def test_distributed_example_adds_up_what_the_workers_attached_to_their_reports(
+    tmp_path: Path,
+) -> None:
+    with running_target() as target:
+        master_code, master_log, worker_codes = run_distributed(
+            EXAMPLES / "distributed.py",
+            target,
+            cwd=tmp_path,
+            users=USERS,
+            run_time=RUN_TIME,
+            env=child_environment(),
+        )
+    assert master_code == 0, master_log
+    assert list(worker_codes.values()) == [0, 0]
+    summary = json.loads((tmp_path / "distributed_summary.json").read_text())
+    assert summary["workers_connected"] == 2
+    assert len(summary["reports_by_worker"]) == 2
+    assert set(summary["requests_by_name"]) == {"/page", "/api/data"}
+    # Locust's own statistics travel in the same reports, so the sums agree exactly.
+    assert sum(summary["requests_by_name"].values()) == summary["requests_counted_by_locust"] > 0
+    assert summary["exit_code"] == 0
