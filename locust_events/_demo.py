@@ -191,7 +191,8 @@ def _print_summary(
     by_event = ", ".join(f"{name} {count}" for name, count in sorted(target.webhooks.items()))
     ours = report["dispatch_ns"]
     theirs = report["locust_dispatch_ns"]
-    cpu_per_request = cpu / max(requests, 1) * 1e6
+    load_cpu = report["load_cpu_seconds"]
+    cpu_per_request = load_cpu / max(report["load_requests"], 1) * 1e6
     lines = [
         ("requests", f"{requests} seen by the listeners, {report['locust_requests']} counted "
          f"by Locust ({requests / max(elapsed, 1e-9):.0f} per second over the whole run)"),
@@ -208,8 +209,8 @@ def _print_summary(
          f"{report['request_listeners']} request listeners, 1 of them spawned"
          + (f" (Locust's EventHook, gevent.spawn per spawned call: {theirs / 1000:.2f} us)"
             if theirs is not None else "")),
-        ("Locust process", f"{cpu_per_request:.0f} us of CPU per request in all "
-         f"({cpu:.1f} s CPU in {elapsed:.1f} s)"),
+        ("Locust process", f"{cpu_per_request:.0f} us of CPU per request while users ran "
+         f"({load_cpu:.1f} s; {cpu:.1f} s CPU in all, start-up included)"),
         ("exit code", str(exit_code)),
     ]  # fmt: skip
     for label, text in lines:

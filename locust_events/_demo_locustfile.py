@@ -109,6 +109,21 @@ def remember_environment(environment: Any, **kwargs: Any) -> None:
     environment_seen.append(environment)
 
 
+#: CPU seconds and requests at test_start and test_stopping: what the load itself cost.
+load_window: dict[str, float] = {}
+
+
+@events.test_start.add_listener
+def open_load_window(environment: Any, **kwargs: Any) -> None:
+    load_window.update(cpu=time.process_time(), requests=metrics.api_calls)
+
+
+@events.test_stopping.add_listener
+def close_load_window(environment: Any, **kwargs: Any) -> None:
+    load_window["cpu"] = time.process_time() - load_window.get("cpu", 0.0)
+    load_window["requests"] = metrics.api_calls - load_window.get("requests", 0)
+
+
 @events.quit.add_listener
 def write_report(exit_code: int, **kwargs: Any) -> None:
     # Let the queued webhooks finish first so that the counts below are final (the
@@ -134,6 +149,8 @@ def write_report(exit_code: int, **kwargs: Any) -> None:
         "pool_completed": pool.completed,
         "pool_high_water": pool.high_water,
         "request_listeners": len(events.request),
+        "load_cpu_seconds": load_window.get("cpu", 0.0),
+        "load_requests": load_window.get("requests", 0),
         "dispatch_ns": ours,
         "locust_dispatch_ns": locusts,
     }

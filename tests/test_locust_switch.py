@@ -112,7 +112,7 @@ def test_environment_events_prepares_a_registry_for_a_hand_built_environment() -
     assert output.splitlines() == ["passed through", "exit code flag True 1"]
 
 
-def test_locust_payloads_gain_the_spec_names() -> None:
+def test_locust_payloads_gain_the_spec_names_and_quitting_fires_in_reverse() -> None:
     output = run_script(
         """
         from locust_events.locust import events
@@ -121,6 +121,7 @@ def test_locust_payloads_gain_the_spec_names() -> None:
         events.cpu_warning.add_listener(lambda usage_percent, **kw: got.append(usage_percent))
         events.usage_monitor.add_listener(lambda stats, **kw: got.append(stats))
         events.quitting.add_listener(lambda exit_code, **kw: got.append(exit_code))
+        events.quitting.add_listener(lambda **kw: got.append("registered last, called first"))
         # As Locust's runners and main fire them: without the spec's names.
         events.cpu_warning.fire(environment=None, cpu_usage=95.5)
         events.usage_monitor.fire(environment=None, cpu_usage=12.0, memory_usage=2048)
@@ -128,7 +129,9 @@ def test_locust_payloads_gain_the_spec_names() -> None:
         print(got)
         """
     )
-    assert output.strip() == "[95.5, {'cpu_usage': 12.0, 'memory_usage': 2048}, 0]"
+    assert output.strip() == (
+        "[95.5, {'cpu_usage': 12.0, 'memory_usage': 2048}, 'registered last, called first', 0]"
+    )
 
 
 def test_quitting_exit_code_is_computed_as_locusts_shutdown_computes_it() -> None:
