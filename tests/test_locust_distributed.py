@@ -86,11 +86,19 @@ def test_each_worker_reports_to_master_and_receives_heartbeats(records: dict[str
         )
 
 
+def test_parser_and_init_hooks_fire_once_in_every_process(records: dict[str, Any]) -> None:
+    # Locust fires these through the global locust.events and through environment.events.
+    for record in [*records["master"], *records["workers"]]:
+        assert len(calls(record, "init_command_line_parser")) == 1, record["role"]
+        (init,) = calls(record, "init")
+        assert init["names"] == ["environment", "runner", "web_ui"]
+
+
 def test_every_node_fires_test_start_and_test_stop(records: dict[str, Any]) -> None:
     for record in [*records["master"], *records["workers"]]:
         assert len(calls(record, "test_start")) == 1, record["role"]
+        assert len(calls(record, "test_stopping")) >= 1, record["role"]
         assert len(calls(record, "test_stop")) >= 1, record["role"]
-        assert len(calls(record, "init")) == 1
 
 
 def test_spawning_complete_passes_the_total_user_count_everywhere(
