@@ -5,6 +5,7 @@ Runs Locust in a child process with the examples' listeners and prints what they
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import json
 import os
@@ -13,11 +14,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from ._hooks import EventHook
 
-__all__ = ["measure_dispatch_cost", "run_demo"]
+if TYPE_CHECKING:
+    SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
+
+__all__ = ["add_parser", "measure_dispatch_cost", "run_demo"]
 
 #: Locust's nine request keyword arguments, as one request event passes them.
 _REQUEST: dict[str, Any] = {
@@ -111,6 +115,23 @@ def _child_cpu_seconds() -> float:
         return float("nan")
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
+
+
+def add_parser(commands: SubParsers) -> None:
+    """Add the ``demo`` command to the command line."""
+    parser = commands.add_parser(
+        "demo",
+        help="run a real headless Locust test against a local target and show what the "
+        "listeners saw (needs the locust extra)",
+    )
+    parser.add_argument("--users", type=int, default=300, help="simulated users (default 300)")
+    parser.add_argument("--spawn-rate", type=float, default=100, help="users started per second")
+    parser.add_argument("--run-time", type=int, default=15, help="seconds of load (default 15)")
+    parser.set_defaults(
+        run=lambda args: run_demo(
+            users=args.users, spawn_rate=args.spawn_rate, run_time=args.run_time
+        )
+    )
 
 
 def run_demo(users: int = 300, spawn_rate: float = 100, run_time: int = 15) -> int:

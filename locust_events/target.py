@@ -5,17 +5,20 @@ Run it with ``python -m locust_events target``; it prints the URL it listens on.
 
 from __future__ import annotations
 
+import argparse
 import json
 import socket
-import sys
 import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gevent.pywsgi import WSGIServer
 
-__all__ = ["PAGES", "Target", "read_webhook_count"]
+if TYPE_CHECKING:
+    SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
+
+__all__ = ["PAGES", "Target", "add_parser", "read_webhook_count"]
 
 #: Where the target listens; it never binds anything but the loopback interface.
 HOST = "127.0.0.1"
@@ -138,7 +141,19 @@ def read_webhook_count(base_url: str, timeout: float = 5.0) -> dict[str, Any]:
     return result
 
 
-def main(port: int = 0, fail_every: int = 0) -> None:
+def add_parser(commands: SubParsers) -> None:
+    """Add the ``target`` command to the command line."""
+    parser = commands.add_parser(
+        "target", help="serve the examples' local target on 127.0.0.1 until interrupted"
+    )
+    parser.add_argument("--port", type=int, default=0, help="port to bind (default: a free one)")
+    parser.add_argument(
+        "--fail-every", type=int, default=0, help="answer every n-th /api/data with 503"
+    )
+    parser.set_defaults(run=lambda args: main(port=args.port, fail_every=args.fail_every))
+
+
+def main(port: int = 0, fail_every: int = 0) -> int:
     """Serve until interrupted, after printing the URL on one line (tests read it)."""
     target = Target(port, fail_every=fail_every).start()
     print(f"locust-events target listening on {target.url}", flush=True)
@@ -148,4 +163,4 @@ def main(port: int = 0, fail_every: int = 0) -> None:
         pass
     finally:
         target.stop()
-    sys.exit(0)
+    return 0

@@ -1,0 +1,446 @@
+"""``python -m locust_events doctor``, run as a user runs it, on locustfiles the tests write.
+
+Each test's locustfile is a scenario declared just above it; the doctor runs on all of them
+at once (one process each, as many at a time as there are CPUs) the first time a test asks.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("locust") is None, reason="the doctor needs Locust (the locust extra)"
+)
+
+Completed = subprocess.CompletedProcess[str]
+
+#: name: (locustfile source, arguments after the locustfile, how Python runs the package).
+SCENARIOS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
+
+
+def scenario(
+    name: str, source: str, *args: str, python: tuple[str, ...] = ("-m", "locust_events")
+) -> None:
+    """Declare a run of the doctor on the locustfile ``source`` with ``args``."""
+    SCENARIOS[name] = (source, args, python)
+
+
+def line_of(source: str, text: str) -> int:
+    """The line number, in the locustfile ``source``, of the first line holding ``text``."""
+    return next(number for number, line in enumerate(source.splitlines(), 1) if text in line)
+
+
+def row(output: str, listener: str) -> str:
+    """The table row of ``listener``, named as the doctor names it (``locustfile.func``)."""
+    return next(line for line in output.splitlines() if f" {listener} " in line)
+
+
+@pytest.fixture(scope="module")
+def listening_socket() -> Iterator[socket.socket]:
+    """A server on 127.0.0.1 that a listener will try to reach: nothing may connect to it."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.setblocking(False)
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def runs(
+    tmp_path_factory: pytest.TempPathFactory, listening_socket: socket.socket
+) -> dict[str, Completed]:
+    """Every scenario's finished run of the doctor, by name."""
+    port = str(listening_socket.getsockname()[1])
+
+    def run(name: str) -> Completed:
+        source, args, python = SCENARIOS[name]
+        directory = tmp_path_factory.mktemp(name)
+        (directory / "locustfile.py").write_text(source.replace("LISTENING_PORT", port))
+        command = [sys.executable, *python, "doctor", "locustfile.py"]
+        return subprocess.run(
+            [*command, *args], cwd=directory, capture_output=True, text=True, timeout=60
+        )
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as executor:
+        return dict(zip(SCENARIOS, executor.map(run, SCENARIOS), strict=True))
+
+
+CLEAN = """\
+from locust import HttpUser, events, task
+
+import locust_events
+from locust_events import ListenerPool
+
+webhooks = ListenerPool(size=2, name="webhooks")
+
+
+class Visitor(HttpUser):
+    host = "http://127.0.0.1"
+
+    @task
+    def index(self):
+        self.client.get("/")
+
+
+@locust_events.events.request.add_listener
+def count_request(request_type, name, response_time, response_length, **kwargs):
+    pass
+
+
+def post_to_webhook(**kwargs):
+    pass
+
+
+locust_events.events.request.add_listener(post_to_webhook, spawn=webhooks)
+
+
+@locust_events.events.test_stop.spawn_listener
+def write_report(environment, **kwargs):
+    pass
+
+
+@events.request.add_listener
+def on_locust_request(**kwargs):
+    pass
+"""
+scenario("clean", CLEAN)
+
+
+def test_a_clean_locustfile_exits_0_listing_each_listener_where_it_is_and_how_it_runs(
+    runs: dict[str, Completed],
+) -> None:
+    clean = runs["clean"]
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    count = row(clean.stdout, "locustfile.count_request")
+    assert "locust_events.events" in count
+    # A decorated function's line is its first decorator's, as in a traceback.
+    assert f"locustfile.py:{line_of(CLEAN, 'def count_request') - 1}" in count
+    assert " sync " in count
+    assert "ok, " in count
+    webhook = row(clean.stdout, "locustfile.post_to_webhook")
+    assert f"locustfile.py:{line_of(CLEAN, 'def post_to_webhook')}" in webhook
+    assert "spawned, pool 'webhooks'" in webhook
+    report = row(clean.stdout, "locustfile.write_report")
+    assert report.startswith("test_stop ")
+    assert "spawned, pool 'Events listener pool'" in report
+    locusts = row(clean.stdout, "locustfile.on_locust_request")
+    assert "locust.events" in locusts
+    assert "ok, " in locusts
+    assert "Verdict: clean" in clean.stdout
+
+
+TROUBLED = """\
+import socket
+import time
+
+import gevent
+from locust import events
+
+
+@events.request.add_listener
+def takes_too_little(request_type, name):
+    pass
+
+
+@events.request.add_listener
+def busy_wait(**kwargs):
+    end = time.perf_counter() + 0.002
+    while time.perf_counter() < end:
+        pass
+
+
+@events.request.add_listener
+def sleeps(**kwargs):
+    gevent.sleep(0.01)
+
+
+@events.request.add_listener
+def connects(**kwargs):
+    try:
+        socket.create_connection(("127.0.0.1", LISTENING_PORT), timeout=1)
+    except OSError:
+        pass  # swallowed: the doctor still reports the attempt
+
+
+@events.request.add_listener
+def raises(**kwargs):
+    raise ValueError("no such user")
+"""
+scenario("troubled", TROUBLED)
+scenario("troubled json", TROUBLED, "--json")
+
+
+def test_an_invalid_listener_on_locusts_own_hook_is_reported_with_its_fix(
+    runs: dict[str, Completed],
+) -> None:
+    troubled = runs["troubled"]
+    assert troubled.returncode == 1
+    assert "INVALID signature" in row(troubled.stdout, "locustfile.takes_too_little")
+    assert "invalid signature: locustfile.takes_too_little on locust.events.request" in (
+        troubled.stdout
+    )
+    assert "it cannot take 'context', 'exception'" in troubled.stdout
+    assert "fix: add **kwargs to its parameters" in troubled.stdout
+
+
+def test_a_listener_over_the_budget_is_flagged_with_the_advice_to_spawn_it(
+    runs: dict[str, Completed],
+) -> None:
+    troubled = runs["troubled"]
+    assert "OVER BUDGET" in row(troubled.stdout, "locustfile.busy_wait")
+    assert "over the budget of 50 us" in troubled.stdout
+    assert "add_listener(func, spawn=True)" in troubled.stdout
+
+
+SLOW = """\
+import time
+
+from locust import events
+
+
+@events.request.add_listener
+def busy_wait(**kwargs):
+    end = time.perf_counter() + 0.002
+    while time.perf_counter() < end:
+        pass
+"""
+scenario("slow under a large budget", SLOW, "--budget", "100000")
+
+
+def test_the_same_slow_listener_is_clean_under_a_large_enough_budget(
+    runs: dict[str, Completed],
+) -> None:
+    slow = runs["slow under a large budget"]
+    assert slow.returncode == 0, slow.stdout + slow.stderr
+    assert "ok, " in row(slow.stdout, "locustfile.busy_wait")
+    assert "budget 100000 us per call" in slow.stdout
+
+
+def test_a_listener_sleeping_through_gevent_is_reported_as_blocking(
+    runs: dict[str, Completed],
+) -> None:
+    troubled = runs["troubled"]
+    assert "BLOCKS" in row(troubled.stdout, "locustfile.sleeps")
+    assert "it yields to the gevent hub during the call" in troubled.stdout
+
+
+def test_a_listener_reaching_for_the_network_is_reported_and_connects_nowhere(
+    runs: dict[str, Completed], listening_socket: socket.socket
+) -> None:
+    troubled = runs["troubled"]
+    port = listening_socket.getsockname()[1]
+    assert "NETWORK" in row(troubled.stdout, "locustfile.connects")
+    assert f"tried to connect to 127.0.0.1:{port}; the doctor blocked it" in troubled.stdout
+    with pytest.raises(BlockingIOError):
+        listening_socket.accept()
+
+
+def test_a_listener_that_raises_is_reported_with_the_error_not_propagated(
+    runs: dict[str, Completed],
+) -> None:
+    troubled = runs["troubled"]
+    assert "RAISES" in row(troubled.stdout, "locustfile.raises")
+    assert "raises ValueError: no such user" in troubled.stdout
+    assert "Traceback" not in troubled.stdout
+    assert "ValueError" not in troubled.stderr
+
+
+TEST_START = """\
+import time
+
+from locust import events
+
+
+@events.test_start.add_listener
+def busy_wait(environment, **kwargs):
+    assert environment.host.startswith("http://127.0.0.1")
+    end = time.perf_counter() + 0.002
+    while time.perf_counter() < end:
+        pass
+"""
+scenario("test_start not timed", TEST_START)
+scenario("test_start timed", TEST_START, "--hook", "test_start")
+
+
+def test_hook_option_times_the_listeners_of_that_hook_too(runs: dict[str, Completed]) -> None:
+    untimed, timed = runs["test_start not timed"], runs["test_start timed"]
+    assert untimed.returncode == 0, untimed.stdout + untimed.stderr
+    assert row(untimed.stdout, "locustfile.busy_wait").endswith(" ok")
+    assert timed.returncode == 1, timed.stdout + timed.stderr
+    assert "OVER BUDGET" in row(timed.stdout, "locustfile.busy_wait")
+    assert "synchronous listeners of request, test_start" in timed.stdout
+
+
+SPINS = """\
+from locust import events
+
+
+@events.request.add_listener
+def spins_forever(**kwargs):
+    try:
+        while True:
+            pass
+    except Exception:
+        pass
+"""
+scenario("spins", SPINS, "--time-limit", "0.3")
+
+
+def test_a_listener_that_never_returns_or_yields_is_stopped_at_the_time_limit(
+    runs: dict[str, Completed],
+) -> None:
+    spins = runs["spins"]
+    assert spins.returncode == 1
+    assert "TIMEOUT" in row(spins.stdout, "locustfile.spins_forever")
+    assert "did not return within the time limit of 0.3 s" in spins.stdout
+
+
+def test_json_report_holds_hooks_listeners_problems_timings_and_a_verdict(
+    runs: dict[str, Completed],
+) -> None:
+    completed = runs["troubled json"]
+    document = json.loads(completed.stdout)
+    assert document["verdict"] == {
+        "exit_status": 1,
+        "clean": False,
+        "summary": document["verdict"]["summary"],
+    }
+    assert completed.returncode == 1
+    request_hooks = [hook for hook in document["hooks"] if hook["name"] == "request"]
+    assert {hook["registry"] for hook in request_hooks} == {"locust_events.events", "locust.events"}
+    assert document["locust_hooks_shared"] is False
+    listeners = {listener["name"]: listener for listener in document["listeners"]}
+    busy_wait = listeners["locustfile.busy_wait"]
+    assert Path(busy_wait["file"]).is_absolute()
+    assert Path(busy_wait["file"]).name == "locustfile.py"
+    assert busy_wait["line"] == line_of(TROUBLED, "def busy_wait") - 1  # its decorator
+    assert (busy_wait["registry"], busy_wait["runs"], busy_wait["pool"]) == (
+        "locust.events",
+        "sync",
+        None,
+    )
+    kinds = {problem["listener"]: problem["kind"] for problem in document["problems"]}
+    assert kinds == {
+        "locustfile.takes_too_little": "invalid signature",
+        "locustfile.busy_wait": "over budget",
+        "locustfile.sleeps": "blocks",
+        "locustfile.connects": "network",
+        "locustfile.raises": "raises",
+    }
+    timings = {timing["listener"]: timing for timing in document["timings"]}
+    assert timings["locustfile.busy_wait"]["median_us"] > 50
+    assert timings["locustfile.busy_wait"]["calls"] > 1
+    assert "locustfile.takes_too_little" not in timings  # invalid listeners are not called
+
+
+PRINTS = """\
+from locust import events
+
+print("imported")
+
+
+@events.request.add_listener
+def prints(**kwargs):
+    print("a request")
+"""
+scenario("prints json", PRINTS, "--json")
+
+
+def test_json_output_is_one_document_whatever_the_locustfile_prints(
+    runs: dict[str, Completed],
+) -> None:
+    completed = runs["prints json"]
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    document = json.loads(completed.stdout)
+    assert document["verdict"]["clean"] is True
+    assert "imported" in completed.stderr
+
+
+SHARED = """\
+import locust
+import locust_events
+
+# What the Locust integration does: Locust's hooks become the hooks of locust_events.events.
+for name, hook in locust_events.events.hooks.items():
+    setattr(locust.events, name, hook)
+
+
+@locust.events.request.add_listener
+def on_request(**kwargs):
+    pass
+"""
+scenario("shared", SHARED)
+
+
+def test_hooks_shared_with_locust_are_listed_once(runs: dict[str, Completed]) -> None:
+    shared = runs["shared"]
+    assert shared.returncode == 0, shared.stdout + shared.stderr
+    assert "the Locust integration is on" in shared.stdout
+    assert shared.stdout.count("locustfile.on_request") == 1
+    assert "locust_events.events" in row(shared.stdout, "locustfile.on_request")
+
+
+BROKEN = """\
+import locust
+
+RATE = 1 / 0
+"""
+scenario("broken", BROKEN)
+
+
+def test_an_unimportable_locustfile_exits_2_with_the_error_and_where_it_was_raised(
+    runs: dict[str, Completed],
+) -> None:
+    broken = runs["broken"]
+    assert broken.returncode == 2
+    assert broken.stdout == ""
+    assert "cannot import" in broken.stderr
+    assert "ZeroDivisionError: division by zero" in broken.stderr
+    assert f'locustfile.py", line {line_of(BROKEN, "1 / 0")}, in <module>' in broken.stderr
+
+
+# ``-c`` makes ``import locust`` fail as it does where Locust is not installed.
+WITHOUT_LOCUST = (
+    "-c",
+    "import runpy, sys; sys.modules['locust'] = None; "
+    "runpy.run_module('locust_events', run_name='__main__')",
+)
+scenario("without locust", CLEAN, python=WITHOUT_LOCUST)
+
+
+def test_without_locust_the_doctor_exits_2_naming_the_extra(runs: dict[str, Completed]) -> None:
+    without = runs["without locust"]
+    assert without.returncode == 2
+    assert "Locust is not installed" in without.stderr
+    assert "the 'locust' extra" in without.stderr
+
+
+def test_each_signature_problem_is_split_into_what_is_wrong_and_its_fix() -> None:
+    from locust_events._doctor import _split_signature_error
+    from locust_events._signature import check_listener_signature
+
+    def listener(user, /, tag):
+        pass
+
+    with pytest.raises(TypeError) as raised:
+        check_listener_signature("test_start", frozenset({"environment"}), listener)
+    what, fix = _split_signature_error(str(raised.value), "test_start")
+    assert what == (
+        "it requires positional-only parameter(s) 'user', but hooks pass keyword arguments only; "
+        "it requires 'tag', which 'test_start' never passes; "
+        "it cannot take 'environment', which 'test_start' passes. "
+        "The hook passes: 'environment'."
+    )
+    assert fix == (
+        "make them ordinary parameters; give them a default value or remove them; "
+        "add **kwargs to its parameters"
+    )
