@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import _bench, _doctor
+from . import _bench, _demo, _doctor, target
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -19,6 +19,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # One line per command: each module adds its parser and sets ``run``.
     _bench.add_parser(commands)
     _doctor.add_parser(commands)
+    _demo.add_parser(commands)
+    target.add_parser(commands)
     args = parser.parse_args(argv)
     status: int = args.run(args)
     return status

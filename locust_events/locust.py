@@ -1,0 +1,249 @@
+"""Locust on this dispatcher: ``from locust_events.locust import events`` atop a locustfile.
+
+Needs the ``locust`` extra; importing :mod:`locust_events` alone never imports Locust.
+"""
+
+from __future__ import annotations
+
+import atexit
+import weakref
+from typing import Any, Final
+
+import locust
+import locust.log
+from locust.exception import (
+    InterruptTaskSet,
+    RescheduleTask,
+    RescheduleTaskImmediately,
+    StopTest,
+    StopUser,
+)
+
+from . import events as _global_events
+from ._errors import logger
+from ._events import Events
+from ._hooks import EventHook
+
+__all__ = [
+    "CONTROL_FLOW_EXCEPTIONS",
+    "DRAIN_TIMEOUT",
+    "environment_events",
+    "events",
+    "locust_exit_code",
+    "switch_locust_events",
+]
+
+#: Locust's exceptions that steer a user; they leave a fire at once, as in Locust.
+CONTROL_FLOW_EXCEPTIONS: Final[tuple[type[Exception], ...]] = (
+    StopUser,
+    StopTest,
+    RescheduleTask,
+    RescheduleTaskImmediately,
+    InterruptTaskSet,
+)
+
+#: Seconds the pools of spawned listeners get to deliver their calls before Locust's process
+#: exits; what is still undelivered then is summed up in one logged line. A locustfile may
+#: change it (``locust_events.locust.DRAIN_TIMEOUT = 30``), as Locust's runner settings.
+DRAIN_TIMEOUT: float = 10.0
+
+# Registries already made ready for Locust, so that doing it again changes nothing.
+_prepared: weakref.WeakSet[Events] = weakref.WeakSet()
+# Registries whose pools were drained when quit fired: the exit handler leaves them alone.
+_drained_at_quit: weakref.WeakSet[Events] = weakref.WeakSet()
+
+
+def locust_exit_code(environment: Any) -> int:
+    """The exit code Locust's shutdown will give the process, as things stand now.
+
+    Mirrors ``locust.main``'s ``shutdown``: the code a listener set in
+    ``environment.process_exit_code``, else ``--exit-code-on-error`` (1 by default) when the
+    runner recorded errors or exceptions, else 2 after an unhandled greenlet or listener
+    error, else 0. A ``quitting`` listener may still change it (by setting
+    ``process_exit_code`` or by failing); ``quit`` gets the final code from Locust itself.
+    """
+    code = getattr(environment, "process_exit_code", None)
+    if code is not None:
+        return int(code)
+    runner = getattr(environment, "runner", None)
+    if runner is not None and (len(runner.errors) or len(runner.exceptions)):
+        options = getattr(environment, "parsed_options", None)
+        return int(getattr(options, "exit_code_on_error", 1))
+    if locust.log.unhandled_greenlet_exception:
+        return 2
+    return 0
+
+
+class _CpuWarningHook(EventHook[Any]):
+    """``cpu_warning`` that adds the spec's ``usage_percent`` to Locust's ``cpu_usage``."""
+
+    __slots__ = ()
+
+    def fire(self, *, reverse: bool = False, **kwargs: Any) -> None:
+        if "usage_percent" not in kwargs and "cpu_usage" in kwargs:
+            kwargs["usage_percent"] = kwargs["cpu_usage"]
+        elif "cpu_usage" not in kwargs and "usage_percent" in kwargs:
+            kwargs["cpu_usage"] = kwargs["usage_percent"]
+        super().fire(reverse=reverse, **kwargs)
+
+
+class _UsageMonitorHook(EventHook[Any]):
+    """``usage_monitor`` that adds the spec's ``stats`` dict to Locust's separate values."""
+
+    __slots__ = ()
+
+    def fire(self, *, reverse: bool = False, **kwargs: Any) -> None:
+        if "stats" not in kwargs:
+            kwargs["stats"] = {
+                "cpu_usage": kwargs.get("cpu_usage"),
+                "memory_usage": kwargs.get("memory_usage"),
+            }
+        super().fire(reverse=reverse, **kwargs)
+
+
+class _QuittingHook(EventHook[Any]):
+    """``quitting`` that adds the spec's ``exit_code``, computed as Locust's shutdown will."""
+
+    __slots__ = ()
+
+    def fire(self, *, reverse: bool = False, **kwargs: Any) -> None:
+        if "exit_code" not in kwargs:
+            kwargs["exit_code"] = locust_exit_code(kwargs.get("environment"))
+        super().fire(reverse=reverse, **kwargs)
+
+
+class _QuitHook(EventHook[Any]):
+    """``quit`` that drains every pool of its registry once its listeners ran.
+
+    Locust fires ``quit`` last, just before ``sys.exit``, on every way out that goes through
+    its shutdown: the end of ``--run-time``, Ctrl-C and SIGTERM, on a master, a worker or a
+    local run. Spawned calls queued until then (by ``quit`` listeners too) are delivered
+    within :data:`DRAIN_TIMEOUT` seconds; what is not gets one summary line in the log.
+    """
+
+    __slots__ = ()
+
+    def fire(self, *, reverse: bool = False, **kwargs: Any) -> None:
+        try:
+            super().fire(reverse=reverse, **kwargs)
+        finally:
+            for registry in list(_prepared):
+                if registry.hooks.get(self.name) is self:
+                    _drained_at_quit.add(registry)
+                    registry.drain(DRAIN_TIMEOUT)
+
+
+#: The hooks whose Locust fires need more than a plain hook, and the class that adds it.
+_LOCUST_HOOK_CLASSES: Final[dict[str, type[EventHook[Any]]]] = {
+    "cpu_warning": _CpuWarningHook,
+    "usage_monitor": _UsageMonitorHook,
+    "quitting": _QuittingHook,
+    "quit": _QuitHook,
+}
+
+
+@atexit.register
+def _drain_at_exit() -> None:
+    """Deliver what is still queued when the process exits without Locust's shutdown.
+
+    Locust calls ``sys.exit`` without firing ``quit`` on a few early ways out (a listener
+    error during ``init``, workers that never came); spawned calls made until then still
+    get their bounded chance. After a normal shutdown the pools are empty and this is quick.
+    """
+    for registry in list(_prepared):
+        if registry in _drained_at_quit:
+            continue
+        try:
+            if not registry.join(0):
+                registry.drain(DRAIN_TIMEOUT)
+        except Exception:
+            logger.exception("Could not drain the listener pools of %r at exit", registry)
+
+
+def _count_towards_exit_code(hook_name: str, listener: object, error: Exception) -> None:
+    """A listener error makes Locust exit non-zero, as an error in Locust's own dispatcher does."""
+    locust.log.unhandled_greenlet_exception = True
+
+
+def environment_events(registry: Events | None = None) -> Events:
+    """Make ``registry`` ready to be a Locust environment's events, and return it.
+
+    For library users who build the environment themselves::
+
+        from locust.env import Environment
+        from locust_events.locust import environment_events
+
+        env = Environment(user_classes=[MyUser], events=environment_events())
+
+    Without an argument this is the global ``locust_events.events``, and Locust's global
+    ``locust.events`` is switched onto it too (see :func:`switch_locust_events`), so code
+    that fires or listens through either reaches the same hooks. With a registry of your own,
+    only that registry is made ready:
+
+    - Locust's control-flow exceptions (:data:`CONTROL_FLOW_EXCEPTIONS`) pass through
+      listeners, so a request listener raising ``RescheduleTask`` still reschedules;
+    - a listener error sets ``locust.log.unhandled_greenlet_exception``, so the process exits
+      with the code Locust gives after an error in a listener (2 unless something else decides);
+    - ``cpu_warning`` gets ``usage_percent``, ``usage_monitor`` gets ``stats`` and
+      ``quitting`` gets ``exit_code`` when Locust fires them without, so a listener written
+      to the spec runs as is. (Locust already fires ``quitting`` last listener first.)
+    - once ``quit``'s listeners ran, every pool of the registry's spawned listeners
+      (``add_listener(func, spawn=True)``) is drained within :data:`DRAIN_TIMEOUT` seconds,
+      so their calls are delivered before the process exits, also on Ctrl-C and SIGTERM.
+
+    Idempotent: calling it again for the same registry changes nothing.
+    """
+    if registry is None:
+        return switch_locust_events()
+    if registry in _prepared:
+        return registry
+    missing = [kind for kind in CONTROL_FLOW_EXCEPTIONS if kind not in registry.pass_through]
+    registry.pass_through = (*registry.pass_through, *missing)
+    registry.on_listener_error(_count_towards_exit_code)
+    for name, hook_class in _LOCUST_HOOK_CLASSES.items():
+        hook = registry.hooks.get(name)
+        if hook is not None and type(hook) is EventHook:
+            # Change the class of the hook in place, rather than replace the hook, so that
+            # everybody who already holds it (and its listeners) keeps the very same object.
+            hook.__class__ = hook_class
+    _prepared.add(registry)
+    return registry
+
+
+def switch_locust_events() -> Events:
+    """Make each hook of Locust's global ``locust.events`` the matching hook of ours.
+
+    After it, ``locust.events.request is locust_events.events.request`` (and so on for all
+    eighteen hooks), so Locust's runners, its ``Environment`` (which ``locust.main`` builds
+    with ``events=locust.events``) and every module that did ``from locust import events``
+    fire into this dispatcher. Listeners already registered on either side are kept: each
+    hook keeps its own listeners first, then gets the ones Locust's hook had, in their order.
+    Idempotent. Returns ``locust_events.events``, made ready as :func:`environment_events`
+    describes.
+
+    :raises TypeError: a listener registered on Locust's hook could not take what the hook
+        passes (it would fail on every fire); the message names it and the fix.
+    """
+    ours = _global_events
+    if ours not in _prepared:
+        environment_events(ours)
+    theirs: Any = locust.events
+    for name in Events.hook_declarations:  # the eighteen hooks both registries declare
+        hook = ours.hooks[name]
+        previous = getattr(theirs, name, None)
+        if previous is hook:
+            continue
+        for listener in list(getattr(previous, "_handlers", ())):
+            try:
+                hook.add_listener(listener)
+            except TypeError as error:
+                raise TypeError(
+                    f"Cannot move a listener of locust.events.{name} onto locust_events: {error}"
+                ) from error
+        setattr(theirs, name, hook)
+    logger.debug("locust.events now dispatches through locust_events.events")
+    return ours
+
+
+#: The global registry, shared with Locust's ``locust.events`` once this module is imported.
+events: Final[Events] = switch_locust_events()

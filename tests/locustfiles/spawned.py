@@ -1,0 +1,63 @@
+"""A spawned request listener slower than the requests, for the pool draining tests.
+
+Writes ``delivery.json`` when the process exits (after Locust's quit and the drain): how
+many request events fired and how many the spawned listener completed; creates ``running``
+once every user was spawned. ``LISTENER_SLEEP``
+sets the listener's seconds per call, ``DRAIN_TIMEOUT`` the integration's bound.
+"""
+
+from locust_events.locust import events  # first: Locust now dispatches through locust_events
+
+# isort: split
+
+import atexit
+import json
+import os
+
+import gevent
+from locust import HttpUser, constant, task
+
+import locust_events.locust
+
+locust_events.locust.DRAIN_TIMEOUT = float(os.environ.get("DRAIN_TIMEOUT", "10"))
+SLEEP = float(os.environ.get("LISTENER_SLEEP", "0.1"))
+counts = {"fired": 0, "delivered": 0, "pending_at_quit": None}
+
+
+@events.request.add_listener
+def count_fired(**kwargs):
+    counts["fired"] += 1
+
+
+def deliver(**kwargs):
+    gevent.sleep(SLEEP)  # a webhook's round trip
+    counts["delivered"] += 1
+
+
+events.request.add_listener(deliver, spawn=True)
+
+
+@events.spawning_complete.add_listener
+def mark_running(user_count, **kwargs):
+    with open("running", "w") as file:
+        file.write(str(user_count))
+
+
+@events.quit.add_listener
+def note_backlog(exit_code, **kwargs):
+    counts["pending_at_quit"] = events.pool.stats.undelivered
+    counts["exit_code"] = exit_code
+
+
+@atexit.register  # runs after Locust's shutdown fired quit and the pool was drained
+def write_delivery():
+    with open("delivery.json", "w") as file:
+        json.dump(counts, file)
+
+
+class BusyUser(HttpUser):
+    wait_time = constant(0.02)
+
+    @task
+    def home(self):
+        self.client.get("/")

@@ -1,0 +1,103 @@
+"""Spawned listeners in real Locust runs: every call delivered before the process exits."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .locust_support import (
+    GRACE,
+    LOCUSTFILES,
+    child_environment,
+    headless,
+    locust_command,
+    needs_locust,
+    run_locust,
+    running_target,
+)
+
+pytestmark = needs_locust
+
+LOCUSTFILE = LOCUSTFILES / "spawned.py"
+
+
+@pytest.fixture(scope="module")
+def target() -> Iterator[str]:
+    with running_target() as url:
+        yield url
+
+
+def delivery(workdir: Path) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads((workdir / "delivery.json").read_text())
+    return result
+
+
+def test_spawned_listener_calls_are_all_delivered_before_locust_exits(
+    target: str, tmp_path: Path
+) -> None:
+    result = run_locust(
+        LOCUSTFILE, *headless(target, 5, 2), cwd=tmp_path, run_time=2, env=child_environment()
+    )
+    counts = delivery(tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert counts["pending_at_quit"] > 0  # there was a backlog when quit fired
+    assert counts["delivered"] == counts["fired"] > 0
+    assert "not delivered" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "signal_number", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "ctrl-c"]
+)
+def test_spawned_listener_calls_are_delivered_on_sigterm_and_ctrl_c(
+    target: str, tmp_path: Path, signal_number: int
+) -> None:
+    process = subprocess.Popen(
+        locust_command(LOCUSTFILE, *headless(target, 3, 60)),
+        cwd=tmp_path,
+        env=child_environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "running").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(2)  # let a backlog build up in the pool
+        process.send_signal(signal_number)
+        _, log = process.communicate(timeout=GRACE)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    counts = delivery(tmp_path)
+    assert counts["pending_at_quit"] > 0, log
+    assert counts["delivered"] == counts["fired"] > 0, log
+    assert process.returncode == counts["exit_code"], log
+
+
+def test_drain_is_bounded_and_sums_up_what_was_not_delivered(target: str, tmp_path: Path) -> None:
+    started = time.monotonic()
+    result = run_locust(
+        LOCUSTFILE,
+        *headless(target, 2, 2),
+        cwd=tmp_path,
+        run_time=2,
+        env=child_environment(LISTENER_SLEEP="600", DRAIN_TIMEOUT="1"),
+    )
+    elapsed = time.monotonic() - started
+    counts = delivery(tmp_path)
+    summary = [line for line in result.stderr.splitlines() if "not delivered after 1 s" in line]
+    assert len(summary) == 1, result.stderr
+    assert "pending" in summary[0]
+    assert "running" in summary[0]
+    assert counts["delivered"] == 0
+    assert result.returncode == 0, result.stderr
+    assert elapsed < 2 + 20  # the run, start-up and the one-second drain; never the 600 s

@@ -1,0 +1,160 @@
+"""``locust_events.locust``: switching Locust's global events onto ours, and preparing a registry.
+
+Each test runs a short script in a child Python, because importing Locust monkey-patches the
+process that imports it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+from .locust_support import child_environment, needs_locust
+
+pytestmark = needs_locust
+
+
+def run_script(source: str) -> str:
+    """Run ``source`` in a fresh interpreter; return its output, failing on a non-zero exit."""
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(source)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=child_environment(),
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_switch_makes_every_locust_hook_ours_and_keeps_both_sides_listeners_in_order() -> None:
+    output = run_script(
+        """
+        import locust, locust_events
+        seen = []
+        locust.events.request.add_listener(lambda **kw: seen.append("locust 1"))
+        locust.events.request.add_listener(lambda **kw: seen.append("locust 2"))
+        locust_events.events.request.add_listener(lambda **kw: seen.append("ours 1"))
+        locust_events.events.request.add_listener(lambda **kw: seen.append("ours 2"))
+
+        from locust_events.locust import events
+
+        assert events is locust_events.events
+        for name in locust_events.Events.hook_declarations:
+            assert getattr(locust.events, name) is getattr(events, name), name
+        locust.events.request.fire(
+            request_type="GET", name="/", response_time=1.0, response_length=0,
+            exception=None, context={}, start_time=0.0, url=None, response=None,
+        )
+        print(seen)
+        """
+    )
+    assert output.strip() == "['ours 1', 'ours 2', 'locust 1', 'locust 2']"
+
+
+def test_switching_twice_changes_nothing() -> None:
+    output = run_script(
+        """
+        import locust
+        locust.events.test_start.add_listener(lambda **kw: None)
+        from locust_events.locust import environment_events, events, switch_locust_events
+        before = (events.test_start.listeners, events.pass_through, len(events.hooks))
+        switch_locust_events()
+        environment_events()
+        environment_events(events)
+        after = (events.test_start.listeners, events.pass_through, len(events.hooks))
+        print(before == after, len(events.test_start), len(events.pass_through))
+        """
+    )
+    assert output.split() == ["True", "1", "5"]
+
+
+def test_environment_events_prepares_a_registry_for_a_hand_built_environment() -> None:
+    output = run_script(
+        """
+        import locust.log
+        from locust import User, task
+        from locust.env import Environment
+        from locust.exception import RescheduleTask
+        from locust_events import Events
+        from locust_events.locust import environment_events
+
+        class Nobody(User):
+            @task
+            def nothing(self):
+                pass
+
+        registry = Events()
+        env = Environment(user_classes=[Nobody], events=environment_events(registry))
+        env.create_local_runner()
+        assert env.events is registry
+        assert locust.events.request is not registry.request  # only the global is switched
+
+        @registry.request.add_listener
+        def reschedule(**kwargs):
+            raise RescheduleTask()
+        try:
+            registry.request.fire(request_type="GET", name="/", response_time=1,
+                                  response_length=0, exception=None, context={})
+        except RescheduleTask:
+            print("passed through")
+
+        @registry.test_start.add_listener
+        def broken(**kwargs):
+            raise ValueError("bug")
+        assert not locust.log.unhandled_greenlet_exception
+        registry.test_start.fire(environment=env)
+        print("exit code flag", locust.log.unhandled_greenlet_exception, registry.error_count)
+        """
+    )
+    assert output.splitlines() == ["passed through", "exit code flag True 1"]
+
+
+def test_locust_payloads_gain_the_spec_names_and_quitting_fires_in_reverse() -> None:
+    output = run_script(
+        """
+        from locust_events.locust import events
+
+        got = []
+        events.cpu_warning.add_listener(lambda usage_percent, **kw: got.append(usage_percent))
+        events.usage_monitor.add_listener(lambda stats, **kw: got.append(stats))
+        events.quitting.add_listener(lambda exit_code, **kw: got.append(exit_code))
+        events.quitting.add_listener(lambda **kw: got.append("registered last, called first"))
+        # As Locust's runners and main fire them: without the spec's names.
+        events.cpu_warning.fire(environment=None, cpu_usage=95.5)
+        events.usage_monitor.fire(environment=None, cpu_usage=12.0, memory_usage=2048)
+        events.quitting.fire(environment=None, reverse=True)
+        print(got)
+        """
+    )
+    assert output.strip() == (
+        "[95.5, {'cpu_usage': 12.0, 'memory_usage': 2048}, 'registered last, called first', 0]"
+    )
+
+
+def test_quitting_exit_code_is_computed_as_locusts_shutdown_computes_it() -> None:
+    output = run_script(
+        """
+        import types
+        import locust.log
+        from locust_events.locust import events, locust_exit_code
+
+        runner = types.SimpleNamespace(errors={}, exceptions={})
+        options = types.SimpleNamespace(exit_code_on_error=7)
+        env = types.SimpleNamespace(process_exit_code=None, runner=runner, parsed_options=options)
+        codes = [locust_exit_code(env)]
+        locust.log.unhandled_greenlet_exception = True
+        codes.append(locust_exit_code(env))
+        runner.exceptions[1] = {"count": 1}
+        codes.append(locust_exit_code(env))
+        env.process_exit_code = 3
+        codes.append(locust_exit_code(env))
+        got = []
+        events.quitting.add_listener(lambda exit_code, **kw: got.append(exit_code))
+        events.quitting.fire(environment=env, reverse=True)
+        print(codes, got)
+        """
+    )
+    assert output.strip() == "[0, 2, 7, 3] [3]"
