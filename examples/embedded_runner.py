@@ -3,12 +3,14 @@
 Each user times fake requests with ``events.request.measure``; a synchronous listener keeps
 statistics, a slow spawned listener stands in for a webhook. At the end it prints how many
 request events were fired and how many the webhook received (always the same) and the pool's
-stats. ``python examples/embedded_runner.py --help`` lists the knobs.
+stats. ``python examples/embedded_runner.py --help`` lists the knobs; with
+``LOCUST_EVENTS_PROFILE=1`` it also logs what each listener cost.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import random
 import types
 from collections import Counter
@@ -62,6 +64,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=20, help="requests per user")
     parser.add_argument("--webhook-workers", type=int, default=64)
     args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
 
     webhook_pool = ListenerPool(size=args.webhook_workers, maxsize=5_000, name="webhook pool")
     events.request.add_listener(record_statistics)

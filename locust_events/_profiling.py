@@ -174,4 +174,4 @@ class Profiler:
                 f"{p.calls:>8} {p.errors:>6} {p.mean_seconds * 1e6:>9.1f} "
                 f"{p.max_seconds * 1e6:>9.1f} {p.total_seconds:>9.3f} {wait}"
             )
-        return "\n".join(rows)
+        return "\n".join(row.rstrip() for row in rows)

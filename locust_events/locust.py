@@ -23,6 +23,7 @@ from . import events as _global_events
 from ._errors import logger
 from ._events import Events
 from ._hooks import EventHook
+from ._lifecycle import profiling_requested
 
 __all__ = [
     "CONTROL_FLOW_EXCEPTIONS",
@@ -131,6 +132,8 @@ class _QuitHook(EventHook[Any]):
                 if registry.hooks.get(self.name) is self:
                     _drained_at_quit.add(registry)
                     registry.drain(DRAIN_TIMEOUT)
+                    if registry.profiler is not None:
+                        logger.info("Listener profile:\n%s", registry.profiler.table())
 
 
 #: The hooks whose Locust fires need more than a plain hook, and the class that adds it.
@@ -189,7 +192,9 @@ def environment_events(registry: Events | None = None) -> Events:
       to the spec runs as is. (Locust already fires ``quitting`` last listener first.)
     - once ``quit``'s listeners ran, every pool of the registry's spawned listeners
       (``add_listener(func, spawn=True)``) is drained within :data:`DRAIN_TIMEOUT` seconds,
-      so their calls are delivered before the process exits, also on Ctrl-C and SIGTERM.
+      so their calls are delivered before the process exits, also on Ctrl-C and SIGTERM;
+    - with ``LOCUST_EVENTS_PROFILE=1`` in the environment, every listener is profiled from
+      here on and the table is logged once ``quit`` fired (``registry.profiler`` has it).
 
     Idempotent: calling it again for the same registry changes nothing.
     """
@@ -206,6 +211,8 @@ def environment_events(registry: Events | None = None) -> Events:
             # Change the class of the hook in place, rather than replace the hook, so that
             # everybody who already holds it (and its listeners) keeps the very same object.
             hook.__class__ = hook_class
+    if profiling_requested():
+        registry.start_profiling()
     _prepared.add(registry)
     return registry
 

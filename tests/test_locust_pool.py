@@ -101,3 +101,20 @@ def test_drain_is_bounded_and_sums_up_what_was_not_delivered(target: str, tmp_pa
     assert counts["delivered"] == 0
     assert result.returncode == 0, result.stderr
     assert elapsed < 2 + 20  # the run, start-up and the one-second drain; never the 600 s
+
+
+def test_locust_events_profile_logs_the_listener_table_when_locust_quits(
+    target: str, tmp_path: Path
+) -> None:
+    result = run_locust(
+        LOCUSTFILE,
+        *headless(target, 2, 1),
+        cwd=tmp_path,
+        run_time=1,
+        env=child_environment(LOCUST_EVENTS_PROFILE="1"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Listener profile:" in result.stderr
+    table = result.stderr.split("Listener profile:", 1)[1]
+    assert "request" in table
+    assert "spawned" in table
