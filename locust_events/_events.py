@@ -286,7 +286,8 @@ class Events:
         """
         if self.join(timeout):
             return True
-        undelivered = {pool.name: pool.stats for pool in self.pools if pool.stats.undelivered}
+        snapshots = {pool.name: pool.stats for pool in self.pools}
+        undelivered = {name: stats for name, stats in snapshots.items() if stats.undelivered}
         logger.warning(
             "Spawned listeners not delivered after %g s: %s",
             timeout,
