@@ -29,6 +29,7 @@ from ._listeners import (
 from ._monitor import UsageMonitor
 from ._pool import ListenerPool, PoolClosed, PoolFull, PoolStats
 from ._registry import declare_hook
+from ._version import __version__
 from ._types import (
     EventHandler,
     LifecycleHandler,
@@ -40,6 +41,7 @@ from ._types import (
 
 __all__ = [
     "COMPILED",
+    "__version__",
     "CpuWarningListener",
     "DeprecatedEventHook",
     "DispatchError",
