@@ -64,7 +64,15 @@ class OptionalBuildExt(build_ext):
 ext_modules = (
     []
     if platform.python_implementation() == "PyPy"
-    else [Extension("locust_events._speedups", ["locust_events/_speedups.c"])]
+    else [
+        Extension(
+            "locust_events._speedups",
+            ["locust_events/_speedups.c"],
+            # The module calls nothing of libc directly, so the linker would record no libc;
+            # auditwheel needs one recorded to tell glibc (manylinux) from musl (musllinux).
+            extra_link_args=["-Wl,--no-as-needed", "-lc"] if sys.platform == "linux" else [],
+        )
+    ]
 )
 
 setup(ext_modules=ext_modules, cmdclass={"build_ext": OptionalBuildExt})
