@@ -50,7 +50,9 @@ class OptionalBuildExt(build_ext):
         )
 
     def _write_note(self, reason: str | None) -> None:
-        note = BUILD_FAILURE_NOTE if self.inplace else os.path.join(self.build_lib, BUILD_FAILURE_NOTE)
+        note = (
+            BUILD_FAILURE_NOTE if self.inplace else os.path.join(self.build_lib, BUILD_FAILURE_NOTE)
+        )
         if reason is None:
             if os.path.exists(note):
                 os.remove(note)

@@ -114,7 +114,9 @@ def check_wheel(wheel: Path) -> list[str]:
         if not tag.interpreter.startswith("cp") or tag.abi != tag.interpreter:
             problems.append(f"{wheel.name}: tag {tag} is not a CPython ABI tag")
     names = zipfile.ZipFile(wheel).namelist()
-    if not any(name.startswith("locust_events/_speedups.") and name.endswith(".so") for name in names):
+    if not any(
+        name.startswith("locust_events/_speedups.") and name.endswith(".so") for name in names
+    ):
         problems.append(f"{wheel.name}: no compiled locust_events/_speedups extension")
     if "locust_events/_build_failed.txt" in names:
         problems.append(f"{wheel.name}: the C extension failed to compile")

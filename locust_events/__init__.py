@@ -29,7 +29,6 @@ from ._listeners import (
 from ._monitor import UsageMonitor
 from ._pool import ListenerPool, PoolClosed, PoolFull, PoolStats
 from ._registry import declare_hook
-from ._version import __version__
 from ._types import (
     EventHandler,
     LifecycleHandler,
@@ -38,10 +37,10 @@ from ._types import (
     SystemHandler,
     UserErrorHandler,
 )
+from ._version import __version__
 
 __all__ = [
     "COMPILED",
-    "__version__",
     "CpuWarningListener",
     "DeprecatedEventHook",
     "DispatchError",
@@ -74,6 +73,7 @@ __all__ = [
     "UserErrorHandler",
     "UserErrorListener",
     "WorkerConnectListener",
+    "__version__",
     "declare_hook",
     "events",
 ]

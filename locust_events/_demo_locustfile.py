@@ -25,7 +25,7 @@ REPORT_PATH = os.environ.get("LOCUST_EVENTS_DEMO_REPORT", "locust_events_demo.js
 
 
 class CustomMetrics:
-    """The spec's custom metrics collection, keeping sums instead of every response time."""
+    """The custom metrics collection example, keeping sums instead of every response time."""
 
     def __init__(self) -> None:
         self.api_calls = 0
@@ -57,7 +57,7 @@ class CustomMetrics:
 
 
 class WebhookReporter:
-    """The spec's external system integration: a webhook at test start, per error and at the end."""
+    """The external system integration example: webhooks at test start, on errors, at the end."""
 
     def __init__(self) -> None:
         self.webhook_url = ""

@@ -19,7 +19,7 @@ BUILD_FAILURE_NOTE = "_build_failed.txt"
 
 
 def loop_description() -> str:
-    """Which calling loop ``fire`` runs in this process: "compiled", or "pure Python, because ..."."""
+    """Which loop ``fire`` runs in this process: "compiled", or "pure Python, because ..."."""
     from ._implementation import COMPILED
 
     if COMPILED:
@@ -32,9 +32,11 @@ def _why_pure() -> str:
         return "LOCUST_EVENTS_PURE is set in the environment"
     note = Path(__file__).with_name(BUILD_FAILURE_NOTE)
     if note.is_file():
-        return f"the C extension failed to compile when this copy was installed: {note.read_text().strip()}"
+        reason = note.read_text().strip()
+        return f"the C extension failed to compile when this copy was installed: {reason}"
     if platform.python_implementation() != "CPython":
-        return f"{platform.python_implementation()} runs the pure-Python loop (no C extension is built for it)"
+        implementation = platform.python_implementation()
+        return f"{implementation} runs the pure-Python loop (no C extension is built for it)"
     try:
         importlib.import_module("locust_events._speedups")
     except ImportError as error:
