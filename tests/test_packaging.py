@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
+import zipfile
 from importlib import metadata
 from pathlib import Path
 
@@ -132,3 +134,37 @@ def test_the_console_script_runs_the_commands() -> None:
     assert result.stdout.startswith("usage: locust-events ")
     for command in ("demo", "doctor", "bench", "target"):
         assert command in result.stdout
+
+
+SOURCE = Path(__file__).resolve().parent.parent
+
+
+def test_a_wheel_built_without_a_compiler_says_why_it_runs_pure_python(tmp_path: Path) -> None:
+    if not (SOURCE / "setup.py").is_file():
+        pytest.fail(
+            f"the tests need the project's source beside them (a checkout or the sdist): {SOURCE}"
+        )
+    source = tmp_path / "source"
+    ignore = shutil.ignore_patterns("__pycache__", "*.so", "_build_failed.txt")
+    shutil.copytree(SOURCE / "locust_events", source / "locust_events", ignore=ignore)
+    for name in ("setup.py", "pyproject.toml", "README.md", "LICENSE", "MANIFEST.in"):
+        shutil.copy(SOURCE / name, source / name)
+    # CC=false: the compiler "fails", as it does where none is installed.
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "-w", str(tmp_path), str(source)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "CC": "false", "PIP_NO_CACHE_DIR": "1"},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    build_output = result.stdout + result.stderr
+    assert "WARNING: locust_events._speedups could not be compiled" in build_output  # pip -v
+    assert "--force-reinstall --no-cache-dir --no-binary locust-events" in build_output
+    (wheel,) = tmp_path.glob("locust_events-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        assert not any(name.endswith(".so") for name in names)
+        note = archive.read("locust_events/_build_failed.txt").decode()
+    assert "false" in note  # the failed compiler command, for --version to show
