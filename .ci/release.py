@@ -154,7 +154,15 @@ def run_sdist_tests(sdist: Path, wheels: list[Path], quick: bool) -> None:
         print(run(python, "-m", "locust_events", "--version").strip())
         env = {**os.environ, "LOCUST_EVENTS_EXPECT_COMPILED": "1"}
         env.pop("LOCUST_EVENTS_PURE", None)
-        pytest = [python, "-m", "pytest", "-q", "--benchmark-disable", "-p", "no:cacheprovider"]
+        # The pytest script, not ``python -m pytest``, which would put the unpacked source
+        # first on sys.path and test it instead of the installed wheel.
+        pytest = [
+            environment / "bin" / "pytest",
+            "-q",
+            "--benchmark-disable",
+            "-p",
+            "no:cacheprovider",
+        ]
         output = run(*pytest, *(["--collect-only"] if quick else []), cwd=unpacked, env=env)
         print(output.strip().splitlines()[-1])
 

@@ -25,8 +25,11 @@ DISTRIBUTION = metadata.distribution("locust-events")
 
 
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    # From the directory that holds the imported package: ``-m`` puts the working directory
+    # first on sys.path, and in a checkout or an unpacked sdist that holds the source copy.
     return subprocess.run(
         [sys.executable, "-m", "locust_events", *args],
+        cwd=Path(locust_events.__file__).resolve().parent.parent,
         capture_output=True,
         text=True,
         timeout=60,
