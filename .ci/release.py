@@ -163,7 +163,12 @@ def run_sdist_tests(sdist: Path, wheels: list[Path], quick: bool) -> None:
             "-p",
             "no:cacheprovider",
         ]
-        output = run(*pytest, *(["--collect-only"] if quick else []), cwd=unpacked, env=env)
+        # Run from outside the unpacked tree, so that ``python -m locust_events`` in the tests'
+        # child processes imports the installed wheel, not the source beside it.
+        suite = ["--rootdir", unpacked, "-c", unpacked / "pyproject.toml"]
+        suite += [unpacked / "tests", unpacked / "benchmarks"]
+        collect = ["--collect-only"] if quick else []
+        output = run(*pytest, *collect, *suite, cwd=Path(workdir), env=env)
         print(output.strip().splitlines()[-1])
 
 
