@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import subprocess
@@ -165,3 +166,33 @@ def test_locusts_summary_is_taken_out_of_its_log_without_the_log_records() -> No
         "Error report",
     ]
     assert locust_summary_tables("[2026-01-01 10:00:00,000] nothing") == ""
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_demo_progress_refreshes_one_line_on_a_terminal_and_prints_lines_elsewhere() -> None:
+    from locust_events._demo import _Progress
+
+    progress = {"users": 5, "requests": 12, "failures": 1, "queued": 3}
+    terminal = Terminal()
+    shown = _Progress(terminal, users=10)
+    for elapsed in (0.25, 0.5, 6.0):
+        shown.show(elapsed, progress)
+    shown.finish(7.0, progress)
+    assert terminal.getvalue().count("\r\033[K") == 4
+    assert terminal.getvalue().count("\n") == 1  # the finished line only
+    assert "users 5/10  requests 12 (1 failed)  queued listener calls 3  (done)" in (
+        terminal.getvalue()
+    )
+
+    log = io.StringIO()
+    shown = _Progress(log, users=10)
+    for elapsed in (0.25, 0.5, 4.0, 5.5, 6.0):
+        shown.show(elapsed, progress)
+    shown.finish(7.0, progress)
+    assert "\r" not in log.getvalue()
+    lines = log.getvalue().splitlines()
+    assert [line.split(" s ")[0].strip() for line in lines] == ["0.2", "5.5", "7.0"]
