@@ -1,4 +1,4 @@
-"""The spec's custom metrics collection, as a locustfile: writes ``custom_metrics.json``.
+"""Custom metrics collection, as a locustfile: writes ``custom_metrics.json``.
 
 Run: ``locust -f examples/custom_metrics.py --headless -u 20 -r 10 -t 10s -H <target URL>``
 (start the target with ``python -m locust_events target``).
@@ -31,7 +31,7 @@ def on_test_stop(environment, **kwargs):
     """Report custom metrics at test end"""
     total_calls = custom_metrics["api_calls"]
     response_times = custom_metrics["response_times"]
-    # The spec divides by zero when no request completed; report zeros instead.
+    # No request completed: report zeros rather than divide by zero.
     avg_response_time = sum(response_times) / len(response_times) if response_times else 0.0
     error_rate = custom_metrics["error_count"] / total_calls * 100 if total_calls else 0.0
     print("\n--- Custom Metrics ---")

@@ -1,4 +1,4 @@
-"""The spec's custom statistics and reporting, as a locustfile: writes ``detailed_stats.csv``.
+"""Custom statistics and reporting, as a locustfile: writes ``detailed_stats.csv``.
 
 Run: ``locust -f examples/custom_statistics.py --headless -u 20 -r 10 -t 10s -H <target URL>``.
 """

@@ -4,12 +4,15 @@ Each user times fake requests with ``events.request.measure``; a synchronous lis
 statistics, a slow spawned listener stands in for a webhook. At the end it prints how many
 request events were fired and how many the webhook received (always the same) and the pool's
 stats. ``python examples/embedded_runner.py --help`` lists the knobs; with
-``LOCUST_EVENTS_PROFILE=1`` it also logs what each listener cost.
+``LOCUST_EVENTS_PROFILE=1`` it also logs what each listener cost. With psutil installed
+(``pip install 'locust-events[monitor]'``) a usage monitor reports CPU and memory every second;
+without it the run goes on without the monitor and says so once.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
 import random
 import types
@@ -72,12 +75,12 @@ def main() -> int:
     events.usage_monitor.add_listener(report_usage)
 
     environment = types.SimpleNamespace(process_exit_code=None)
-    lifecycle = Lifecycle(
-        events,
-        environment,
-        monitor=UsageMonitor(events, environment, interval=1.0),
-        drain_timeout=60.0,
-    )
+    monitor = None
+    if importlib.util.find_spec("psutil") is not None:
+        monitor = UsageMonitor(events, environment, interval=1.0)
+    else:
+        print("usage monitor off: psutil is not installed (pip install 'locust-events[monitor]')")
+    lifecycle = Lifecycle(events, environment, monitor=monitor, drain_timeout=60.0)
     lifecycle.init()
     lifecycle.start()
     print(f"running {args.users} users x {args.requests} requests")

@@ -1,4 +1,4 @@
-"""The spec's environment-specific event handling, as a locustfile: ``TEST_ENV`` picks the handlers.
+"""Environment-specific event handling, as a locustfile: ``TEST_ENV`` picks the handlers.
 
 ``development`` (the default) prints every request, ``staging`` prints failed or slow ones,
 ``production`` posts user errors to ``MONITORING_URL`` (default: ``<host>/webhook``). Run:
@@ -24,7 +24,7 @@ def find_monitoring_service(environment, **kwargs):
 
 
 def send_to_monitoring_service(message):
-    """The spec leaves this undefined: post the message to the monitoring webhook."""
+    """Posts the message to the monitoring webhook."""
     try:
         requests.post(monitoring["url"], json={"event": "user_error", "error": message}, timeout=5)
     except Exception as e:

@@ -1,4 +1,4 @@
-"""The spec's external system integration, as a locustfile: webhooks to a local receiver.
+"""External system integration, as a locustfile: webhooks to a local receiver.
 
 Posts ``test_start``, one ``error`` per failed request and ``test_complete`` to
 ``WEBHOOK_URL`` (default: ``<host>/webhook``, which the local target counts), from spawned
@@ -11,7 +11,7 @@ from locust_events.locust import events  # first: Locust now dispatches through 
 # isort: split
 
 import os
-import time  # the spec's version forgot this import
+import time
 
 import requests
 from locust import HttpUser, between, task
@@ -57,8 +57,8 @@ class ExternalReporter:
             "timestamp": time.time(),
             "duration": duration,
             "total_requests": self.request_count,
-            # The spec used stats.serialize_stats(), which resets Locust's statistics (it is
-            # meant for worker reports) and left the run's final report empty; copy instead.
+            # Not stats.serialize_stats(): it resets Locust's statistics (it is meant for
+            # worker reports) and would leave the run's final report empty; copy instead.
             "stats": [entry.serialize() for entry in environment.stats.entries.values()]
             if environment.stats
             else [],

@@ -1,4 +1,4 @@
-"""A short example run: greenlet users fire request events into listeners written to the spec.
+"""A short example run: greenlet users fire request events into listeners.
 
 Run it with ``python examples/quickstart.py``; it prints what the listeners saw.
 """

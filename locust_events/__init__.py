@@ -37,6 +37,7 @@ from ._types import (
     SystemHandler,
     UserErrorHandler,
 )
+from ._version import __version__
 
 __all__ = [
     "COMPILED",
@@ -72,6 +73,7 @@ __all__ = [
     "UserErrorHandler",
     "UserErrorListener",
     "WorkerConnectListener",
+    "__version__",
     "declare_hook",
     "events",
 ]

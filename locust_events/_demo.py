@@ -1,6 +1,7 @@
-"""``python -m locust_events demo``: a real headless Locust run against the local target, explained.
+"""``locust-events demo``: a real headless Locust run against the local target, explained.
 
-Runs Locust in a child process with the examples' listeners and prints what they saw.
+Runs Locust in a child process with the examples' listeners, shows its progress, then
+Locust's own summary and what the listeners saw.
 """
 
 from __future__ import annotations
@@ -9,112 +10,37 @@ import argparse
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
-
-from ._hooks import EventHook
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
-__all__ = ["add_parser", "measure_dispatch_cost", "run_demo"]
+__all__ = ["add_parser", "parse_timespan", "run_demo"]
 
-#: Locust's nine request keyword arguments, as one request event passes them.
-_REQUEST: dict[str, Any] = {
-    "request_type": "GET",
-    "name": "/api/data",
-    "response_time": 3.2,
-    "response_length": 512,
-    "exception": None,
-    "context": {},
-    "start_time": 1_700_000_000.0,
-    "url": "http://127.0.0.1/api/data",
-    "response": None,
-}
+#: The target fails one ``/api/data`` request in this many, so the listeners see failures.
+FAIL_EVERY = 40
+#: A timestamped record of Locust's log, as opposed to the plain summary lines among them.
+_LOG_RECORD = re.compile(r"^\[\d{4}-\d\d-\d\d ")
+_TIMESPAN = re.compile(r"(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?")
 
 
-def _no_op(**kwargs: Any) -> None:
-    pass
-
-
-def _time_per_call(round_: Any, calls: int) -> float:
-    best = float("inf")
-    for _ in range(5):
-        start = time.perf_counter()
-        round_()
-        best = min(best, time.perf_counter() - start)
-    return best / calls * 1e9
-
-
-def measure_dispatch_cost(
-    listeners: int, spawned: int = 0, calls: int = 5_000
-) -> tuple[float, float | None]:
-    """What dispatching one request event costs, without the listeners' own work, in ns.
-
-    Fires a hook with ``listeners`` no-op listeners, ``spawned`` of them spawned into a
-    listener pool (and waits for the pool), with Locust's nine request arguments, and
-    subtracts calling the same no-op listeners directly. Returns ours and, when Locust is
-    installed, Locust's ``EventHook`` measured the same way, its spawned listeners doing what
-    Locust leaves to its users: ``gevent.spawn`` per call. Needs a gevent hub that may run
-    (call it from a greenlet); best of five rounds each.
-    """
-    import gevent
-    import gevent.pool
-
-    from ._pool import ListenerPool
-
-    listeners = max(listeners, spawned, 1)
-    payload = _REQUEST
-    pool = ListenerPool(name="dispatch cost")
-    ours = EventHook("request")
-    for index in range(listeners):
-        ours.add_listener(_no_op, spawn=pool if index < spawned else False)
-
-    def direct() -> None:
-        for _ in range(calls):
-            for _ in range(listeners):
-                _no_op(**payload)
-
-    def fire_with(hook: Any, wait: Any) -> Any:
-        fire = hook.fire
-
-        def round_() -> None:
-            for _ in range(calls):
-                fire(**payload)
-            wait()
-
-        return round_
-
-    baseline = _time_per_call(direct, calls)
-    ours_ns = max(_time_per_call(fire_with(ours, pool.join), calls) - baseline, 0.0)
-    pool.close()
-    locust_ns: float | None = None
-    if importlib.util.find_spec("locust") is not None:
-        from locust.event import EventHook as LocustEventHook
-
-        greenlets = gevent.pool.Group()
-
-        def spawn_no_op(**kwargs: Any) -> None:
-            greenlets.spawn(_no_op, **kwargs)
-
-        theirs: Any = cast(Any, LocustEventHook)()
-        for index in range(listeners):
-            theirs.add_listener(spawn_no_op if index < spawned else _no_op)
-        locust_ns = max(_time_per_call(fire_with(theirs, greenlets.join), calls) - baseline, 0.0)
-    return ours_ns, locust_ns
-
-
-def _child_cpu_seconds() -> float:
-    try:
-        import resource
-    except ImportError:  # not on Unix: no CPU figure
-        return float("nan")
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+def parse_timespan(text: str) -> int:
+    """Seconds in a run time as Locust writes it: ``30``, ``30s``, ``1m``, ``1h30m``, ``2m10s``."""
+    text = text.strip().lower()
+    if text.isdigit():
+        return int(text)
+    match = _TIMESPAN.fullmatch(text)
+    if not text or match is None:
+        raise argparse.ArgumentTypeError(
+            f"invalid run time {text!r}: write it as Locust does, e.g. 30s, 1m, 1h30m or 90"
+        )
+    return int(match["h"] or 0) * 3600 + int(match["m"] or 0) * 60 + int(match["s"] or 0)
 
 
 def add_parser(commands: SubParsers) -> None:
@@ -123,10 +49,23 @@ def add_parser(commands: SubParsers) -> None:
         "demo",
         help="run a real headless Locust test against a local target and show what the "
         "listeners saw (needs the locust extra)",
+        description="Runs real Locust, headless, against a local target on 127.0.0.1, with "
+        "listeners on this dispatcher; the flags are Locust's own.",
     )
-    parser.add_argument("--users", type=int, default=300, help="simulated users (default 300)")
-    parser.add_argument("--spawn-rate", type=float, default=100, help="users started per second")
-    parser.add_argument("--run-time", type=int, default=15, help="seconds of load (default 15)")
+    parser.add_argument(
+        "-u", "--users", type=int, default=300, help="peak number of users (default 300)"
+    )
+    parser.add_argument(
+        "-r", "--spawn-rate", type=float, default=100, help="users started per second (100)"
+    )
+    parser.add_argument(
+        "-t",
+        "--run-time",
+        type=parse_timespan,
+        default=15,
+        metavar="TIME",
+        help="how long the users run, e.g. 30s, 1m (default 15s)",
+    )
     parser.set_defaults(
         run=lambda args: run_demo(
             users=args.users, spawn_rate=args.spawn_rate, run_time=args.run_time
@@ -137,17 +76,19 @@ def add_parser(commands: SubParsers) -> None:
 def run_demo(users: int = 300, spawn_rate: float = 100, run_time: int = 15) -> int:
     """Run the demo and print its summary; returns 0 when the run went as it should."""
     if importlib.util.find_spec("locust") is None:
-        print("The demo runs real Locust: install the locust extra first,")
-        print("    python -m pip install -e '.[locust]'")
+        print("The demo runs real Locust, which is not installed here. Install it with")
+        print("    python -m pip install 'locust-events[locust]'")
         return 1
     import gevent
 
     from .target import Target
 
-    target = Target(fail_every=40).start()
+    target = Target(fail_every=FAIL_EVERY).start()
     locustfile = Path(__file__).with_name("_demo_locustfile.py")
     with tempfile.TemporaryDirectory(prefix="locust-events-demo-") as workdir:
         report_path = Path(workdir) / "report.json"
+        progress_path = Path(workdir) / "progress.json"
+        summary_path = Path(workdir) / "summary.txt"
         log_path = Path(workdir) / "locust.log"
         command = [
             sys.executable,
@@ -170,50 +111,120 @@ def run_demo(users: int = 300, spawn_rate: float = 100, run_time: int = 15) -> i
             "--stop-timeout",
             "5",
         ]
-        environment = {**os.environ, "LOCUST_EVENTS_DEMO_REPORT": str(report_path)}
+        environment = {
+            **os.environ,
+            "LOCUST_EVENTS_DEMO_REPORT": str(report_path),
+            "LOCUST_EVENTS_DEMO_PROGRESS": str(progress_path),
+        }
         print(
-            f"locust-events demo: {users} users against {target.url} for {run_time} s "
-            "(real Locust, headless, in a child process)"
+            f"locust-events demo: real Locust, headless, {users} users (spawn rate "
+            f"{spawn_rate:g}/s) for {run_time} s against the local target {target.url}"
         )
-        cpu_before = _child_cpu_seconds()
+        progress = _Progress(sys.stdout, users)
         started = time.monotonic()
         deadline = started + run_time + 60
-        with open(log_path, "w") as log:
+        with open(log_path, "w") as log, open(summary_path, "w") as summary:
             # A fixed argument list: our own interpreter running Locust on our own locustfile.
             process = subprocess.Popen(  # noqa: S603
-                command, cwd=workdir, env=environment, stdout=log, stderr=subprocess.STDOUT
+                command, cwd=workdir, env=environment, stdout=summary, stderr=log
             )
             while process.poll() is None:
                 if time.monotonic() > deadline:
                     process.kill()
                     process.wait()
                     break
-                gevent.sleep(0.2)  # the target serves meanwhile
-        elapsed = time.monotonic() - started
-        cpu = _child_cpu_seconds() - cpu_before
+                gevent.sleep(0.25)  # the target serves meanwhile
+                progress.show(time.monotonic() - started, _read_json(progress_path))
+        progress.finish(time.monotonic() - started, _read_json(progress_path))
         target.stop()
         if not report_path.exists():
             print(f"Locust exited with {process.returncode} and wrote no report; its log:")
             print(log_path.read_text())
             return 1
         report = json.loads(report_path.read_text())
-    _print_summary(report, target, cpu=cpu, elapsed=elapsed, exit_code=process.returncode)
+        locust_summary = locust_summary_tables(log_path.read_text())
+        printed = summary_path.read_text().strip()  # what listeners printed, if anything
+    print()
+    print("Locust's own summary:")
+    print(locust_summary or "(Locust printed no summary; its log was empty)")
+    if printed:
+        print(f"\nThe listeners printed:\n{printed}")
+    print()
+    _print_summary(report, target, elapsed=time.monotonic() - started, exit_code=process.returncode)
     complete = report["api_calls"] == report["locust_requests"]
     return 0 if complete and process.returncode == 0 else 1
 
 
-def _print_summary(
-    report: dict[str, Any], target: Any, *, cpu: float, elapsed: float, exit_code: int
-) -> None:
+def locust_summary_tables(log: str) -> str:
+    """Locust's final summary (requests, percentiles, errors) out of its log, log lines left out.
+
+    Locust prints it with a plain format on stderr, among its timestamped log records; the
+    final one is the last table that starts with a ``Type  Name  # reqs`` header.
+    """
+    lines = log.splitlines()
+    headers = [index for index, line in enumerate(lines) if re.match(r"Type\s+Name\s+# reqs", line)]
+    if not headers:
+        return ""
+    # The summary has two such tables (requests, then response time percentiles): the first
+    # of them after the last timestamped record that precedes the summary.
+    start = headers[-1]
+    while start > 0 and not _LOG_RECORD.match(lines[start - 1]):
+        start -= 1
+    shown = [line for line in lines[start:] if not _LOG_RECORD.match(line)]
+    return "\n".join(shown).strip("\n")
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data
+
+
+class _Progress:
+    """Shows the run's progress: one refreshed line on a terminal, a plain line every 5 s else."""
+
+    def __init__(self, stream: IO[str], users: int) -> None:
+        self._stream = stream
+        self._users = users
+        self._on_terminal = stream.isatty()
+        self._next_line_at = 0.0
+
+    def _line(self, elapsed: float, progress: dict[str, Any] | None) -> str:
+        if progress is None:
+            return f"  {elapsed:5.1f} s  starting Locust..."
+        return (
+            f"  {elapsed:5.1f} s  users {progress['users']}/{self._users}  "
+            f"requests {progress['requests']} ({progress['failures']} failed)  "
+            f"queued listener calls {progress['queued']}"
+        )
+
+    def show(self, elapsed: float, progress: dict[str, Any] | None) -> None:
+        if self._on_terminal:
+            self._stream.write("\r\033[K" + self._line(elapsed, progress))
+            self._stream.flush()
+        elif elapsed >= self._next_line_at and progress is not None:
+            self._stream.write(self._line(elapsed, progress) + "\n")
+            self._stream.flush()
+            self._next_line_at = elapsed + 5.0
+
+    def finish(self, elapsed: float, progress: dict[str, Any] | None) -> None:
+        end = "\r\033[K" if self._on_terminal else ""
+        self._stream.write(end + self._line(elapsed, progress) + "  (done)\n")
+        self._stream.flush()
+
+
+def _print_summary(report: dict[str, Any], target: Any, *, elapsed: float, exit_code: int) -> None:
     requests = report["api_calls"]
     error_rate = report["error_count"] / max(requests, 1) * 100
-    buckets = ", ".join(f"{name}: {count}" for name, count in sorted(report["buckets"].items()))
+    buckets = ", ".join(f"{label}: {count}" for label, count in report["buckets"])
     received = target.webhook_count
     by_event = ", ".join(f"{name} {count}" for name, count in sorted(target.webhooks.items()))
-    ours = report["dispatch_ns"]
-    theirs = report["locust_dispatch_ns"]
-    load_cpu = report["load_cpu_seconds"]
-    cpu_per_request = load_cpu / max(report["load_requests"], 1) * 1e6
+    ours, theirs = report["dispatch_ns"], report["locust_dispatch_ns"]
+    ours_mean, theirs_mean = report["dispatch_mean_ns"], report["locust_dispatch_mean_ns"]
+    ratio = f"{ours / theirs:.2f}x" if theirs > 0 else "n/a"
+    listeners = report["request_listeners"]
     lines = [
         ("requests", f"{requests} seen by the listeners, {report['locust_requests']} counted "
          f"by Locust ({requests / max(elapsed, 1e-9):.0f} per second over the whole run)"),
@@ -222,17 +233,19 @@ def _print_summary(
          f"max {report['max_response_time']:.1f} ms"),
         ("response times", buckets or "none"),
         ("webhook calls", f"{report['webhooks_posted']} posted by the spawned listener "
-         f"({report['webhooks_failed']} failed), {received} received by the target ({by_event})"),
+         f"({report['webhooks_failed']} failed), {received} received by the target ({by_event}); "
+         "only failed requests are queued for a webhook"),
         ("listener pool", f"{report['pool_submitted']} calls queued, "
          f"{report['pool_completed']} completed, at most {report['pool_high_water']} waiting"),
         ("listener errors", str(report["listener_errors"])),
-        ("dispatcher cost", f"{ours / 1000:.2f} us per request event to "
-         f"{report['request_listeners']} request listeners, 1 of them spawned"
-         + (f" (Locust's EventHook, gevent.spawn per spawned call: {theirs / 1000:.2f} us)"
-            if theirs is not None else "")),
-        ("Locust process", f"{cpu_per_request:.0f} us of CPU per request while users ran "
-         f"({load_cpu:.1f} s; {cpu:.1f} s CPU in all, start-up included)"),
-        ("exit code", str(exit_code)),
+        ("dispatcher cost", f"{ours:.0f} ns per request event on locust_events, {theirs:.0f} ns "
+         f"on Locust's own EventHook ({ratio}; medians, means {ours_mean:.0f} and "
+         f"{theirs_mean:.0f} ns): each of the run's {report['timed_fires']} request events "
+         f"dispatched again to {listeners} no-op listeners on both, in the user that fired it"),
+        ("exit code", f"{exit_code}: Locust's exit code. The target fails one /api/data "
+         f"request in {FAIL_EVERY} on purpose, so the demo runs Locust with "
+         "--exit-code-on-error 0 (failed requests alone would make it 1); "
+         "a listener error would make it 2"),
     ]  # fmt: skip
     for label, text in lines:
         print(f"  {label:<16} {text}")

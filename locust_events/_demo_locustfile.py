@@ -1,6 +1,7 @@
 """The demo's locustfile: the examples' listeners in one real Locust run (see ``_demo``).
 
-It writes what the listeners saw to the JSON file named by ``LOCUST_EVENTS_DEMO_REPORT``.
+It writes what the listeners saw to the JSON file named by ``LOCUST_EVENTS_DEMO_REPORT`` and,
+every half second while users run, the run's progress to ``LOCUST_EVENTS_DEMO_PROGRESS``.
 """
 
 from __future__ import annotations
@@ -11,28 +12,38 @@ from locust_events.locust import events  # first: Locust now dispatches through 
 
 import json
 import os
+import statistics
 import time
-from collections import Counter
-from typing import Any
+from typing import Any, cast
 
+import gevent
 import requests
 from locust import HttpUser, between, task
+from locust.event import EventHook as LocustEventHook
 
-from locust_events._demo import measure_dispatch_cost
+from locust_events import EventHook
 
 #: Where the report goes; the demo reads it once Locust has exited.
 REPORT_PATH = os.environ.get("LOCUST_EVENTS_DEMO_REPORT", "locust_events_demo.json")
+#: Where the progress goes while the users run; the demo reads it to show progress.
+PROGRESS_PATH = os.environ.get("LOCUST_EVENTS_DEMO_PROGRESS", "locust_events_progress.json")
+#: Response-time buckets, in the order they are reported: (label, upper bound in ms).
+BUCKETS: tuple[tuple[str, float], ...] = (
+    ("<100ms", 100.0),
+    ("100-500ms", 500.0),
+    (">=500ms", float("inf")),
+)
 
 
 class CustomMetrics:
-    """The spec's custom metrics collection, keeping sums instead of every response time."""
+    """The custom metrics collection example, keeping sums instead of every response time."""
 
     def __init__(self) -> None:
         self.api_calls = 0
         self.error_count = 0
         self.total_response_time = 0.0
         self.max_response_time = 0.0
-        self.buckets: Counter[str] = Counter()
+        self.buckets = dict.fromkeys((label for label, _ in BUCKETS), 0)
 
     def on_request(
         self,
@@ -48,16 +59,17 @@ class CustomMetrics:
         self.max_response_time = max(self.max_response_time, response_time)
         if exception:
             self.error_count += 1
-        if response_time < 100:
-            self.buckets["<100ms"] += 1
-        elif response_time < 500:
-            self.buckets["100-500ms"] += 1
-        else:
-            self.buckets[">=500ms"] += 1
+        label = next(label for label, bound in BUCKETS if response_time < bound)
+        self.buckets[label] += 1
 
 
 class WebhookReporter:
-    """The spec's external system integration: a webhook at test start, per error and at the end."""
+    """The external system integration example: webhooks at test start, on errors, at the end.
+
+    The pattern to copy: the request listener runs synchronously in every user and costs one
+    ``if``; only a failed request is handed, through a hook of our own, to the spawned
+    listener that posts it. Nothing is queued for the requests that succeed.
+    """
 
     def __init__(self) -> None:
         self.webhook_url = ""
@@ -65,6 +77,8 @@ class WebhookReporter:
         self.failed = 0
         self.test_start_time = 0.0
         self.request_count = 0
+        #: Fired for failed requests only; its listener (``post_error``) is spawned.
+        self.request_failed: EventHook[Any] = events.add_hook("request_failed", "name", "exception")
 
     def on_test_start(self, environment: Any, **kwargs: Any) -> None:
         self.webhook_url = os.environ.get("WEBHOOK_URL", f"{environment.host}/webhook")
@@ -74,8 +88,10 @@ class WebhookReporter:
     def on_request(self, exception: Exception | None, name: str, **kwargs: Any) -> None:
         self.request_count += 1
         if exception:
-            payload = {"event": "error", "name": name, "error": str(exception)}
-            self.send_webhook(payload)
+            self.request_failed.fire(name=name, exception=exception)
+
+    def post_error(self, name: str, exception: Exception, **kwargs: Any) -> None:
+        self.send_webhook({"event": "error", "name": name, "error": str(exception)})
 
     def on_test_stop(self, environment: Any, **kwargs: Any) -> None:
         duration = time.time() - self.test_start_time
@@ -92,16 +108,76 @@ class WebhookReporter:
             print(f"Webhook failed: {error}")
 
 
+class DispatchTimer:
+    """Replays each request event a user fires on two dispatchers and times both, alike.
+
+    Every ``request`` fire of the run is fired again, with the same keyword arguments, on a
+    ``locust_events`` hook and on Locust's own ``EventHook``, each holding as many no-op
+    listeners as the real hook has, so what is timed is the dispatch alone; the two are timed
+    the same way, alternating which goes first, minus what reading the clock costs.
+    """
+
+    def __init__(self) -> None:
+        self.ours: EventHook[Any] = EventHook("request (timed copy)")
+        self.theirs: Any = cast(Any, LocustEventHook)()  # Locust leaves it untyped
+        self.fires = 0
+        #: Seconds each fire took, one entry per request event of the run.
+        self.ours_seconds: list[float] = []
+        self.theirs_seconds: list[float] = []
+
+    def match(self, listeners: int) -> None:
+        for _ in range(listeners):
+            self.ours.add_listener(_no_op)
+            self.theirs.add_listener(_no_op)
+
+    def time_fire(self, **kwargs: Any) -> None:
+        clock = time.perf_counter
+        first, second = (self.ours, self.theirs) if self.fires % 2 else (self.theirs, self.ours)
+        started = clock()
+        read = clock()
+        first.fire(**kwargs)
+        between_ = clock()
+        second.fire(**kwargs)
+        ended = clock()
+        reading = read - started
+        first_seconds = between_ - read - reading
+        second_seconds = ended - between_ - reading
+        if first is self.ours:
+            self.ours_seconds.append(first_seconds)
+            self.theirs_seconds.append(second_seconds)
+        else:
+            self.theirs_seconds.append(first_seconds)
+            self.ours_seconds.append(second_seconds)
+        self.fires += 1
+
+
+def _no_op(**kwargs: Any) -> None:
+    pass
+
+
+def _median_ns(seconds: list[float]) -> float:
+    return statistics.median(seconds) * 1e9 if seconds else 0.0
+
+
+def _mean_ns(seconds: list[float]) -> float:
+    return statistics.fmean(seconds) * 1e9 if seconds else 0.0
+
+
 metrics = CustomMetrics()
 reporter = WebhookReporter()
+timer = DispatchTimer()
 environment_seen: list[Any] = []
 
 events.request.add_listener(metrics.on_request)
+events.request.add_listener(reporter.on_request)
+timer.match(len(events.request))
 # The webhook posters are spawned: they run in the registry's listener pool, so no user
 # waits for a webhook, and Locust's shutdown drains the pool before the process exits.
 events.test_start.add_listener(reporter.on_test_start, spawn=True)
-events.request.add_listener(reporter.on_request, spawn=True)
+reporter.request_failed.add_listener(reporter.post_error, spawn=True)
 events.test_stop.add_listener(reporter.on_test_stop, spawn=True)
+# Last, so that it is not among the listeners it times.
+events.request.add_listener(timer.time_fire)
 
 
 @events.init.add_listener
@@ -109,19 +185,30 @@ def remember_environment(environment: Any, **kwargs: Any) -> None:
     environment_seen.append(environment)
 
 
-#: CPU seconds and requests at test_start and test_stopping: what the load itself cost.
-load_window: dict[str, float] = {}
+def _queued_calls() -> int:
+    return sum(pool.stats.pending + pool.stats.running for pool in events.pools)
+
+
+def _write_progress() -> None:
+    while True:
+        environment = environment_seen[0] if environment_seen else None
+        runner = environment.runner if environment is not None else None
+        progress = {
+            "users": runner.user_count if runner is not None else 0,
+            "requests": environment.stats.total.num_requests if environment is not None else 0,
+            "failures": environment.stats.total.num_failures if environment is not None else 0,
+            "queued": _queued_calls(),
+        }
+        temporary = f"{PROGRESS_PATH}.tmp"
+        with open(temporary, "w") as file:
+            json.dump(progress, file)
+        os.replace(temporary, PROGRESS_PATH)  # the demo never reads half a file
+        gevent.sleep(0.5)
 
 
 @events.test_start.add_listener
-def open_load_window(environment: Any, **kwargs: Any) -> None:
-    load_window.update(cpu=time.process_time(), requests=metrics.api_calls)
-
-
-@events.test_stopping.add_listener
-def close_load_window(environment: Any, **kwargs: Any) -> None:
-    load_window["cpu"] = time.process_time() - load_window.get("cpu", 0.0)
-    load_window["requests"] = metrics.api_calls - load_window.get("requests", 0)
+def start_progress(environment: Any, **kwargs: Any) -> None:
+    gevent.spawn(_write_progress)
 
 
 @events.quit.add_listener
@@ -132,7 +219,6 @@ def write_report(exit_code: int, **kwargs: Any) -> None:
     pool = events.pool.stats
     environment = environment_seen[0] if environment_seen else None
     stats = environment.stats.total if environment is not None else None
-    ours, locusts = measure_dispatch_cost(len(events.request), spawned=1)
     report = {
         "exit_code": exit_code,
         "locust_requests": stats.num_requests if stats is not None else None,
@@ -141,18 +227,19 @@ def write_report(exit_code: int, **kwargs: Any) -> None:
         "error_count": metrics.error_count,
         "average_response_time": metrics.total_response_time / max(metrics.api_calls, 1),
         "max_response_time": metrics.max_response_time,
-        "buckets": dict(metrics.buckets),
+        "buckets": [[label, metrics.buckets[label]] for label, _ in BUCKETS],
         "webhooks_posted": reporter.posted,
         "webhooks_failed": reporter.failed,
         "listener_errors": events.error_count,
         "pool_submitted": pool.submitted,
         "pool_completed": pool.completed,
         "pool_high_water": pool.high_water,
-        "request_listeners": len(events.request),
-        "load_cpu_seconds": load_window.get("cpu", 0.0),
-        "load_requests": load_window.get("requests", 0),
-        "dispatch_ns": ours,
-        "locust_dispatch_ns": locusts,
+        "request_listeners": len(timer.ours),
+        "timed_fires": timer.fires,
+        "dispatch_ns": _median_ns(timer.ours_seconds),
+        "locust_dispatch_ns": _median_ns(timer.theirs_seconds),
+        "dispatch_mean_ns": _mean_ns(timer.ours_seconds),
+        "locust_dispatch_mean_ns": _mean_ns(timer.theirs_seconds),
     }
     with open(REPORT_PATH, "w") as file:
         json.dump(report, file, indent=2)

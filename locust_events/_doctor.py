@@ -29,6 +29,7 @@ from ._errors import describe_listener
 from ._events import Events
 from ._hooks import EventHook, SpawnedListener
 from ._signature import check_listener_signature
+from ._text import readable_path, shorten_middle
 
 if TYPE_CHECKING:
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -53,6 +54,9 @@ _MAX_BATCHES: Final = 200
 _MAX_BATCH_CALLS: Final = 10_000
 #: The hooks timed without being asked for: the hot path of a load test.
 _ALWAYS_TIMED: Final = ("request",)
+#: The widest LISTENER and WHERE cells of the table; longer ones are shortened in the middle.
+_NAME_WIDTH: Final = 48
+_WHERE_WIDTH: Final = 40
 
 EXIT_CLEAN: Final = 0
 EXIT_PROBLEMS: Final = 1
@@ -147,12 +151,11 @@ class Listener:
 
     @property
     def where(self) -> str:
-        """``file:line`` as a person opens it: relative to the working directory when inside it."""
+        """``file:line`` as a person opens it: relative to the working directory when inside it,
+        else to the import path entry (``site-packages``) that holds it."""
         if self.file is None:
             return "unknown"
-        file = self.file
-        if file.startswith(os.getcwd() + os.sep):
-            file = os.path.relpath(file)
+        file = readable_path(self.file)
         return f"{file}:{self.line}" if self.line is not None else file
 
     def as_json(self) -> dict[str, Any]:
@@ -781,7 +784,9 @@ def render_text(report: Report) -> str:
     for listener in report.listeners:
         runs = "sync" if listener.pool is None else f"spawned, pool {listener.pool!r}"
         state = _state(listener)
-        rows.append((listener.hook, listener.registry, listener.name, listener.where, runs, state))
+        name = shorten_middle(listener.name, _NAME_WIDTH)
+        where = shorten_middle(listener.where, _WHERE_WIDTH)
+        rows.append((listener.hook, listener.registry, name, where, runs, state))
     if len(rows) == 1:
         lines.append("No listener is registered on any hook.")
     else:

@@ -187,7 +187,7 @@ class Events:
 
     :param environment: the Locust environment
     :param cpu_usage: the CPU usage in percent (Locust's name)
-    :param usage_percent: the same value (the spec's name)
+    :param usage_percent: the same value, under its documented name
     """
 
     heartbeat_sent: EventHook[HeartbeatListener]
@@ -213,7 +213,7 @@ class Events:
     :param environment: the Locust environment
     :param cpu_usage: the CPU usage in percent
     :param memory_usage: the resident memory (RSS) in bytes
-    :param stats: a dict holding ``cpu_usage`` and ``memory_usage`` (the spec's spelling)
+    :param stats: a dict holding ``cpu_usage`` and ``memory_usage``, as one value
     """
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

@@ -110,7 +110,7 @@ class QuitListener(Protocol):
 
 
 class CpuWarningListener(Protocol):
-    """``cpu_warning``: CPU usage above the threshold, under Locust's name and the spec's."""
+    """``cpu_warning``: CPU usage above the threshold, also as ``usage_percent``."""
 
     def __call__(self, *, environment: Any, cpu_usage: float, usage_percent: float) -> object: ...
 
@@ -122,7 +122,7 @@ class HeartbeatListener(Protocol):
 
 
 class UsageMonitorListener(Protocol):
-    """``usage_monitor``: the process's usage, flat (Locust) and as ``stats`` (the spec)."""
+    """``usage_monitor``: the process's usage, flat (Locust's names) and as one ``stats`` dict."""
 
     def __call__(
         self, *, environment: Any, cpu_usage: float, memory_usage: int, stats: dict[str, Any]

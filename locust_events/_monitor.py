@@ -41,8 +41,8 @@ def psutil_sampler() -> Sampler:
 class UsageMonitor:
     """Fires ``usage_monitor`` every ``interval`` s and ``cpu_warning`` above ``cpu_threshold``.
 
-    Payloads carry Locust's names and the spec's: ``usage_monitor(environment, cpu_usage,
-    memory_usage, stats={"cpu_usage": ..., "memory_usage": ...})`` and
+    Payloads carry Locust's names and the documented extra ones: ``usage_monitor(environment,
+    cpu_usage, memory_usage, stats={"cpu_usage": ..., "memory_usage": ...})`` and
     ``cpu_warning(environment, cpu_usage, usage_percent)``. Like Locust's runner, it warns
     once per start (logged and fired), not at every hot sample.
 

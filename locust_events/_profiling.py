@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Final, final
 
 from ._errors import describe_listener
+from ._text import shorten_middle
 
 if TYPE_CHECKING:
     from ._hooks import EventHook, SpawnedListener
@@ -170,7 +171,8 @@ class Profiler:
         for p in self.profiles:
             wait = f"{p.queue_wait_max_seconds * 1e3:11.2f}" if p.spawned else f"{'':>11}"
             rows.append(
-                f"{p.hook:<20} {p.listener[-48:]:<48} {'spawned' if p.spawned else 'sync':<7} "
+                f"{p.hook:<20} {shorten_middle(p.listener, 48):<48} "
+                f"{'spawned' if p.spawned else 'sync':<7} "
                 f"{p.calls:>8} {p.errors:>6} {p.mean_seconds * 1e6:>9.1f} "
                 f"{p.max_seconds * 1e6:>9.1f} {p.total_seconds:>9.3f} {wait}"
             )

@@ -1,4 +1,4 @@
-"""The handler type aliases of the spec, for annotating listeners."""
+"""The documented handler type aliases, for annotating listeners."""
 
 from __future__ import annotations
 

@@ -76,7 +76,7 @@ def locust_exit_code(environment: Any) -> int:
 
 
 class _CpuWarningHook(EventHook[Any]):
-    """``cpu_warning`` that adds the spec's ``usage_percent`` to Locust's ``cpu_usage``."""
+    """``cpu_warning`` that adds the documented ``usage_percent`` to Locust's ``cpu_usage``."""
 
     __slots__ = ()
 
@@ -89,7 +89,7 @@ class _CpuWarningHook(EventHook[Any]):
 
 
 class _UsageMonitorHook(EventHook[Any]):
-    """``usage_monitor`` that adds the spec's ``stats`` dict to Locust's separate values."""
+    """``usage_monitor`` that adds the documented ``stats`` dict to Locust's separate values."""
 
     __slots__ = ()
 
@@ -103,7 +103,7 @@ class _UsageMonitorHook(EventHook[Any]):
 
 
 class _QuittingHook(EventHook[Any]):
-    """``quitting`` that adds the spec's ``exit_code``, computed as Locust's shutdown will."""
+    """``quitting`` that adds the documented ``exit_code``, computed as Locust's shutdown will."""
 
     __slots__ = ()
 
@@ -189,7 +189,8 @@ def environment_events(registry: Events | None = None) -> Events:
       with the code Locust gives after an error in a listener (2 unless something else decides);
     - ``cpu_warning`` gets ``usage_percent``, ``usage_monitor`` gets ``stats`` and
       ``quitting`` gets ``exit_code`` when Locust fires them without, so a listener written
-      to the spec runs as is. (Locust already fires ``quitting`` last listener first.)
+      to the documented signatures runs as is. (Locust already fires ``quitting`` last
+      listener first.)
     - once ``quit``'s listeners ran, every pool of the registry's spawned listeners
       (``add_listener(func, spawn=True)``) is drained within :data:`DRAIN_TIMEOUT` seconds,
       so their calls are delivered before the process exits, also on Ctrl-C and SIGTERM;

@@ -444,3 +444,41 @@ def test_each_signature_problem_is_split_into_what_is_wrong_and_its_fix() -> Non
         "make them ordinary parameters; give them a default value or remove them; "
         "add **kwargs to its parameters"
     )
+
+
+#: A listener from an installed package deep in a site-packages directory, with a long name.
+FAR_AWAY = """\
+import pathlib
+import sys
+
+import locust_events
+
+installed = pathlib.Path.cwd().parent / ("venv-" + "x" * 60) / "lib" / "site-packages"
+(installed / "team_plugins").mkdir(parents=True)
+(installed / "team_plugins" / "__init__.py").write_text(
+    "class ExternalIntegrationReporterForTheStagingEnvironment:\\n"
+    "    def on_request_that_failed_or_took_too_long(self, **kwargs):\\n"
+    "        pass\\n"
+)
+sys.path.insert(0, str(installed))
+from team_plugins import ExternalIntegrationReporterForTheStagingEnvironment as Reporter
+
+locust_events.events.request.add_listener(Reporter().on_request_that_failed_or_took_too_long)
+"""
+scenario("far away", FAR_AWAY)
+
+
+def test_long_names_and_installed_paths_are_shortened_to_fit_the_table(
+    runs: dict[str, Completed],
+) -> None:
+    far = runs["far away"]
+    assert far.returncode == 0, far.stdout + far.stderr
+    (row,) = [line for line in far.stdout.splitlines() if line.startswith("request ")]
+    # The name keeps its module and its method, the path starts at the installed package.
+    name = row.split()[2]
+    assert len(name) == 48
+    assert name.startswith("team_plugins.External")
+    assert name.endswith("…failed_or_took_too_long")
+    assert " team_plugins/__init__.py:2 " in row
+    assert "site-packages" not in row
+    assert len(row) < 160

@@ -35,3 +35,24 @@ def test_the_embedded_runner_delivers_every_request_to_the_spawned_webhook() -> 
     assert received is not None
     assert int(fired.group(1)) == int(received.group(1)) == 3_000
     assert "0 failed, 0 dropped" in output
+
+
+def test_the_embedded_runner_runs_without_psutil_and_says_the_monitor_is_off() -> None:
+    # As on a machine without the monitor extra: importing psutil fails.
+    hide_psutil = (
+        "import runpy, sys; sys.modules['psutil'] = None; "
+        f"sys.argv = [{str(EXAMPLES / 'embedded_runner.py')!r}, "
+        "'--users', '20', '--requests', '5']; "
+        "runpy.run_path(sys.argv[0], run_name='__main__')"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", hide_psutil],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert completed.stdout.count("usage monitor off: psutil is not installed") == 1
+    assert "pip install 'locust-events[monitor]'" in completed.stdout
+    assert re.search(r"received by the webhook:\s+100\b", completed.stdout)

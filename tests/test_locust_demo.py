@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import subprocess
 import sys
 import urllib.error
@@ -46,11 +48,17 @@ def test_target_serves_the_examples_paths_and_counts_webhooks() -> None:
         }
 
 
+def summary_lines(output: str) -> dict[str, str]:
+    """The demo's closing lines, "  <label, 16 wide> <text>", by label."""
+    closing = output[output.index("\n  requests ") + 1 :]
+    return {line[2:18].strip(): line[19:] for line in closing.splitlines()}
+
+
 @needs_locust
-def test_demo_runs_real_locust_and_reports_what_the_listeners_saw() -> None:
+def test_demo_runs_real_locust_with_its_flags_and_reports_what_the_listeners_saw() -> None:
     run_time = 3
     result = subprocess.run(
-        [sys.executable, "-m", "locust_events", "demo", "--users", "30", "--run-time", "3"],
+        [sys.executable, "-m", "locust_events", "demo", "-u", "30", "-r", "30", "-t", "3s"],
         capture_output=True,
         text=True,
         timeout=run_time + GRACE,
@@ -58,14 +66,133 @@ def test_demo_runs_real_locust_and_reports_what_the_listeners_saw() -> None:
         env=child_environment(),
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    # Each summary line is "  <label, 16 wide> <text>".
-    lines = {line[2:18].strip(): line[19:] for line in result.stdout.splitlines()[1:]}
-    assert set(lines) >= {"requests", "custom metrics", "webhook calls", "listener pool"}
-    assert set(lines) >= {"listener errors", "dispatcher cost", "exit code"}
+    out = result.stdout
+    assert out.startswith("locust-events demo: real Locust, headless, 30 users (spawn rate 30/s)")
+    # Progress, as plain lines (the output is no terminal), the last one when Locust is done.
+    progress = [line for line in out.splitlines() if re.match(r"\s+\d+\.\d s  ", line)]
+    assert progress
+    assert re.search(
+        r"users 30/30  requests \d+ \(\d+ failed\)  queued listener calls \d+  \(done\)$",
+        progress[-1],
+    )
+    # Locust's own summary tables, without its log records.
+    assert "Locust's own summary:" in out
+    assert re.search(r"^Type\s+Name\s+# reqs\s+# fails", out, re.M)
+    assert "Response time percentiles (approximated)" in out
+    assert re.search(r"^\s+Aggregated\s+\d+", out, re.M)
+    assert not re.search(r"^\[\d{4}-", out, re.M)
+    lines = summary_lines(out)
+    assert set(lines) >= {"requests", "custom metrics", "response times", "webhook calls"}
+    assert set(lines) >= {"listener pool", "listener errors", "dispatcher cost", "exit code"}
     seen, counted = (int(word) for word in lines["requests"].split() if word.isdigit())
     assert seen == counted > 0
+    assert re.fullmatch(r"<100ms: \d+, 100-500ms: \d+, >=500ms: \d+", lines["response times"])
     posted = int(lines["webhook calls"].split()[0])
     received = int(lines["webhook calls"].split("), ")[1].split()[0])
     assert posted == received >= 2  # test_start and test_complete at least
+    errors = int(re.search(r"errors (\d+)", lines["custom metrics"]).group(1))  # type: ignore[union-attr]
+    assert posted == errors + 2  # a webhook per failed request, not one queued per request
     assert lines["listener errors"] == "0"
-    assert lines["exit code"] == "0"
+    cost = re.match(
+        r"(\d+) ns per request event on locust_events, (\d+) ns on Locust's own EventHook "
+        r"\((\d+\.\d\d)x; medians.*each of the run's (\d+) request events",
+        lines["dispatcher cost"],
+    )
+    assert cost is not None, lines["dispatcher cost"]
+    assert int(cost.group(4)) == seen  # every request event of the run was timed
+    assert lines["exit code"].startswith("0: ")
+    assert "--exit-code-on-error 0" in lines["exit code"]
+    assert "CPU" not in out
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("30", 30), ("30s", 30), ("1m", 60), ("2m10s", 130), ("1h30m", 5400), ("1H", 3600)],
+)
+def test_demo_reads_run_times_as_locust_writes_them(text: str, seconds: int) -> None:
+    from locust_events._demo import parse_timespan
+
+    assert parse_timespan(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "abc", "10x", "m", "1.5m"])
+def test_demo_refuses_a_run_time_locust_would_not_read(text: str) -> None:
+    import argparse
+
+    from locust_events._demo import parse_timespan
+
+    with pytest.raises(argparse.ArgumentTypeError, match="30s, 1m, 1h30m"):
+        parse_timespan(text)
+
+
+def test_demo_without_locust_says_how_to_install_it() -> None:
+    # -c makes importing Locust fail, as where it is not installed.
+    script = (
+        "import sys; sys.modules['locust'] = None; from locust_events.__main__ import main; "
+        "sys.exit(main(['demo']))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 1
+    assert "pip install 'locust-events[locust]'" in result.stdout
+    assert "install -e" not in result.stdout
+
+
+def test_locusts_summary_is_taken_out_of_its_log_without_the_log_records() -> None:
+    from locust_events._demo import locust_summary_tables
+
+    log = "\n".join(
+        [
+            "[2026-01-01 10:00:00,000] host/INFO/locust.main: Run time limit set to 3 seconds",
+            "Type     Name   # reqs      # fails |    Avg",
+            "GET      /          10     0(0.00%) |      3",
+            "[2026-01-01 10:00:03,000] host/INFO/locust.main: Shutting down (exit code 0)",
+            "Type     Name   # reqs      # fails |    Avg",
+            "GET      /          12     0(0.00%) |      3",
+            "",
+            "Response time percentiles (approximated)",
+            "Type     Name   50%  # reqs",
+            "[2026-01-01 10:00:03,100] host/INFO/locust_events: drained",
+            "Error report",
+        ]
+    )
+    assert locust_summary_tables(log).splitlines() == [
+        "Type     Name   # reqs      # fails |    Avg",
+        "GET      /          12     0(0.00%) |      3",
+        "",
+        "Response time percentiles (approximated)",
+        "Type     Name   50%  # reqs",
+        "Error report",
+    ]
+    assert locust_summary_tables("[2026-01-01 10:00:00,000] nothing") == ""
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_demo_progress_refreshes_one_line_on_a_terminal_and_prints_lines_elsewhere() -> None:
+    from locust_events._demo import _Progress
+
+    progress = {"users": 5, "requests": 12, "failures": 1, "queued": 3}
+    terminal = Terminal()
+    shown = _Progress(terminal, users=10)
+    for elapsed in (0.25, 0.5, 6.0):
+        shown.show(elapsed, progress)
+    shown.finish(7.0, progress)
+    assert terminal.getvalue().count("\r\033[K") == 4
+    assert terminal.getvalue().count("\n") == 1  # the finished line only
+    assert "users 5/10  requests 12 (1 failed)  queued listener calls 3  (done)" in (
+        terminal.getvalue()
+    )
+
+    log = io.StringIO()
+    shown = _Progress(log, users=10)
+    for elapsed in (0.25, 0.5, 4.0, 5.5, 6.0):
+        shown.show(elapsed, progress)
+    shown.finish(7.0, progress)
+    assert "\r" not in log.getvalue()
+    lines = log.getvalue().splitlines()
+    assert [line.split(" s ")[0].strip() for line in lines] == ["0.2", "5.5", "7.0"]

@@ -137,3 +137,21 @@ def test_the_environment_variable_profiles_a_lifecycle_and_logs_the_table_at_qui
     assert registry.profiler is not None
     assert "Listener profile:" in caplog.text
     assert "test_profiling.quick" in caplog.text
+
+
+def test_the_table_shortens_long_listener_names_in_the_middle(registry: Events) -> None:
+    class ExternalIntegrationReporterForStaging:
+        def on_test_start_of_the_whole_distributed_run(self, **kwargs: Any) -> None:
+            pass
+
+    registry.test_start.add_listener(
+        ExternalIntegrationReporterForStaging().on_test_start_of_the_whole_distributed_run
+    )
+    with registry.profiling() as profiler:
+        registry.test_start.fire(environment=None)
+    (row,) = [line for line in profiler.table().splitlines() if line.startswith("test_start")]
+    name = row.split()[1]
+    assert len(name) == 48
+    assert name.startswith("tests.test_profiling.")
+    assert "…" in name
+    assert name.endswith("distributed_run")
