@@ -11,6 +11,7 @@ import pytest
 
 from .locust_support import (
     EXAMPLES,
+    LOCUSTFILES,
     child_environment,
     get_json,
     headless,
@@ -23,7 +24,15 @@ pytestmark = needs_locust
 
 #: Every FAIL_EVERY-th /api/data request fails with 503, so the examples see errors.
 FAIL_EVERY = 4
-RUN_TIME = 3
+#: Each run ends by counts (see ``stop_after.py``): this many requests, one of them failed.
+STOP_AFTER_REQUESTS = 40
+#: Only a guard: a run that never reaches its counts is stopped after this many seconds.
+RUN_TIME = 60
+
+
+def bounded(example: str) -> Path:
+    """``example`` with the locustfile that quits the run once its counts are reached."""
+    return Path(f"{EXAMPLES / example},{LOCUSTFILES / 'stop_after.py'}")
 
 
 @pytest.fixture(scope="module")
@@ -42,17 +51,18 @@ def locust_totals(workdir: Path) -> tuple[int, int]:
 
 
 def run_example(name: str, target: str, workdir: Path, users: int = 10, **env: str) -> str:
+    counts = {"STOP_AFTER_REQUESTS": str(STOP_AFTER_REQUESTS), "STOP_AFTER_FAILURES": "1"}
     result = run_locust(
-        EXAMPLES / name,
+        bounded(name),
         *headless(target, users, RUN_TIME, "--json-file", "stats"),
         cwd=workdir,
         run_time=RUN_TIME,
-        env=child_environment(**env),
+        env=child_environment(**counts, **env),
     )
     # Locust exits 1 when requests failed (--exit-code-on-error), 0 when none did.
     requests, failures = locust_totals(workdir)
     assert result.returncode == (1 if failures else 0), result.stderr
-    assert requests > 0, result.stderr
+    assert requests >= STOP_AFTER_REQUESTS, result.stderr
     assert "raised" not in result.stderr, result.stderr  # no listener error was logged
     return result.stdout + result.stderr
 
@@ -116,11 +126,11 @@ def test_environment_handlers_example_reports_user_errors_in_production(
 ) -> None:
     before = get_json(f"{target}/webhook/count")["by_event"].get("user_error", 0)
     result = run_locust(
-        EXAMPLES / "environment_handlers.py",
+        bounded("environment_handlers.py"),
         *headless(target, 3, RUN_TIME),
         cwd=tmp_path,
         run_time=RUN_TIME,
-        env=child_environment(TEST_ENV="production", FAIL_TASKS="1"),
+        env=child_environment(TEST_ENV="production", FAIL_TASKS="1", STOP_AFTER_USER_ERRORS="3"),
     )
     after = get_json(f"{target}/webhook/count")["by_event"].get("user_error", 0)
     assert result.returncode == 1, result.stderr  # errors in tasks: --exit-code-on-error
