@@ -147,6 +147,7 @@ def test_master_and_worker_runners_with_a_patched_heartbeat_fire() -> None:
         import locust.runners
         from locust import User, task
         from locust.env import Environment
+        from locust_events import Events
         from locust_events.locust import events
 
         class Idle(User):
@@ -157,6 +158,7 @@ def test_master_and_worker_runners_with_a_patched_heartbeat_fire() -> None:
         locust.runners.HEARTBEAT_INTERVAL = 0.1
         master_env = Environment(user_classes=[Idle])
         worker_env = Environment(user_classes=[Idle])
+        assert isinstance(master_env.events, Events), "Locust's registry, not ours"
         assert master_env.events is not worker_env.events
         assert master_env.events is not events
         master = master_env.create_master_runner("127.0.0.1", {port})

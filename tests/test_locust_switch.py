@@ -236,3 +236,32 @@ def test_every_environment_built_without_events_gets_a_fresh_registry_of_ours() 
         """
     )
     assert output.strip() == "['first']"
+
+
+def test_a_quitting_listener_called_after_one_that_sets_the_exit_code_sees_it() -> None:
+    output = run_script(
+        """
+        import types
+        from locust_events.locust import events
+
+        runner = types.SimpleNamespace(errors={}, exceptions={})
+        env = types.SimpleNamespace(process_exit_code=None, runner=runner, parsed_options=None)
+        got = []
+
+        @events.quitting.add_listener  # registered first: called last
+        def reports(environment, exit_code):
+            got.append(("called last", exit_code))
+
+        @events.quitting.add_listener
+        def check_fail_ratio(environment, **kwargs):  # as locust-plugins' check does
+            environment.process_exit_code = 3
+
+        @events.quitting.add_listener  # registered last: called first
+        def reports_early(environment, exit_code):
+            got.append(("called first", exit_code))
+
+        events.quitting.fire(environment=env, reverse=True)  # as Locust's shutdown fires it
+        print(got)
+        """
+    )
+    assert output.strip() == "[('called first', 0), ('called last', 3)]"
