@@ -1,4 +1,6 @@
-"""Picks the calling loop, ``FilteredListener`` and ``measure()``: compiled ``_speedups`` where built, else pure Python.
+"""Picks the calling loop, ``FilteredListener`` and ``measure()``: compiled where built.
+
+The compiled ones are in ``_speedups``; elsewhere the pure-Python twins run.
 
 ``LOCUST_EVENTS_PURE=1`` in the environment picks the pure-Python loop even where the
 extension is built; both behave the same, the compiled one only costs less per fire.

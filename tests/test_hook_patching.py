@@ -26,9 +26,8 @@ def test_mock_patch_object_wraps_fire_and_restores_it(registry: Events) -> None:
 
 def test_a_patched_fire_also_sees_what_measure_fires(registry: Events) -> None:
     hook = registry.request
-    with mock.patch.object(hook, "fire") as fire:
-        with hook.measure("grpc", "Get"):
-            pass
+    with mock.patch.object(hook, "fire") as fire, hook.measure("grpc", "Get"):
+        pass
     assert fire.call_count == 1
     assert fire.call_args.kwargs["name"] == "Get"
 

@@ -132,9 +132,7 @@ def test_run_single_user_runs_the_user_and_its_listeners(target: str, tmp_path: 
     assert outcomes["ours"] == outcomes["stock"] == (20, 20, 0)
 
 
-def test_the_web_ui_serves_its_page_and_the_request_statistics(
-    target: str, tmp_path: Path
-) -> None:
+def test_the_web_ui_serves_its_page_and_the_request_statistics(target: str, tmp_path: Path) -> None:
     outcomes = {}
     for side in SIDES:
         directory = tmp_path / side

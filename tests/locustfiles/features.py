@@ -1,7 +1,8 @@
 """Locust's own features with the switch, or on Locust's own events with ``STOCK_EVENTS=1``.
 
 Every run is bounded by a count: once ``STOP_AFTER`` requests were started in a process, each
-user there stops at its next task, and once they were made the runner quits (a master counts what its workers reported). Each process
+user there stops at its next task, and once they were made the runner quits (a master counts
+what its workers reported); the web UI's runner keeps its stopped users. Each process
 writes what its listeners saw to ``RESULT_DIR/<pid>.json`` when ``quit`` fires, or, run as a
 script with ``run_single_user``, when the user stopped.
 """
@@ -38,10 +39,10 @@ def remember(environment, runner, web_ui):
 
 def stop_once(environment):
     runner = environment.runner
-    if not state["stopping"] and runner is not None and not isinstance(runner, WorkerRunner):
-        if environment.web_ui is None:
-            state["stopping"] = True
-            gevent.spawn(runner.quit)
+    local_or_master = runner is not None and not isinstance(runner, WorkerRunner)
+    if not state["stopping"] and local_or_master and environment.web_ui is None:
+        state["stopping"] = True
+        gevent.spawn(runner.quit)
 
 
 @events.request.add_listener

@@ -18,7 +18,6 @@ else:
 import json
 
 from locust import HttpUser, constant, task
-
 from locust_plugins.listeners.jmeter import JmeterListener
 
 seen = {}
