@@ -76,6 +76,15 @@ elif case == "four names direct":
     round_ = four(four_names)
 elif case == "four names fire":
     round_ = fire_into(four_names)
+elif case == "four names fire of four":
+    hook = Events().request
+    hook.add_listener(four_names)
+    round_ = four(hook.fire)
+elif case == "four names undeclared fire of four":
+    from locust_events import EventHook
+    hook = EventHook("undeclared")
+    hook.add_listener(four_names)
+    round_ = four(hook.fire)
 for _ in range(int(sys.argv[2])):
     round_()
 """
@@ -88,6 +97,12 @@ SIGNATURE_CASES: tuple[tuple[str, str, str], ...] = (
     ("listener naming all nine: fire", "every name fire", "every name direct"),
     ("listener naming four: direct call with them", "four names direct", "four names direct"),
     ("listener naming four: fire (filtered)", "four names fire", "four names direct"),
+    ("  the same, the fire passing those four", "four names fire of four", "four names direct"),
+    (
+        "  unfiltered, on an undeclared hook",
+        "four names undeclared fire of four",
+        "four names direct",
+    ),
 )
 
 
