@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import textwrap
 
+from locust_events import COMPILED
+
 from .locust_support import free_port, needs_locust
 from .test_locust_switch import run_script
 
@@ -120,6 +122,8 @@ def test_environment_local_runner_and_patched_fire_as_locusts_tests_use_them() -
 
         environment = Environment(user_classes=[CountingUser])
         assert type(environment.events).__module__.startswith("locust_events")
+        import locust_events
+        print(locust_events.COMPILED)
         runner = environment.create_local_runner()
         events_ = environment.events
         with mock.patch.object(
@@ -134,7 +138,7 @@ def test_environment_local_runner_and_patched_fire_as_locusts_tests_use_them() -
               environment.stats.total.num_requests >= 10, events_.error_count)
         """
     )
-    assert output.split() == ["1", "{'user_count':", "1}", "True", "0"]
+    assert output.split() == [str(COMPILED), "1", "{'user_count':", "1}", "True", "0"]
 
 
 def test_master_and_worker_runners_with_a_patched_heartbeat_fire() -> None:
