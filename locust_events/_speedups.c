@@ -271,6 +271,8 @@ typedef struct {
     PyObject *seen_names;     /* the names tuple the cache below was worked out for, or NULL */
     PyObject *kept_names;     /* the names of seen_names that are kept, a tuple */
     Py_ssize_t *kept_indexes; /* where in a call's values each kept name's value is */
+    Py_ssize_t kept_run;      /* the first kept index when the kept values lie side by side
+                               * (as a call passing just the listener's names), else -1 */
 } FilteredListener;
 
 /* Most hooks pass under ten names; a call keeps its values on the C stack up to this many. */
@@ -327,6 +329,7 @@ filtered_learn(FilteredListener *self, PyObject *names)
      * called this listener, and learned, meanwhile. */
     PyMem_Free(self->kept_indexes);
     self->kept_indexes = indexes;
+    self->kept_run = kept > 0 && indexes[kept - 1] - indexes[0] == kept - 1 ? indexes[0] : -1;
     Py_XSETREF(self->kept_names, kept_names);
     Py_XSETREF(self->seen_names, Py_NewRef(names));
     return 0;
@@ -345,6 +348,17 @@ filtered_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, Py
     }
     PyObject *kept_names = self->kept_names;
     Py_ssize_t kept = PyTuple_GET_SIZE(kept_names);
+    PyObject *listener = self->listener;
+    vectorcallfunc call = PyVectorcall_Function(listener);
+    if (self->kept_run >= 0 && call != NULL) {
+        /* The kept values lie side by side in args (borrowed, as args are): pass them as
+         * they are. ``kept_names`` is ours for the call: the listener may make another fire
+         * relearn and drop it. */
+        Py_INCREF(kept_names);
+        PyObject *result = call(listener, args + self->kept_run, 0, kept_names);
+        Py_DECREF(kept_names);
+        return result;
+    }
     PyObject *small[SMALL_CALL];
     PyObject **values = kept <= SMALL_CALL ? small : PyMem_New(PyObject *, kept);
     if (values == NULL) {
@@ -353,9 +367,8 @@ filtered_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, Py
     for (Py_ssize_t j = 0; j < kept; j++) {
         values[j] = args[self->kept_indexes[j]]; /* borrowed, as args are */
     }
-    /* Our own reference: the listener may make another fire relearn and drop this tuple. */
     Py_INCREF(kept_names);
-    PyObject *result = PyObject_Vectorcall(self->listener, values, 0, kept ? kept_names : NULL);
+    PyObject *result = PyObject_Vectorcall(listener, values, 0, kept ? kept_names : NULL);
     Py_DECREF(kept_names);
     if (values != small) {
         PyMem_Free(values);
@@ -383,6 +396,7 @@ filtered_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         return NULL;
     }
     self->vectorcall = filtered_vectorcall;
+    self->kept_run = -1;
     self->listener = Py_NewRef(listener);
     self->takes = Py_NewRef(takes);
     return (PyObject *)self;

@@ -103,6 +103,28 @@ def test_a_filtered_listener_gets_whichever_of_its_names_each_fire_passes(
     ]
 
 
+def test_callable_objects_and_bound_methods_are_filtered_too(registry: Events) -> None:
+    calls: list[tuple[str, object]] = []
+
+    class Counter:
+        def __call__(self, name: str) -> None:
+            calls.append(("object", name))
+
+        def on_request(self, response_time: float, name: str) -> None:
+            calls.append(("method", (name, response_time)))
+
+    registry.request.add_listener(Counter())
+    registry.request.add_listener(Counter().on_request)
+    registry.request.fire(**REQUEST_PAYLOAD)
+    registry.request.fire(request_type="grpc", name="Get", response_time=2.0)
+    assert calls == [
+        ("object", "/api/data"),
+        ("method", ("/api/data", 12.5)),
+        ("object", "Get"),
+        ("method", ("Get", 2.0)),
+    ]
+
+
 def test_only_a_listener_taking_some_of_the_names_is_wrapped(registry: Events) -> None:
     def every_name(
         request_type, name, response_time, response_length, exception, context, start_time,
