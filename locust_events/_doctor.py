@@ -140,6 +140,8 @@ class Listener:
     pool: str | None = None
     #: "ok", "invalid", or "not checked" when the hook declares nothing.
     signature: str = "not checked"
+    #: The names a fire calls it with, where it takes only some of what the hook passes.
+    takes: frozenset[str] | None = None
     timing: Timing | None = None
     name: str = field(init=False)
     file: str | None = field(init=False)
@@ -382,7 +384,9 @@ def check_signatures(report: Report) -> None:
             continue
         for listener in hook.listeners:
             try:
-                check_listener_signature(hook.name, frozenset(hook.passes), listener.func)
+                listener.takes = check_listener_signature(
+                    hook.name, frozenset(hook.passes), listener.func
+                )
             except TypeError as error:
                 listener.signature = "invalid"
                 what, fix = _split_signature_error(str(error), hook.name)
@@ -495,6 +499,8 @@ def time_listeners(report: Report) -> None:
                     continue
                 environment = stand_in_environment()
                 payload = synthetic_payload(hook.name, hook.passes or (), environment)
+                if listener.takes is not None:  # called as a fire calls it
+                    payload = {name: payload[name] for name in payload if name in listener.takes}
                 listener.timing = examine(listener.func, payload, report, guard)
                 if listener.timing.verdict != "ok":
                     report.problems.append(_timing_problem(listener, listener.timing))

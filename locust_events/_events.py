@@ -29,6 +29,7 @@ from ._listeners import (
 from ._pool import ListenerPool
 from ._profiling import Profiler
 from ._registry import HookDeclaration, collect_hook_declarations
+from ._special_hooks import CpuWarningHook, QuitHook, QuittingHook, UsageMonitorHook
 
 __all__ = ["Events"]
 
@@ -123,15 +124,19 @@ class Events:
     :param user_count: how many users were spawned in total (not per worker)
     """
 
-    quitting: EventHook[QuittingListener]
+    quitting: QuittingHook[QuittingListener]
     """
     Fired, last registered listener first, when the process starts to exit.
 
     :param environment: the Locust environment
-    :param exit_code: the exit code the process will end with
+    :param exit_code: the exit code the process would end with as known when the listener is
+        called. A ``quitting`` listener may still change it (Locust's
+        ``environment.process_exit_code``): listeners called after it see the change, those
+        called before it do not; ``quit`` gets the final code. Where a fire passes no
+        ``exit_code`` (as Locust's does), the hook's ``exit_code_source`` supplies it.
     """
 
-    quit: EventHook[QuitListener]
+    quit: QuitHook[QuitListener]
     """
     Fired after ``quitting``, just before the process exits.
 
@@ -181,13 +186,15 @@ class Events:
     Fired when the statistics are reset (the web UI's Reset Stats button). Passes nothing.
     """
 
-    cpu_warning: EventHook[CpuWarningListener]
+    cpu_warning: CpuWarningHook[CpuWarningListener]
     """
     Fired when the process's CPU usage exceeds the warning threshold (90% by default).
 
     :param environment: the Locust environment
     :param cpu_usage: the CPU usage in percent (Locust's name)
     :param usage_percent: the same value, under its documented name
+
+    A fire that passes one of the two names passes the other too.
     """
 
     heartbeat_sent: EventHook[HeartbeatListener]
@@ -206,14 +213,16 @@ class Events:
     :param timestamp: when, in seconds since the epoch
     """
 
-    usage_monitor: EventHook[UsageMonitorListener]
+    usage_monitor: UsageMonitorHook[UsageMonitorListener]
     """
     Fired at a regular interval (5 seconds by default) with the process's resource usage.
 
     :param environment: the Locust environment
     :param cpu_usage: the CPU usage in percent
     :param memory_usage: the resident memory (RSS) in bytes
-    :param stats: a dict holding ``cpu_usage`` and ``memory_usage``, as one value
+    :param stats: a dict holding ``cpu_usage`` and ``memory_usage`` as one value
+
+    A fire that passes the flat values passes ``stats`` too, and the other way round.
     """
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

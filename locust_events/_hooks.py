@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Final, Generic, TypeVar, final
 
 from ._errors import ErrorPolicy, describe_listener, logger
-from ._implementation import HookCore, Measurement
+from ._implementation import FilteredListener, HookCore, Measurement
 from ._pool import ListenerPool, default_pool
 from ._profiling import Profiler
 from ._signature import check_listener_signature
@@ -74,11 +74,18 @@ class EventHook(HookCore, Generic[_AcceptsT]):
 
     :param name: how errors and messages name the hook; the attribute name in an ``Events``.
     :param passes: the keyword arguments every fire passes. When given, :meth:`add_listener`
-        rejects a listener that could not take them. ``None`` accepts any callable.
+        rejects a listener that requires a name never passed, and calls a listener without
+        ``**kwargs`` with only the names it takes. ``None`` accepts any callable.
     :param policy: the error policy; a hook made on its own gets one of its own.
+
+    As Locust's hooks, a hook takes attributes of its own: ``mock.patch.object(hook, "fire",
+    wraps=hook.fire)`` patches this hook's ``fire`` (``measure()`` goes through it too), and
+    deleting the attribute restores the class's.
     """
 
     __slots__ = (
+        "__dict__",
+        "__weakref__",
         "_entries",
         "_mutation_lock",
         "_policy",
@@ -156,15 +163,19 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         :param spawn: ``True`` runs ``func`` in the owning registry's :class:`ListenerPool`
             instead of the firing greenlet (a standalone hook uses the process-wide default
             pool); a ``ListenerPool`` runs it there. The fire then only queues the call.
+        When the hook declares what it passes and ``func`` has no ``**kwargs`` and does not
+        take every declared name, each fire calls it with only the names it takes (worked
+        out here, once), as a listener of Locust's shape expects.
+
         :raises TypeError: ``func`` is not callable, or (when the hook declares what it
-            passes) it could not take those keyword arguments.
+            passes) it requires a parameter the hook never passes.
         """
-        self._check_listener(func)
-        listener: Callable[..., Any] = func
+        takes = self._check_listener(func)
+        listener: Callable[..., Any] = func if takes is None else FilteredListener(func, takes)
         if spawn is True:
-            listener = SpawnedListener(self, func, self._pool_source())
+            listener = SpawnedListener(self, listener, self._pool_source())
         elif isinstance(spawn, ListenerPool):
-            listener = SpawnedListener(self, func, spawn)
+            listener = SpawnedListener(self, listener, spawn)
         elif spawn is not False:
             raise TypeError(
                 f"Cannot add listener {describe_listener(func)} to hook {self.name!r}: spawn "
@@ -219,14 +230,17 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         """
         return Measurement(self, request_type, name, response_length, context)
 
-    def _check_listener(self, func: object) -> None:
+    def _check_listener(self, func: object) -> frozenset[str] | None:
+        """Refuse ``func`` if it cannot be a listener here; else the names to call it with
+        (``None``: everything a fire passes)."""
         if not callable(func):
             raise TypeError(
                 f"Cannot add {func!r} to hook {self.name!r}: a listener must be callable "
                 "(pass the function itself, not the result of calling it)"
             )
         if self.passes is not None:
-            check_listener_signature(self.name, self.passes, func)
+            return check_listener_signature(self.name, self.passes, func)
+        return None
 
     def _set_listeners(self, entries: tuple[Callable[..., Any], ...]) -> None:
         self._entries = entries
@@ -242,9 +256,13 @@ class EventHook(HookCore, Generic[_AcceptsT]):
             self._set_listeners(self._entries)
 
     def _listener_failed(self, listener: Callable[..., Any], error: Exception) -> None:
+        if type(listener) is FilteredListener:
+            listener = listener.__wrapped__
         self._policy.handle(self, listener, error)
 
     def _record_spawned_failure(self, listener: Callable[..., Any], error: Exception) -> None:
+        if type(listener) is FilteredListener:
+            listener = listener.__wrapped__
         self._policy.record(self, listener, error)
 
 

@@ -1,4 +1,6 @@
-"""Picks the calling loop and ``measure()``: compiled ``_speedups`` where built, else pure Python.
+"""Picks the calling loop, ``FilteredListener`` and ``measure()``: compiled where built.
+
+The compiled ones are in ``_speedups``; elsewhere the pure-Python twins run.
 
 ``LOCUST_EVENTS_PURE=1`` in the environment picks the pure-Python loop even where the
 extension is built; both behave the same, the compiled one only costs less per fire.
@@ -8,22 +10,26 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["COMPILED", "HookCore", "Measurement"]
+__all__ = ["COMPILED", "FilteredListener", "HookCore", "Measurement"]
 
 COMPILED: bool
 if os.environ.get("LOCUST_EVENTS_PURE", "") not in ("", "0"):
     from ._measure import Measurement
-    from ._native import HookCore
+    from ._native import FilteredListener, HookCore
 
     COMPILED = False
 else:
     try:
         # Same interfaces as _native.HookCore and _measure.Measurement, which mypy types
         # EventHook with; the stub _speedups.pyi states them.
-        from ._speedups import HookCore, Measurement  # type: ignore[assignment]
+        from ._speedups import (  # type: ignore[assignment]
+            FilteredListener,
+            HookCore,
+            Measurement,
+        )
     except ImportError:  # not built: no compiler, PyPy, or a failed compile at install
         from ._measure import Measurement
-        from ._native import HookCore
+        from ._native import FilteredListener, HookCore
 
         COMPILED = False
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["HookCore"]
+__all__ = ["FilteredListener", "HookCore"]
 
 Listener = Callable[..., Any]
 
@@ -42,3 +42,25 @@ class HookCore:
     def _listener_failed(self, listener: Listener, error: Exception) -> None:
         """Log, count or re-raise ``error``; see :class:`~locust_events.EventHook`."""
         raise error
+
+
+class FilteredListener:
+    """Calls a listener with only the keyword arguments it takes, of those a fire passes.
+
+    A hook registers this in place of a listener without ``**kwargs`` that names only some
+    of what the hook passes (as Locust's listeners often do); the names are worked out once,
+    at registration. ``__wrapped__`` is the listener, for messages and profiles.
+    """
+
+    __slots__ = ("__wrapped__", "takes")
+
+    def __init__(self, listener: Listener, takes: frozenset[str]) -> None:
+        self.__wrapped__ = listener
+        #: The keyword arguments the listener gets, where a fire passes them.
+        self.takes = takes
+
+    def __call__(self, **kwargs: Any) -> Any:
+        return self.__wrapped__(**{name: kwargs[name] for name in self.takes if name in kwargs})
+
+    def __repr__(self) -> str:
+        return f"<filtered {self.__wrapped__!r} taking {sorted(self.takes)}>"

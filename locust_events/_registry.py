@@ -22,22 +22,33 @@ _HOOK_ANNOTATION = re.compile(r"^\s*(?:[\w.]+\.)?(Deprecated)?EventHook\s*(?:\[.
 class HookDeclaration:
     """What an ``Events`` class says of one hook; every ``Events()`` makes its own hook from it."""
 
-    __slots__ = ("deprecated", "passes")
+    __slots__ = ("deprecated", "hook_class", "passes")
 
-    def __init__(self, passes: Iterable[str] | None, deprecated: str | None) -> None:
+    def __init__(
+        self,
+        passes: Iterable[str] | None,
+        deprecated: str | None,
+        hook_class: type[EventHook[Any]] = EventHook,
+    ) -> None:
         #: The keyword arguments every fire of the hook passes, or ``None`` for undeclared.
         self.passes: tuple[str, ...] | None = None if passes is None else tuple(passes)
         #: The warning for code that adds a listener, for a deprecated hook.
         self.deprecated: str | None = deprecated
+        #: The class of the hooks made from this declaration (the annotation's, as
+        #: ``quitting: QuittingHook[QuittingListener]``): it chooses what a fire does.
+        self.hook_class: type[EventHook[Any]] = hook_class
 
     def __repr__(self) -> str:
-        return f"HookDeclaration(passes={self.passes!r}, deprecated={self.deprecated!r})"
+        return (
+            f"HookDeclaration(passes={self.passes!r}, deprecated={self.deprecated!r}, "
+            f"hook_class={self.hook_class.__qualname__})"
+        )
 
     def make_hook(self, name: str, **options: Any) -> EventHook[Any]:
         """A new hook for one registry."""
         if self.deprecated is not None:
             return DeprecatedEventHook(self.deprecated, name, self.passes, **options)
-        return EventHook(name, self.passes, **options)
+        return self.hook_class(name, self.passes, **options)
 
 
 def declare_hook(*passes: str, deprecated: str | None = None) -> Any:
@@ -74,7 +85,9 @@ def _declaration_from_annotation(owner: type, annotation: object) -> HookDeclara
     if isinstance(hook_type, type) and issubclass(hook_type, EventHook):
         deprecated = issubclass(hook_type, DeprecatedEventHook)
         passes = _passes_of_listener_type(typing.get_args(annotation))
-        return HookDeclaration(passes, _deprecated_message(owner) if deprecated else None)
+        if deprecated:
+            return HookDeclaration(passes, _deprecated_message(owner))
+        return HookDeclaration(passes, None, hook_type)
     return None
 
 

@@ -1,4 +1,4 @@
-"""Registration-time check that a listener can take what its hook passes."""
+"""Registration-time check of a listener's signature, and the names to call it with."""
 
 from __future__ import annotations
 
@@ -16,18 +16,26 @@ def _quoted(names: Collection[str]) -> str:
     return ", ".join(repr(name) for name in sorted(names))
 
 
-def check_listener_signature(hook_name: str, passes: frozenset[str], listener: object) -> None:
-    """Raise ``TypeError`` when ``listener`` would fail on every fire of the hook.
+def check_listener_signature(
+    hook_name: str, passes: frozenset[str], listener: object
+) -> frozenset[str] | None:
+    """Raise ``TypeError`` when ``listener`` would fail on every fire of the hook; else say
+    which keyword arguments to call it with.
 
-    A hook passes exactly the keyword arguments ``passes``. A listener fails every fire when
-    it requires a parameter the hook never passes, or when it has no ``**kwargs`` and lacks
-    a parameter for something the hook passes. Listeners whose signature cannot be read
-    (some builtins and C callables) are accepted: they are checked by their first fire.
+    A hook passes the keyword arguments ``passes``. A listener fails every fire when it
+    requires a parameter the hook never passes, or a positional-only one. Any other listener
+    is accepted, as Locust accepts it: one without ``**kwargs`` that lacks a parameter for
+    some of what the hook passes is called with only the names it takes.
+
+    :returns: ``None`` to call the listener with everything a fire passes (it has
+        ``**kwargs``, takes every name of ``passes``, or its signature cannot be read, as for
+        some builtins and C callables); else the names it takes, to which each fire's keyword
+        arguments are narrowed.
     """
     try:
         signature = inspect.signature(listener)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        return
+        return None
     accepted: set[str] = set()
     takes_any_keyword = False
     required_but_never_passed: list[str] = []
@@ -56,15 +64,12 @@ def check_listener_signature(hook_name: str, passes: frozenset[str], listener: o
             f"it requires {_quoted(required_but_never_passed)}, which {hook_name!r} never "
             "passes; give them a default value or remove them"
         )
-    not_accepted = passes - accepted
-    if not takes_any_keyword and not_accepted:
-        problems.append(
-            f"it cannot take {_quoted(not_accepted)}, which {hook_name!r} passes; add "
-            "**kwargs to its parameters"
-        )
     if problems:
         passed = _quoted(passes) or "nothing"
         raise TypeError(
             f"Cannot add listener {describe_listener(listener)}{signature} to hook "
             f"{hook_name!r}: {'; '.join(problems)}. The hook passes: {passed}."
         )
+    if takes_any_keyword or passes <= accepted:
+        return None
+    return frozenset(accepted)

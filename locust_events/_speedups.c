@@ -12,6 +12,8 @@
 #if PY_VERSION_HEX < 0x030C0000
 #include <structmember.h>
 #define Py_T_OBJECT_EX T_OBJECT_EX
+#define Py_T_PYSSIZET T_PYSSIZET
+#define Py_READONLY READONLY
 #endif
 
 static PyObject *str_reverse;         /* "reverse", interned */
@@ -252,6 +254,212 @@ static PyTypeObject HookCoreType = {
     .tp_dealloc = (destructor)hookcore_dealloc,
     .tp_methods = hookcore_methods,
     .tp_members = hookcore_members,
+};
+
+
+/* FilteredListener(listener, takes): _native.FilteredListener compiled. Calling it passes on
+ * the values of the keyword arguments whose names are in ``takes`` (a frozenset), as a
+ * vectorcall without a dict. Which of a fire's names to keep is worked out once per names
+ * tuple and cached: a call site passes the same tuple (or one with the same interned names)
+ * on each of its fires, so a call usually only compares pointers and copies the kept values. */
+
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    PyObject *listener;       /* __wrapped__ */
+    PyObject *takes;          /* frozenset of str */
+    PyObject *seen_names;     /* the names tuple the cache below was worked out for, or NULL */
+    PyObject *kept_names;     /* the names of seen_names that are kept, a tuple */
+    Py_ssize_t *kept_indexes; /* where in a call's values each kept name's value is */
+    Py_ssize_t kept_run;      /* the first kept index when the kept values lie side by side
+                               * (as a call passing just the listener's names), else -1 */
+} FilteredListener;
+
+/* Most hooks pass under ten names; a call keeps its values on the C stack up to this many. */
+#define SMALL_CALL 16
+
+static int
+same_names(PyObject *seen, PyObject *names)
+{
+    if (seen == names) {
+        return 1;
+    }
+    Py_ssize_t count = PyTuple_GET_SIZE(names);
+    if (seen == NULL || PyTuple_GET_SIZE(seen) != count) {
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (PyTuple_GET_ITEM(seen, i) != PyTuple_GET_ITEM(names, i)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Work out which of ``names`` the listener takes, and cache it. 0 on success. */
+static int
+filtered_learn(FilteredListener *self, PyObject *names)
+{
+    Py_ssize_t count = PyTuple_GET_SIZE(names);
+    Py_ssize_t *indexes = PyMem_New(Py_ssize_t, count > 0 ? count : 1);
+    if (indexes == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    Py_ssize_t kept = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        int contains = PySet_Contains(self->takes, PyTuple_GET_ITEM(names, i));
+        if (contains < 0) {
+            PyMem_Free(indexes);
+            return -1;
+        }
+        if (contains) {
+            indexes[kept++] = i;
+        }
+    }
+    PyObject *kept_names = PyTuple_New(kept);
+    if (kept_names == NULL) {
+        PyMem_Free(indexes);
+        return -1;
+    }
+    for (Py_ssize_t j = 0; j < kept; j++) {
+        PyTuple_SET_ITEM(kept_names, j, Py_NewRef(PyTuple_GET_ITEM(names, indexes[j])));
+    }
+    /* Swapped in only once complete: a finalizer run by the allocations above may have
+     * called this listener, and learned, meanwhile. */
+    PyMem_Free(self->kept_indexes);
+    self->kept_indexes = indexes;
+    self->kept_run = kept > 0 && indexes[kept - 1] - indexes[0] == kept - 1 ? indexes[0] : -1;
+    Py_XSETREF(self->kept_names, kept_names);
+    Py_XSETREF(self->seen_names, Py_NewRef(names));
+    return 0;
+}
+
+static PyObject *
+filtered_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *names)
+{
+    FilteredListener *self = (FilteredListener *)callable;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (nargs != 0 || names == NULL) { /* not a hook's call: pass it on as it is */
+        return PyObject_Vectorcall(self->listener, args, nargsf, names);
+    }
+    if (!same_names(self->seen_names, names) && filtered_learn(self, names) < 0) {
+        return NULL;
+    }
+    PyObject *kept_names = self->kept_names;
+    Py_ssize_t kept = PyTuple_GET_SIZE(kept_names);
+    PyObject *listener = self->listener;
+    vectorcallfunc call = PyVectorcall_Function(listener);
+    if (self->kept_run >= 0 && call != NULL) {
+        /* The kept values lie side by side in args (borrowed, as args are): pass them as
+         * they are. ``kept_names`` is ours for the call: the listener may make another fire
+         * relearn and drop it. */
+        Py_INCREF(kept_names);
+        PyObject *result = call(listener, args + self->kept_run, 0, kept_names);
+        Py_DECREF(kept_names);
+        return result;
+    }
+    PyObject *small[SMALL_CALL];
+    PyObject **values = kept <= SMALL_CALL ? small : PyMem_New(PyObject *, kept);
+    if (values == NULL) {
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t j = 0; j < kept; j++) {
+        values[j] = args[self->kept_indexes[j]]; /* borrowed, as args are */
+    }
+    Py_INCREF(kept_names);
+    PyObject *result = PyObject_Vectorcall(listener, values, 0, kept ? kept_names : NULL);
+    Py_DECREF(kept_names);
+    if (values != small) {
+        PyMem_Free(values);
+    }
+    return result;
+}
+
+static PyObject *
+filtered_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *listener, *takes;
+    if ((kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0) ||
+        !PyArg_UnpackTuple(args, "FilteredListener", 2, 2, &listener, &takes)) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_TypeError, "FilteredListener() takes listener and takes");
+        }
+        return NULL;
+    }
+    if (!PyFrozenSet_Check(takes)) {
+        PyErr_SetString(PyExc_TypeError, "FilteredListener(): takes must be a frozenset");
+        return NULL;
+    }
+    FilteredListener *self = (FilteredListener *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->vectorcall = filtered_vectorcall;
+    self->kept_run = -1;
+    self->listener = Py_NewRef(listener);
+    self->takes = Py_NewRef(takes);
+    return (PyObject *)self;
+}
+
+static int
+filtered_traverse(FilteredListener *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->listener);
+    Py_VISIT(self->takes);
+    Py_VISIT(self->seen_names);
+    Py_VISIT(self->kept_names);
+    return 0;
+}
+
+static int
+filtered_clear(FilteredListener *self)
+{
+    Py_CLEAR(self->listener);
+    Py_CLEAR(self->takes);
+    Py_CLEAR(self->seen_names);
+    Py_CLEAR(self->kept_names);
+    return 0;
+}
+
+static void
+filtered_dealloc(FilteredListener *self)
+{
+    PyObject_GC_UnTrack(self);
+    filtered_clear(self);
+    PyMem_Free(self->kept_indexes);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+filtered_repr(FilteredListener *self)
+{
+    return PyUnicode_FromFormat("<filtered %R taking %R>", self->listener, self->takes);
+}
+
+static PyMemberDef filtered_members[] = {
+    {"__wrapped__", Py_T_OBJECT_EX, offsetof(FilteredListener, listener), Py_READONLY,
+     PyDoc_STR("The listener.")},
+    {"takes", Py_T_OBJECT_EX, offsetof(FilteredListener, takes), Py_READONLY,
+     PyDoc_STR("The keyword arguments the listener gets, where a fire passes them.")},
+    {"__vectorcalloffset__", Py_T_PYSSIZET, offsetof(FilteredListener, vectorcall), Py_READONLY},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyTypeObject FilteredListenerType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "locust_events._speedups.FilteredListener",
+    .tp_doc = PyDoc_STR("Calls a listener with only the keyword arguments it takes."),
+    .tp_basicsize = sizeof(FilteredListener),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_vectorcall_offset = offsetof(FilteredListener, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_new = filtered_new,
+    .tp_traverse = (traverseproc)filtered_traverse,
+    .tp_clear = (inquiry)filtered_clear,
+    .tp_dealloc = (destructor)filtered_dealloc,
+    .tp_repr = (reprfunc)filtered_repr,
+    .tp_members = filtered_members,
 };
 
 
@@ -550,7 +758,7 @@ PyInit__speedups(void)
             return NULL;
         }
     }
-    if (PyType_Ready(&HookCoreType) < 0 ||
+    if (PyType_Ready(&HookCoreType) < 0 || PyType_Ready(&FilteredListenerType) < 0 ||
         PyType_Ready(&MeasurementType) < 0) {
         return NULL;
     }
@@ -559,6 +767,7 @@ PyInit__speedups(void)
         return NULL;
     }
     if (PyModule_AddObjectRef(module, "HookCore", (PyObject *)&HookCoreType) < 0 ||
+        PyModule_AddObjectRef(module, "FilteredListener", (PyObject *)&FilteredListenerType) < 0 ||
         PyModule_AddObjectRef(module, "Measurement", (PyObject *)&MeasurementType) < 0) {
         Py_DECREF(module);
         return NULL;

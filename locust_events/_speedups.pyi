@@ -16,6 +16,13 @@ class HookCore:
     def _listener_failed(self, listener: Listener, error: Exception) -> None: ...
 
 @final
+class FilteredListener:
+    __wrapped__: Listener
+    takes: frozenset[str]
+    def __init__(self, listener: Listener, takes: frozenset[str], /) -> None: ...
+    def __call__(self, **kwargs: Any) -> Any: ...
+
+@final
 class Measurement:
     def __init__(
         self,

@@ -6,10 +6,12 @@ Needs the ``locust`` extra; importing :mod:`locust_events` alone never imports L
 from __future__ import annotations
 
 import atexit
+import functools
 import weakref
 from typing import Any, Final
 
 import locust
+import locust.env
 import locust.log
 from locust.exception import (
     InterruptTaskSet,
@@ -22,14 +24,15 @@ from locust.exception import (
 from . import events as _global_events
 from ._errors import logger
 from ._events import Events
-from ._hooks import EventHook
 from ._lifecycle import profiling_requested
+from ._special_hooks import QuitHook, QuittingHook
 
 __all__ = [
     "CONTROL_FLOW_EXCEPTIONS",
     "DRAIN_TIMEOUT",
     "environment_events",
     "events",
+    "fresh_environment_events",
     "locust_exit_code",
     "switch_locust_events",
 ]
@@ -75,74 +78,18 @@ def locust_exit_code(environment: Any) -> int:
     return 0
 
 
-class _CpuWarningHook(EventHook[Any]):
-    """``cpu_warning`` that adds the documented ``usage_percent`` to Locust's ``cpu_usage``."""
-
-    __slots__ = ()
-
-    def fire(self, *, reverse: bool = False, **kwargs: Any) -> None:
-        if "usage_percent" not in kwargs and "cpu_usage" in kwargs:
-            kwargs["usage_percent"] = kwargs["cpu_usage"]
-        elif "cpu_usage" not in kwargs and "usage_percent" in kwargs:
-            kwargs["cpu_usage"] = kwargs["usage_percent"]
-        super().fire(reverse=reverse, **kwargs)
-
-
-class _UsageMonitorHook(EventHook[Any]):
-    """``usage_monitor`` that adds the documented ``stats`` dict to Locust's separate values."""
-
-    __slots__ = ()
-
-    def fire(self, *, reverse: bool = False, **kwargs: Any) -> None:
-        if "stats" not in kwargs:
-            kwargs["stats"] = {
-                "cpu_usage": kwargs.get("cpu_usage"),
-                "memory_usage": kwargs.get("memory_usage"),
-            }
-        super().fire(reverse=reverse, **kwargs)
-
-
-class _QuittingHook(EventHook[Any]):
-    """``quitting`` that adds the documented ``exit_code``, computed as Locust's shutdown will."""
-
-    __slots__ = ()
-
-    def fire(self, *, reverse: bool = False, **kwargs: Any) -> None:
-        if "exit_code" not in kwargs:
-            kwargs["exit_code"] = locust_exit_code(kwargs.get("environment"))
-        super().fire(reverse=reverse, **kwargs)
-
-
-class _QuitHook(EventHook[Any]):
-    """``quit`` that drains every pool of its registry once its listeners ran.
+def _drain_at_quit(registry: Events) -> None:
+    """Drain every pool of ``registry`` once its ``quit`` listeners ran.
 
     Locust fires ``quit`` last, just before ``sys.exit``, on every way out that goes through
     its shutdown: the end of ``--run-time``, Ctrl-C and SIGTERM, on a master, a worker or a
     local run. Spawned calls queued until then (by ``quit`` listeners too) are delivered
     within :data:`DRAIN_TIMEOUT` seconds; what is not gets one summary line in the log.
     """
-
-    __slots__ = ()
-
-    def fire(self, *, reverse: bool = False, **kwargs: Any) -> None:
-        try:
-            super().fire(reverse=reverse, **kwargs)
-        finally:
-            for registry in list(_prepared):
-                if registry.hooks.get(self.name) is self:
-                    _drained_at_quit.add(registry)
-                    registry.drain(DRAIN_TIMEOUT)
-                    if registry.profiler is not None:
-                        logger.info("Listener profile:\n%s", registry.profiler.table())
-
-
-#: The hooks whose Locust fires need more than a plain hook, and the class that adds it.
-_LOCUST_HOOK_CLASSES: Final[dict[str, type[EventHook[Any]]]] = {
-    "cpu_warning": _CpuWarningHook,
-    "usage_monitor": _UsageMonitorHook,
-    "quitting": _QuittingHook,
-    "quit": _QuitHook,
-}
+    _drained_at_quit.add(registry)
+    registry.drain(DRAIN_TIMEOUT)
+    if registry.profiler is not None:
+        logger.info("Listener profile:\n%s", registry.profiler.table())
 
 
 @atexit.register
@@ -187,10 +134,10 @@ def environment_events(registry: Events | None = None) -> Events:
       listeners, so a request listener raising ``RescheduleTask`` still reschedules;
     - a listener error sets ``locust.log.unhandled_greenlet_exception``, so the process exits
       with the code Locust gives after an error in a listener (2 unless something else decides);
-    - ``cpu_warning`` gets ``usage_percent``, ``usage_monitor`` gets ``stats`` and
-      ``quitting`` gets ``exit_code`` when Locust fires them without, so a listener written
-      to the documented signatures runs as is. (Locust already fires ``quitting`` last
-      listener first.)
+    - ``quitting`` gets ``exit_code`` when Locust fires it without, as known when each
+      listener is called (:func:`locust_exit_code`, set as the hook's ``exit_code_source``).
+      (``cpu_warning`` and ``usage_monitor`` of every registry complete Locust's names by
+      themselves; Locust already fires ``quitting`` last listener first.)
     - once ``quit``'s listeners ran, every pool of the registry's spawned listeners
       (``add_listener(func, spawn=True)``) is drained within :data:`DRAIN_TIMEOUT` seconds,
       so their calls are delivered before the process exits, also on Ctrl-C and SIGTERM;
@@ -206,31 +153,45 @@ def environment_events(registry: Events | None = None) -> Events:
     missing = [kind for kind in CONTROL_FLOW_EXCEPTIONS if kind not in registry.pass_through]
     registry.pass_through = (*registry.pass_through, *missing)
     registry.on_listener_error(_count_towards_exit_code)
-    for name, hook_class in _LOCUST_HOOK_CLASSES.items():
-        hook = registry.hooks.get(name)
-        if hook is not None and type(hook) is EventHook:
-            # Change the class of the hook in place, rather than replace the hook, so that
-            # everybody who already holds it (and its listeners) keeps the very same object.
-            hook.__class__ = hook_class
+    # The hooks were made for this from the start (see Events' declarations); only the
+    # integration knows Locust's exit code and when Locust's process is about to exit.
+    quitting = registry.hooks.get("quitting")
+    if isinstance(quitting, QuittingHook) and quitting.exit_code_source is None:
+        quitting.exit_code_source = locust_exit_code
+    quit_hook = registry.hooks.get("quit")
+    if isinstance(quit_hook, QuitHook) and quit_hook.after_fire is None:
+        quit_hook.after_fire = functools.partial(_drain_at_quit, registry)
     if profiling_requested():
         registry.start_profiling()
     _prepared.add(registry)
     return registry
 
 
+def fresh_environment_events() -> Events:
+    """A new registry of ours, made ready for Locust as :func:`environment_events` says.
+
+    After the switch, this is what every Locust ``Environment`` built without ``events=``
+    gets, where Locust's own would make a new ``locust.event.Events()``.
+    """
+    return environment_events(Events())
+
+
 def switch_locust_events() -> Events:
-    """Make each hook of Locust's global ``locust.events`` the matching hook of ours.
+    """Make each hook of Locust's global ``locust.events`` the matching hook of ours, and
+    every ``Environment`` Locust builds without ``events=`` use a fresh registry of ours.
 
     After it, ``locust.events.request is locust_events.events.request`` (and so on for all
     eighteen hooks), so Locust's runners, its ``Environment`` (which ``locust.main`` builds
     with ``events=locust.events``) and every module that did ``from locust import events``
     fire into this dispatcher. Listeners already registered on either side are kept: each
     hook keeps its own listeners first, then gets the ones Locust's hook had, in their order.
-    Idempotent. Returns ``locust_events.events``, made ready as :func:`environment_events`
-    describes.
+    ``Environment()`` without ``events=`` (scripts using Locust as a library, Locust's runners
+    in tests) gets :func:`fresh_environment_events`, where Locust's would get a new Locust
+    ``Events()``. Idempotent. Returns ``locust_events.events``, made ready as
+    :func:`environment_events` describes.
 
-    :raises TypeError: a listener registered on Locust's hook could not take what the hook
-        passes (it would fail on every fire); the message names it and the fix.
+    :raises TypeError: a listener registered on Locust's hook requires an argument the hook
+        never passes (it would fail on every fire); the message names it and the fix.
     """
     ours = _global_events
     if ours not in _prepared:
@@ -249,6 +210,8 @@ def switch_locust_events() -> Events:
                     f"Cannot move a listener of locust.events.{name} onto locust_events: {error}"
                 ) from error
         setattr(theirs, name, hook)
+    # Environment.__init__ looks the name up when it runs: ``Events()`` there makes ours.
+    setattr(locust.env, "Events", fresh_environment_events)  # noqa: B010
     logger.debug("locust.events now dispatches through locust_events.events")
     return ours
 

@@ -38,9 +38,16 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+#: Kept for children: which calling loop this run tests (compiled or pure).
+LOOP_SELECTION = ("LOCUST_EVENTS_PURE",)
+
+
 def child_environment(**extra: str) -> dict[str, str]:
-    """The environment for a child: ours, without Locust settings that could leak in."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("LOCUST_")}
+    """The environment for a child: ours, without Locust settings that could leak in, on the
+    calling loop this run selected."""
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith("LOCUST_") or k in LOOP_SELECTION
+    }
     environment.update(extra)
     return environment
 

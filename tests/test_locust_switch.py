@@ -158,3 +158,110 @@ def test_quitting_exit_code_is_computed_as_locusts_shutdown_computes_it() -> Non
         """
     )
     assert output.strip() == "[0, 2, 7, 3] [3]"
+
+
+def test_listeners_locust_calls_fine_are_moved_over_by_the_switch_and_called() -> None:
+    output = run_script(
+        """
+        import locust
+        got = []
+        locust.events.quitting.add_listener(lambda environment: got.append("quitting"))
+        locust.events.cpu_warning.add_listener(
+            lambda environment, cpu_usage: got.append(cpu_usage))
+        locust.events.usage_monitor.add_listener(
+            lambda environment, cpu_usage, memory_usage: got.append(memory_usage))
+        locust.events.request.add_listener(  # a contributed client's four names
+            lambda request_type, name, response_time, response_length: got.append(name))
+        locust.events.request.add_listener(  # the seven names Locust's measure() passes
+            lambda request_type, name, response_time, response_length, context, exception,
+            start_time: got.append(response_length))
+
+        from locust_events.locust import events  # moves them over: must not raise
+
+        events.strict = True
+        events.quitting.fire(environment=None, reverse=True)
+        events.cpu_warning.fire(environment=None, cpu_usage=95.0)
+        events.usage_monitor.fire(environment=None, cpu_usage=5.0, memory_usage=1024)
+        # As Locust's own measure() fires, then as ours does.
+        events.request.fire(request_type="grpc", name="Get", response_time=1.0,
+                            response_length=3, context={}, exception=None, start_time=0.0)
+        with events.request.measure("grpc", "Put", response_length=7):
+            pass
+        print(got)
+        """
+    )
+    assert output.strip() == "['quitting', 95.0, 1024, 'Get', 3, 'Put', 7]"
+
+
+def test_the_switch_changes_no_hooks_class() -> None:
+    output = run_script(
+        """
+        import locust_events
+        from locust_events import Events
+        ours = locust_events.events
+        before = {name: type(hook) for name, hook in ours.hooks.items()}
+        registry = Events()
+        registry_before = {name: type(hook) for name, hook in registry.hooks.items()}
+
+        from locust_events.locust import environment_events, events
+
+        environment_events(registry)
+        assert before == {name: type(hook) for name, hook in ours.hooks.items()}
+        assert registry_before == {name: type(hook) for name, hook in registry.hooks.items()}
+        print(registry.quitting.exit_code_source.__name__, registry.quit.after_fire is not None)
+        """
+    )
+    assert output.split() == ["locust_exit_code", "True"]
+
+
+def test_every_environment_built_without_events_gets_a_fresh_registry_of_ours() -> None:
+    output = run_script(
+        """
+        import locust
+        from locust.env import Environment
+        from locust.exception import StopUser
+        from locust_events import Events
+        from locust_events.locust import events
+
+        first, second = Environment(), Environment()
+        assert isinstance(first.events, Events) and isinstance(second.events, Events)
+        assert first.events is not second.events and first.events is not events
+        assert StopUser in first.events.pass_through  # made ready for Locust
+        assert Environment(events=locust.events).events is locust.events
+        got = []
+        first.events.test_start.add_listener(lambda environment: got.append("first"))
+        second.events.test_start.fire(environment=second)
+        first.events.test_start.fire(environment=first)
+        print(got)
+        """
+    )
+    assert output.strip() == "['first']"
+
+
+def test_a_quitting_listener_called_after_one_that_sets_the_exit_code_sees_it() -> None:
+    output = run_script(
+        """
+        import types
+        from locust_events.locust import events
+
+        runner = types.SimpleNamespace(errors={}, exceptions={})
+        env = types.SimpleNamespace(process_exit_code=None, runner=runner, parsed_options=None)
+        got = []
+
+        @events.quitting.add_listener  # registered first: called last
+        def reports(environment, exit_code):
+            got.append(("called last", exit_code))
+
+        @events.quitting.add_listener
+        def check_fail_ratio(environment, **kwargs):  # as locust-plugins' check does
+            environment.process_exit_code = 3
+
+        @events.quitting.add_listener  # registered last: called first
+        def reports_early(environment, exit_code):
+            got.append(("called first", exit_code))
+
+        events.quitting.fire(environment=env, reverse=True)  # as Locust's shutdown fires it
+        print(got)
+        """
+    )
+    assert output.strip() == "[('called first', 0), ('called last', 3)]"

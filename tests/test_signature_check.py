@@ -9,6 +9,8 @@ import pytest
 
 from locust_events import EventHook, Events
 
+from .conftest import REQUEST_PAYLOAD
+
 
 @pytest.fixture
 def worker_connect() -> EventHook:
@@ -62,14 +64,155 @@ def test_a_listener_requiring_a_parameter_never_passed_is_rejected(
     assert len(worker_connect) == 0
 
 
-def test_a_listener_without_kwargs_that_misses_a_passed_name_is_rejected(
+def test_a_listener_without_kwargs_is_called_with_only_the_names_it_takes(
     registry: Events,
 ) -> None:
+    calls: list[tuple[object, ...]] = []
+
     def on_request(request_type: str, name: str, response_time: float) -> None:
+        calls.append((request_type, name, response_time))
+
+    registry.request.add_listener(on_request)
+    registry.request.fire(**REQUEST_PAYLOAD)
+    assert calls == [("GET", "/api/data", 12.5)]
+    assert registry.error_count == 0
+
+
+def test_a_filtered_listener_gets_whichever_of_its_names_each_fire_passes(
+    registry: Events,
+) -> None:
+    calls: list[dict[str, object]] = []
+
+    def on_request(
+        request_type: str, name: str, response_time: float = 0.0, url: str | None = "unset"
+    ) -> None:
+        calls.append({"request_type": request_type, "name": name, "url": url})
+
+    registry.request.add_listener(on_request)
+    # A custom client fires only some names; another fire passes them through a mapping
+    # in another order; a third passes everything.
+    registry.request.fire(request_type="grpc", name="Get", response_time=1.0)
+    registry.request.fire(**{"name": "Put", "url": "/put", "request_type": "grpc", "x": 1})
+    registry.request.fire(**REQUEST_PAYLOAD)
+    registry.request.fire(request_type="grpc", name="Get", response_time=1.0)
+    assert calls == [
+        {"request_type": "grpc", "name": "Get", "url": "unset"},
+        {"request_type": "grpc", "name": "Put", "url": "/put"},
+        {"request_type": "GET", "name": "/api/data", "url": "http://127.0.0.1/api/data"},
+        {"request_type": "grpc", "name": "Get", "url": "unset"},
+    ]
+
+
+def test_callable_objects_and_bound_methods_are_filtered_too(registry: Events) -> None:
+    calls: list[tuple[str, object]] = []
+
+    class Counter:
+        def __call__(self, name: str) -> None:
+            calls.append(("object", name))
+
+        def on_request(self, response_time: float, name: str) -> None:
+            calls.append(("method", (name, response_time)))
+
+    registry.request.add_listener(Counter())
+    registry.request.add_listener(Counter().on_request)
+    registry.request.fire(**REQUEST_PAYLOAD)
+    registry.request.fire(request_type="grpc", name="Get", response_time=2.0)
+    assert calls == [
+        ("object", "/api/data"),
+        ("method", ("/api/data", 12.5)),
+        ("object", "Get"),
+        ("method", ("Get", 2.0)),
+    ]
+
+
+def test_only_a_listener_taking_some_of_the_names_is_wrapped(registry: Events) -> None:
+    def every_name(
+        request_type, name, response_time, response_length, exception, context, start_time,
+        url, response, extra=None,
+    ):  # fmt: skip
         pass
 
-    with pytest.raises(TypeError, match=r"on_request.*'request'.*'context'.*\*\*kwargs"):
-        registry.request.add_listener(on_request)
+    def any_name(**kwargs: Any) -> None:
+        pass
+
+    def some_names(request_type: str, name: str) -> None:
+        pass
+
+    for listener in (every_name, any_name, some_names):
+        registry.request.add_listener(listener)
+    assert registry.request._listeners[:2] == (every_name, any_name)
+    filtered = registry.request._listeners[2]
+    assert filtered.__wrapped__ is some_names
+    assert filtered.takes == {"request_type", "name"}
+    assert registry.request.listeners == (every_name, any_name, some_names)
+    registry.request.remove_listener(some_names)
+    assert registry.request._listeners == (every_name, any_name)
+
+
+def test_an_error_in_a_filtered_listener_names_the_listener(registry: Events) -> None:
+    failures: list[object] = []
+    registry.on_listener_error(lambda hook, listener, error: failures.append(listener))
+
+    def on_start(environment: object) -> None:
+        raise ValueError("broken")
+
+    registry.quitting.add_listener(on_start)
+    registry.quitting.fire(environment=None, exit_code=0)
+    assert failures == [on_start]
+    registry.strict = True
+    with pytest.raises(ValueError, match="broken"):
+        registry.quitting.fire(environment=None, exit_code=0)
+
+
+def test_a_spawned_filtered_listener_gets_only_its_names(registry: Events) -> None:
+    calls: list[object] = []
+
+    def on_usage(environment: object, cpu_usage: float) -> None:
+        calls.append((environment, cpu_usage))
+
+    registry.usage_monitor.add_listener(on_usage, spawn=True)
+    registry.usage_monitor.fire(environment="env", cpu_usage=5.0, memory_usage=1)
+    assert registry.join(10)
+    assert calls == [("env", 5.0)]
+    assert registry.error_count == 0
+
+
+def measure_names(
+    request_type, name, response_length, context, exception, start_time, response_time
+):  # fmt: skip
+    """The seven names Locust's own ``measure()`` passes, without ``**kwargs``."""
+
+
+@pytest.mark.parametrize(
+    ("hook_name", "listener", "payload"),
+    [
+        ("quitting", lambda environment: None, {"environment": None}),
+        (
+            "cpu_warning",
+            lambda environment, cpu_usage: None,
+            {"environment": None, "cpu_usage": 95.0},
+        ),
+        (
+            "usage_monitor",
+            lambda environment, cpu_usage, memory_usage: None,
+            {"environment": None, "cpu_usage": 5.0, "memory_usage": 1024},
+        ),
+        (
+            "request",
+            lambda request_type, name, response_time, response_length: None,
+            {"request_type": "grpc", "name": "Get", "response_time": 1.0, "response_length": 0},
+        ),
+        ("request", measure_names, REQUEST_PAYLOAD),
+    ],
+    ids=["quitting", "cpu_warning", "usage_monitor", "custom client", "measure"],
+)
+def test_listeners_locust_calls_fine_are_accepted_and_called(
+    registry: Events, hook_name: str, listener: Any, payload: dict[str, Any]
+) -> None:
+    registry.strict = True
+    hook = registry.hooks[hook_name]
+    hook.add_listener(listener)
+    hook.fire(**payload)
 
 
 def test_a_required_positional_only_parameter_is_rejected(worker_connect: EventHook) -> None:
