@@ -122,11 +122,12 @@ class ListenerPool:
     Where waiting is impossible, nothing deadlocks: fired from the gevent hub, a call that
     finds the queue full waits in line without its firer ("block"), or is dropped or refused
     as above. The pool's workers live in the thread that made it, its home (or, once that
-    thread has ended, the next thread to fire into it); fired from any other thread, a call is handed to the home hub thread-safely. At most
-    ``maxsize`` such calls are on their way or in line at once: beyond that a firing thread
-    waits for room (``"block"``, a real thread wait that ends when a call is queued or the
-    pool closes), or drops or raises in that thread. A forked child starts with empty pools:
-    what was queued belongs to the parent.
+    thread has ended, the next thread to fire into it); fired from any other thread, a call
+    is handed to the home hub thread-safely. At most ``maxsize`` such calls are on their way
+    or in line at once: beyond that a firing thread waits for room (``"block"``, a real
+    thread wait that ends when a call is queued or the pool closes), or drops or raises in
+    that thread. A forked child starts with empty pools: what was queued belongs to the
+    parent.
 
     Workers start on first use. A listener's exception is logged with its traceback and
     counted by the hook's error policy and never kills its worker; a worker killed from

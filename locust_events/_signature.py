@@ -26,7 +26,7 @@ def check_listener_signature(hook_name: str, passes: frozenset[str], listener: o
     """
     try:
         signature = inspect.signature(listener)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    except Exception:  # unreadable, or a __signature__ that raises: checked by its first fire
         return
     accepted: set[str] = set()
     takes_any_keyword = False
