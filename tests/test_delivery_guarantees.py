@@ -22,6 +22,7 @@ from typing import Any
 
 import gevent
 import gevent.event
+import gevent.pool
 import pytest
 
 from locust_events import EventHook, Events, ListenerPool, PoolStats, UsageMonitor
@@ -597,3 +598,29 @@ def test_lifecycle_quit_shuts_the_registry_down(registry: Events) -> None:
     Lifecycle(registry).quit()
     assert delivered == [1]
     assert registry.shut_down
+
+
+def test_ten_thousand_greenlets_firing_a_hundred_times_into_a_small_pool_lose_nothing() -> None:
+    pool = ListenerPool(size=8, maxsize=100, on_full="block")
+    hook = EventHook("request")
+    delivered = 0
+
+    def listener(**kwargs: Any) -> None:
+        nonlocal delivered
+        delivered += 1
+
+    hook.add_listener(listener, spawn=pool)
+
+    def user() -> None:
+        for n in range(100):
+            hook.fire(n=n)
+
+    users = gevent.pool.Group()
+    for _ in range(10_000):
+        users.spawn(user)
+    users.join(raise_error=True)
+    assert pool.join(timeout=300)
+    stats = pool.stats
+    assert delivered == stats.submitted == stats.completed == 1_000_000
+    assert stats.dropped == stats.failed == stats.pending == stats.running == 0
+    assert stats.high_water <= 100
