@@ -72,6 +72,10 @@ def log_safely(
 ERROR_LOG_INTERVAL: Final = 10.0
 
 
+#: How many listeners' log states are kept before those of collected listeners are dropped.
+_ERROR_LOGS_BEFORE_PRUNING: Final = 1024
+
+
 @final
 class _ErrorLog:
     """The log state of one failing listener: when it last logged, and what went unlogged."""
@@ -176,6 +180,8 @@ class ErrorPolicy:
         now = time.monotonic()
         log = self._error_logs.get(key)
         if log is None or log.listener() is not unwrapped:
+            if len(self._error_logs) >= _ERROR_LOGS_BEFORE_PRUNING:
+                self._forget_dead_listeners()
             self._error_logs[key] = _ErrorLog(unwrapped, now)
             log_safely(
                 "error",
@@ -202,6 +208,11 @@ class ErrorPolicy:
                 type(error).__name__,
                 _safe_str(error),
             )
+
+    def _forget_dead_listeners(self) -> None:
+        logs = self._error_logs
+        for key in [key for key, log in logs.items() if log.listener() is None]:
+            del logs[key]
 
     def _count(self, hook: Any) -> None:
         hook.error_count += 1

@@ -16,6 +16,7 @@ import gevent.event
 import gevent.monkey
 import gevent.queue
 from gevent import Greenlet
+from gevent.hub import Waiter
 
 from ._errors import DispatchError, describe_listener, log_safely
 
@@ -91,9 +92,10 @@ class _InLine:
 
     __slots__ = ("call", "from_thread", "refused", "wake")
 
-    def __init__(self, call: _Call, wake: gevent.event.Event | None, from_thread: bool) -> None:
+    def __init__(self, call: _Call, wake: Waiter[Any] | None, from_thread: bool) -> None:
         self.call: Final = call
-        #: Set once the call is queued or refused; ``None`` when nobody waits for it.
+        #: Switched to (in the hub) once the call is queued or refused; ``None`` when nobody
+        #: waits for it. A firer killed meanwhile leaves a waiter that switches to nobody.
         self.wake: Final = wake
         #: Whether it came from another thread (counted against that thread's bound).
         self.from_thread: Final = from_thread
@@ -153,6 +155,7 @@ class ListenerPool:
         "_joiners",
         "_last_drop_warning",
         "_queue",
+        "_refill_pending",
         "_running",
         "_submitted",
         "_thread_dropped",
@@ -206,6 +209,7 @@ class ListenerPool:
         self._queue: gevent.queue.Queue[Any] | None = None
         #: Calls waiting for room, oldest first: fed into the queue as workers take calls.
         self._in_line: deque[_InLine] = deque()
+        self._refill_pending = False
         self._workers: list[Greenlet[Any, None]] = []
         #: What each worker is running, so a killed worker's call can be accounted for.
         self._current_calls: dict[Greenlet[Any, None], _Call] = {}
@@ -401,21 +405,36 @@ class ListenerPool:
             # The hub cannot wait on itself: the call waits in line without its firer.
             self._in_line.append(_InLine(call, None, False))
             return
-        place = _InLine(call, gevent.event.Event(), False)
+        waiter: Waiter[Any] = Waiter(self._hub)
+        place = _InLine(call, waiter, False)
         self._in_line.append(place)
         # Killed while waiting, the firer leaves: its call stays in line and is delivered.
-        place.wake.wait()  # type: ignore[union-attr]
+        waiter.get()
         if place.refused:
             raise self._closed_error(call[1], call[2])
 
-    def _make_room(self) -> None:
-        """A worker took a call: the oldest call in line takes its place in the queue."""
-        place = self._in_line.popleft()
-        self._queue.put_nowait(place.call)  # type: ignore[union-attr]
-        if place.from_thread:
-            self._thread_call_queued()
-        if place.wake is not None:
-            place.wake.set()
+    def _refill_soon(self) -> None:
+        """A worker took a call: the hub moves calls waiting in line into the room made."""
+        if not self._refill_pending:
+            self._refill_pending = True
+            self._hub.loop.run_callback(self._refill)
+
+    def _refill(self) -> None:
+        """Runs in the hub: queue the oldest calls in line while there is room, waking each
+        firer at once (it may fire again straight away, as the workers made room meanwhile)."""
+        self._refill_pending = False
+        queue: Any = self._queue
+        in_line = self._in_line
+        while in_line and queue.qsize() < self.maxsize:
+            place = in_line.popleft()
+            queue.put_nowait(place.call)
+            depth = queue.qsize()
+            if depth > self._high_water:
+                self._high_water = depth
+            if place.from_thread:
+                self._thread_call_queued()
+            if place.wake is not None:
+                place.wake.switch(None)
 
     def _drop(self, call: _Call) -> None:
         self._dropped += 1
@@ -541,7 +560,7 @@ class ListenerPool:
             if place.from_thread:
                 self._thread_call_queued()
             if place.wake is not None:
-                place.wake.set()
+                self._hub.loop.run_callback(place.wake.switch, None)
         with self._handover_lock:
             while self._thread_waiters:
                 self._thread_waiters.popleft().release()
@@ -581,7 +600,7 @@ class ListenerPool:
             if queue is not self._queue:
                 return  # the pool started afresh (a forked child): this call is the parent's
             if self._in_line:
-                self._make_room()
+                self._refill_soon()
             _, hook, listener, kwargs = call
             current_calls[worker] = call
             self._running += 1
@@ -590,11 +609,15 @@ class ListenerPool:
             try:
                 listener(**kwargs)
             except Exception as error:
+                if queue is not self._queue:
+                    return  # forked while running: the parent accounts for this call
                 self._failed += 1
                 # The error policy never raises; a recorder of another kind must not kill us.
                 with contextlib.suppress(Exception):
                     hook._record_spawned_failure(listener, error)
             else:
+                if queue is not self._queue:
+                    return  # forked while running: the parent accounts for this call
                 self._completed += 1
             del current_calls[worker]
             self._running -= 1

@@ -266,23 +266,24 @@ def test_a_forked_child_starts_with_empty_pools() -> None:
             gate.set()
             pool.join(1)
             hook.fire(n=100)  # the child's own calls are delivered by the child
-            pool.join(5)
-            os.write(write, json.dumps([delivered, pool.stats.submitted]).encode())
+            joined = pool.join(5)
+            stats = pool.stats
+            os.write(write, json.dumps([delivered, joined, stats.submitted, stats.completed]).encode())
             os._exit(0)
         os.close(write)
         os.waitpid(pid, 0)
-        child_delivered, child_submitted = json.loads(os.read(read, 65536))
+        child_delivered, joined, submitted, completed = json.loads(os.read(read, 65536))
         gate.set()
         pool.join(5)
         print(json.dumps({"parent": sorted(delivered), "child": sorted(child_delivered),
-                          "child_submitted": child_submitted}))
+                          "child_stats": [joined, submitted, completed]}))
         """
     )
     assert outcome["parent"] == list(range(10))
     # The child may finish the call it was running at fork; it never runs the queued ones.
     assert set(outcome["child"]) <= {0, 100}
     assert 100 in outcome["child"]
-    assert outcome["child_submitted"] == 1
+    assert outcome["child_stats"] == [True, 1, 1]  # the child counts its own call only
 
 
 # Recording an error is never itself the failure.
