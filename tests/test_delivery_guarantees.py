@@ -268,7 +268,8 @@ def test_a_forked_child_starts_with_empty_pools() -> None:
             hook.fire(n=100)  # the child's own calls are delivered by the child
             joined = pool.join(5)
             stats = pool.stats
-            os.write(write, json.dumps([delivered, joined, stats.submitted, stats.completed]).encode())
+            report = [delivered, joined, stats.submitted, stats.completed]
+            os.write(write, json.dumps(report).encode())
             os._exit(0)
         os.close(write)
         os.waitpid(pid, 0)
