@@ -323,6 +323,8 @@ class Events:
         self._shutting_down = True
         try:
             delivered = self.drain(timeout)
+            for pool in self.pools:
+                pool._warn_dropped(None)  # drops the rate limit kept quiet are reported now
             if self._profiler is not None:
                 log_safely("info", "Listener profile:\n%s", self._profiler.table())
         finally:

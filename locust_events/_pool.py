@@ -332,6 +332,7 @@ class ListenerPool:
         self._closed = True
         delivered = self.join(timeout) if self._home_thread is not None else True
         self._refuse_all_waiting()
+        self._warn_dropped(None)  # drops not yet reported are, now
         workers, self._workers = self._workers, []
         gevent.killall(workers, block=True, timeout=1.0)
         for worker in workers:
@@ -440,22 +441,32 @@ class ListenerPool:
         self._dropped += 1
         self._warn_dropped(call)
 
-    def _warn_dropped(self, call: _Call) -> None:
-        self._drops_unreported += 1
-        now = _monotonic()
-        if now - self._last_drop_warning >= _DROP_WARNING_INTERVAL:
+    def _warn_dropped(self, call: _Call | None) -> None:
+        """Count a dropped call for the warning; log at most one line per interval, with the
+        count since the last one (``call`` None: log what is unreported now, if anything)."""
+        with self._handover_lock:  # threads drop too
+            if call is not None:
+                self._drops_unreported += 1
+            now = _monotonic()
+            due = call is None or now - self._last_drop_warning >= _DROP_WARNING_INTERVAL
+            if not due or not self._drops_unreported:
+                return
             self._last_drop_warning = now
             count, self._drops_unreported = self._drops_unreported, 0
-            log_safely(
-                "warning",
-                "%s is full (%d pending): dropped %d call(s) of spawned listeners, the latest "
-                "of %s on hook %r; raise its maxsize or size, or use on_full='block'",
-                self.name,
-                self.maxsize,
-                count,
-                describe_listener(call[2]),
-                call[1].name,
-            )
+        latest = (
+            ""
+            if call is None
+            else (f", the latest of {describe_listener(call[2])} on hook {call[1].name!r}")
+        )
+        log_safely(
+            "warning",
+            "%s is full (%d pending): dropped %d call(s) of spawned listeners%s; raise its "
+            "maxsize or size, or use on_full='block'",
+            self.name,
+            self.maxsize,
+            count,
+            latest,
+        )
 
     def _closed_error(self, hook: FailureRecorder, listener: Callable[..., Any]) -> PoolClosed:
         return PoolClosed(
@@ -473,6 +484,17 @@ class ListenerPool:
     # Calls from other threads.
 
     def _submit_from_other_thread(self, call: _Call) -> None:
+        if self._reserve_for_a_thread(call):
+            self._hub.loop.run_callback_threadsafe(self._accept_handed_over, call)
+        else:
+            self._warn_dropped(call)
+
+    def _reserve_for_a_thread(self, call: _Call) -> bool:
+        """In the firing thread: count the call and make room for it; False if dropped.
+
+        Waits (a real thread wait) for room under ``"block"``; raises ``PoolFull`` under
+        ``"raise"``, and ``PoolClosed`` once the pool is closed.
+        """
         lock = self._handover_lock
         with lock:
             waiting = False
@@ -483,8 +505,7 @@ class ListenerPool:
                     if self.on_full == "drop":
                         self._thread_submitted += 1
                         self._thread_dropped += 1
-                        self._hub.loop.run_callback_threadsafe(self._warn_dropped, call)
-                        return
+                        return False
                     if not waiting:
                         waiting = True
                         self._thread_submitted += 1
@@ -508,7 +529,7 @@ class ListenerPool:
                 self._thread_submitted += 1
             self._handed_over += 1
             self._thread_outstanding += 1
-        self._hub.loop.run_callback_threadsafe(self._accept_handed_over, call)
+            return True
 
     def _room_for_a_thread(self) -> bool:
         outstanding = self._thread_outstanding

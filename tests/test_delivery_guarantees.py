@@ -98,6 +98,25 @@ def test_a_firer_killed_while_waiting_for_room_still_has_its_call_delivered(
     assert stats.high_water <= 2
 
 
+def test_every_dropped_call_is_reported_in_the_log_with_the_count(
+    hook: EventHook, caplog: pytest.LogCaptureFixture
+) -> None:
+    import re
+
+    pool = ListenerPool(size=1, maxsize=1, on_full="drop")
+    hook.add_listener(Gate(), spawn=pool)
+    hook.fire(n=0)
+    settle()  # the worker runs it (and waits at the gate)
+    for n in range(1, 6):
+        hook.fire(n=n)  # the first is queued, the four others find the queue full
+    pool.close(0)  # discards the queued one (logged as discarded) and stops the worker
+    counts = [int(n) for n in re.findall(r"dropped (\d+) call\(s\)", caplog.text)]
+    assert sum(counts) == 4
+    assert "1 call(s) discarded" in caplog.text
+    assert pool.stats.dropped == 5
+    assert_every_call_accounted_for(pool.stats)
+
+
 def test_close_answers_every_waiter_and_leaves_nothing_pending() -> None:
     outcome = run_in_child(
         """
