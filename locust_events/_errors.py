@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sys
+import time
+import weakref
 from collections.abc import Callable
 from typing import Any, Final, final
 
-__all__ = ["DispatchError", "ErrorPolicy", "describe_listener", "logger"]
+__all__ = [
+    "ERROR_LOG_INTERVAL",
+    "DispatchError",
+    "ErrorPolicy",
+    "describe_listener",
+    "log_safely",
+    "logger",
+]
 
 #: Every listener error and warning of this package goes to this logger.
 logger: Final = logging.getLogger("locust_events")
@@ -23,18 +34,62 @@ def describe_listener(listener: object) -> str:
     """Name a listener the way a person finds it in their code: ``module.qualname``.
 
     Wrappers that set ``__wrapped__`` (``functools.wraps``, the profiler's) are seen through.
+    Never raises: a listener whose attributes or ``repr`` raise is named by its type.
     """
-    for _ in range(10):
-        wrapped = getattr(listener, "__wrapped__", None)
-        if wrapped is None:
-            break
-        listener = wrapped
-    target = getattr(listener, "__func__", listener)
-    qualname = getattr(target, "__qualname__", None)
-    if qualname is None:
-        return repr(listener)
-    module = getattr(target, "__module__", None)
-    return f"{module}.{qualname}" if module else str(qualname)
+    try:
+        for _ in range(10):
+            wrapped = getattr(listener, "__wrapped__", None)
+            if wrapped is None:
+                break
+            listener = wrapped
+        target = getattr(listener, "__func__", listener)
+        qualname = getattr(target, "__qualname__", None)
+        if qualname is None:
+            return repr(listener)
+        module = getattr(target, "__module__", None)
+        return f"{module}.{qualname}" if module else str(qualname)
+    except Exception:
+        kind = type(listener)
+        return f"<{kind.__module__}.{kind.__qualname__} object at {id(listener):#x}>"
+
+
+def log_safely(
+    level: str, message: str, *args: object, exc_info: BaseException | None = None
+) -> None:
+    """Log to :data:`logger`; a logging handler that raises is contained, never passed on.
+
+    Recording an error must not become the failure: a fire, a pool worker or a shutdown goes
+    on whatever the log's handlers do.
+    """
+    try:
+        getattr(logger, level)(message, *args, exc_info=exc_info)
+    except Exception:
+        with contextlib.suppress(Exception):
+            sys.stderr.write(f"locust_events: a logging handler raised; lost: {message % args}\n")
+
+
+#: Seconds between two log lines of one failing listener, after its first error.
+ERROR_LOG_INTERVAL: Final = 10.0
+
+
+#: How many listeners' log states are kept before those of collected listeners are dropped.
+_ERROR_LOGS_BEFORE_PRUNING: Final = 1024
+
+
+@final
+class _ErrorLog:
+    """The log state of one failing listener: when it last logged, and what went unlogged."""
+
+    __slots__ = ("last_logged", "listener", "unlogged")
+
+    def __init__(self, listener: object, now: float) -> None:
+        try:
+            #: The listener, weakly where it can be, so a removed one is not kept alive.
+            self.listener: Callable[[], object] = weakref.ref(listener)
+        except TypeError:
+            self.listener = lambda: listener
+        self.last_logged = now
+        self.unlogged = 0
 
 
 @final
@@ -46,7 +101,14 @@ class ErrorPolicy:
     ``BaseException``\\s that are not ``Exception``\\s never reach the policy: they propagate.
     """
 
-    __slots__ = ("callbacks", "error_count", "pass_through", "strict")
+    __slots__ = (
+        "_error_logs",
+        "callbacks",
+        "error_count",
+        "log_interval",
+        "pass_through",
+        "strict",
+    )
 
     def __init__(
         self,
@@ -62,6 +124,10 @@ class ErrorPolicy:
         self.error_count: int = 0
         #: Functions told of every counted error, after it was logged.
         self.callbacks: list[ErrorCallback] = []
+        #: After a listener's first error (logged with its traceback), at most one line per
+        #: this many seconds for that listener, with the count of errors since.
+        self.log_interval: float = ERROR_LOG_INTERVAL
+        self._error_logs: dict[tuple[str, int], _ErrorLog] = {}
 
     def handle(self, hook: Any, listener: object, error: Exception) -> None:
         """Deal with ``error`` raised by ``listener`` while ``hook`` fired.
@@ -80,27 +146,81 @@ class ErrorPolicy:
         self.record(hook, listener, error)
 
     def record(self, hook: Any, listener: object, error: Exception) -> None:
-        """Log and count ``error`` and tell the callbacks; never raises.
+        """Count ``error``, log it (rate-limited) and tell the callbacks; never raises.
 
         Spawned listeners' errors come here directly: there is no caller left to raise to.
+        A listener's first error is logged with its traceback; after that, at most one line
+        per :attr:`log_interval` seconds says how many more it raised. The count is exact.
         """
         self._count(hook)
-        logger.error(
-            "Listener %s of hook %r raised %s",
-            describe_listener(listener),
-            hook.name,
-            type(error).__name__,
-            exc_info=error,
-        )
+        with contextlib.suppress(Exception):  # whatever the log does, recording goes on
+            self._log(hook.name, listener, error)
         for callback in self.callbacks:
             try:
                 callback(hook.name, listener, error)
-            except Exception:
-                logger.exception(
+            except Exception as callback_error:
+                log_safely(
+                    "error",
                     "Listener error callback %s raised; fix it, listener errors reach it",
                     describe_listener(callback),
+                    exc_info=callback_error,
                 )
+
+    def _log(self, hook_name: str, listener: object, error: Exception) -> None:
+        unwrapped = listener
+        for _ in range(10):
+            try:
+                inner = getattr(unwrapped, "__wrapped__", None)
+            except Exception:
+                break
+            if inner is None:
+                break
+            unwrapped = inner
+        key = (hook_name, id(unwrapped))
+        now = time.monotonic()
+        log = self._error_logs.get(key)
+        if log is None or log.listener() is not unwrapped:
+            if len(self._error_logs) >= _ERROR_LOGS_BEFORE_PRUNING:
+                self._forget_dead_listeners()
+            self._error_logs[key] = _ErrorLog(unwrapped, now)
+            log_safely(
+                "error",
+                "Listener %s of hook %r raised %s (its later errors are logged at most once "
+                "per %g s)",
+                describe_listener(listener),
+                hook_name,
+                type(error).__name__,
+                self.log_interval,
+                exc_info=error,
+            )
+            return
+        log.unlogged += 1
+        if now - log.last_logged >= self.log_interval:
+            count, log.unlogged, log.last_logged = log.unlogged, 0, now
+            log_safely(
+                "error",
+                "Listener %s of hook %r raised %d more time(s) in the last %.0f s, the latest: "
+                "%s: %s",
+                describe_listener(listener),
+                hook_name,
+                count,
+                self.log_interval,
+                type(error).__name__,
+                _safe_str(error),
+            )
+
+    def _forget_dead_listeners(self) -> None:
+        logs = self._error_logs
+        for key in [key for key, log in logs.items() if log.listener() is None]:
+            del logs[key]
 
     def _count(self, hook: Any) -> None:
         hook.error_count += 1
         self.error_count += 1
+
+
+def _safe_str(error: BaseException) -> str:
+    try:
+        return str(error)
+    except Exception:
+        return "(its message could not be read)"

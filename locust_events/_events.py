@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, ClassVar
 
-from ._errors import ErrorCallback, ErrorPolicy, logger
+from ._errors import ErrorCallback, ErrorPolicy, log_safely
 from ._hooks import EventHook
 from ._listeners import (
     CpuWarningListener,
@@ -239,6 +239,9 @@ class Events:
         self._policy = ErrorPolicy(tuple(pass_through), strict=strict)
         self._pool = pool
         self._profiler: Profiler | None = None
+        #: What the first :meth:`shutdown` returned, once it ran.
+        self._shut_down: bool | None = None
+        self._shutting_down = False
         self._hooks: dict[str, EventHook[Any]] = {}
         for name, declaration in self.hook_declarations.items():
             self._attach(name, declaration.make_hook(name, **self._hook_options()))
@@ -297,9 +300,11 @@ class Events:
             return True
         snapshots = {pool.name: pool.stats for pool in self.pools}
         undelivered = {name: stats for name, stats in snapshots.items() if stats.undelivered}
-        logger.warning(
-            "Spawned listeners not delivered after %g s: %s",
+        log_safely(
+            "warning",
+            "Spawned listeners not delivered after %g s: %d call(s); %s",
             timeout,
+            sum(stats.undelivered for stats in undelivered.values()),
             "; ".join(
                 f"{name}: {stats.pending} pending, {stats.running} running, oldest waiting "
                 f"{stats.oldest_pending_age:.1f} s"
@@ -307,6 +312,49 @@ class Events:
             ),
         )
         return False
+
+    def shutdown(self, timeout: float = 10.0) -> bool:
+        """The one way out: drain every pool within ``timeout``, then log the profile once.
+
+        What is not delivered by then is summed up in one logged line (how many calls, per
+        pool); with profiling on, the listener table is logged. Idempotent: only the first
+        call does this, later ones return what it returned. ``Lifecycle.quit`` and the Locust
+        integration (at ``quit``, or at exit when Locust never fired it) call it.
+
+        :returns: whether every spawned call was delivered.
+        """
+        if self._shut_down is not None:
+            return self._shut_down
+        if self._shutting_down:
+            # Another greenlet is shutting down (Locust's shutdown runs twice on SIGTERM):
+            # wait with it, within this call's own timeout, but log nothing twice.
+            return self.join(timeout)
+        self._shutting_down = True
+        try:
+            delivered = self.drain(timeout)
+            for pool in self.pools:
+                pool._warn_dropped(None)  # drops the rate limit kept quiet are reported now
+            if self._profiler is not None:
+                log_safely("info", "Listener profile:\n%s", self._profiler.table())
+        finally:
+            self._shutting_down = False
+        self._shut_down = delivered
+        return delivered
+
+    @property
+    def shut_down(self) -> bool:
+        """Whether :meth:`shutdown` has run."""
+        return self._shut_down is not None
+
+    @property
+    def error_log_interval(self) -> float:
+        """Seconds between two log lines of one failing listener, after its first error
+        (logged with its traceback); each line gives the count since. 10 by default."""
+        return self._policy.log_interval
+
+    @error_log_interval.setter
+    def error_log_interval(self, seconds: float) -> None:
+        self._policy.log_interval = seconds
 
     @property
     def error_count(self) -> int:

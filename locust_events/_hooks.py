@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import warnings
 from collections.abc import Callable, Iterable
@@ -9,6 +10,7 @@ from typing import Any, Final, Generic, TypeVar, final
 
 from ._errors import ErrorPolicy, describe_listener, logger
 from ._implementation import FilteredListener, HookCore, Measurement
+from ._listener_kinds import refuse_listener_that_never_runs
 from ._pool import ListenerPool, default_pool
 from ._profiling import Profiler
 from ._signature import check_listener_signature
@@ -191,15 +193,17 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         return self.add_listener(func, spawn=True)
 
     def remove_listener(self, func: Callable[..., Any]) -> None:
-        """Remove the first registration of ``func`` (compared with ``==``, as bound methods are).
+        """Remove the first registration of ``func``: the very object, else one equal to it
+        (as a new bound method of the same object and function is).
 
-        A fire already running still calls it.
+        A fire already running still calls it. A registered listener whose ``==`` raises is
+        taken as not equal.
 
         :raises ValueError: ``func`` is not registered on this hook.
         """
         with self._mutation_lock:
             registered = self._registered
-            index = next((i for i, candidate in enumerate(registered) if candidate == func), None)
+            index = _index_of(registered, func)
             if index is None:
                 raise ValueError(
                     f"Cannot remove listener {describe_listener(func)} from hook {self.name!r}: "
@@ -238,6 +242,7 @@ class EventHook(HookCore, Generic[_AcceptsT]):
                 f"Cannot add {func!r} to hook {self.name!r}: a listener must be callable "
                 "(pass the function itself, not the result of calling it)"
             )
+        refuse_listener_that_never_runs(self.name, func)
         if self.passes is not None:
             return check_listener_signature(self.name, self.passes, func)
         return None
@@ -245,7 +250,7 @@ class EventHook(HookCore, Generic[_AcceptsT]):
     def _set_listeners(self, entries: tuple[Callable[..., Any], ...]) -> None:
         self._entries = entries
         profiler = self._profiler
-        listeners = entries if profiler is None else tuple(profiler.wrap(self, e) for e in entries)
+        listeners = entries if profiler is None else profiler.wrap_all(self, entries)
         self._listeners = listeners
         self._reversed_listeners = listeners[::-1]
 
@@ -264,6 +269,19 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         if type(listener) is FilteredListener:
             listener = listener.__wrapped__
         self._policy.record(self, listener, error)
+
+
+def _index_of(registered: tuple[Callable[..., Any], ...], func: object) -> int | None:
+    """Where ``func`` is registered: identity first, then ``==`` (an ``==`` that raises is
+    no match, so one listener's broken ``__eq__`` cannot keep another from being removed)."""
+    for index, candidate in enumerate(registered):
+        if candidate is func:
+            return index
+    for index, candidate in enumerate(registered):
+        with contextlib.suppress(Exception):
+            if candidate == func:
+                return index
+    return None
 
 
 class DeprecatedEventHook(EventHook[_AcceptsT]):

@@ -7,8 +7,6 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, Literal, final
 
-from ._errors import logger
-
 if TYPE_CHECKING:
     from ._events import Events
     from ._monitor import UsageMonitor
@@ -40,8 +38,9 @@ class Lifecycle:
     :meth:`quit` computes the exit code as Locust's shutdown does: the code the runner set
     (:meth:`set_exit_code`), else ``exit_code_on_error`` when the runner reported errors
     (:meth:`record_runner_error`), else 1 when a listener raised during ``init``, else 2 when
-    a listener raised later (Locust's "unhandled greenlet exception"), else 0. It drains
-    every pool of the registry within ``drain_timeout`` seconds before it returns.
+    a listener raised later (Locust's "unhandled greenlet exception"), else 0. It shuts the
+    registry down (:meth:`Events.shutdown`): every pool drained within ``drain_timeout``
+    seconds, then the profile logged, before it returns.
 
     :param monitor: a :class:`~locust_events.UsageMonitor` started by :meth:`init` and
         stopped by :meth:`quit`.
@@ -190,9 +189,7 @@ class Lifecycle:
         # A quitting listener may have set the code (Locust computes it after quitting too).
         exit_code = self.exit_code
         self.events.quit.fire(exit_code=exit_code)
-        self.events.drain(max(deadline - time.monotonic(), 0.0))
-        if self.events.profiler is not None:
-            logger.info("Listener profile:\n%s", self.events.profiler.table())
+        self.events.shutdown(max(deadline - time.monotonic(), 0.0))
         self._exit_code = exit_code
         self._state = "quit"
         return exit_code

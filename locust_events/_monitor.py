@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, final
 import gevent
 from gevent import Greenlet
 
-from ._errors import logger
+from ._errors import log_safely, logger
 
 if TYPE_CHECKING:
     from ._events import Events
@@ -49,7 +49,15 @@ class UsageMonitor:
     :param sampler: measures the process; by default :func:`psutil_sampler`.
     """
 
-    __slots__ = ("_greenlet", "_sample", "cpu_threshold", "environment", "events", "interval")
+    __slots__ = (
+        "_greenlet",
+        "_sample",
+        "cpu_threshold",
+        "environment",
+        "error_count",
+        "events",
+        "interval",
+    )
 
     def __init__(
         self,
@@ -71,6 +79,9 @@ class UsageMonitor:
         #: CPU usage in percent above which ``cpu_warning`` fires.
         self.cpu_threshold = cpu_threshold
         self._sample = psutil_sampler() if sampler is None else sampler
+        #: Samples that failed (the sampler or a strict listener raised): each is logged, and
+        #: the monitor keeps sampling.
+        self.error_count = 0
         self._greenlet: Greenlet[Any, None] | None = None
 
     @property
@@ -115,4 +126,18 @@ class UsageMonitor:
         warned = False
         while True:
             gevent.sleep(self.interval)
-            warned = self.sample_once(warned=warned)
+            try:
+                warned = self.sample_once(warned=warned)
+            except Exception as error:
+                self.error_count += 1
+                # The first failure with its traceback, then every hundredth: a sampler that
+                # fails at every tick must not flood the log.
+                if self.error_count == 1 or self.error_count % 100 == 0:
+                    log_safely(
+                        "error",
+                        "UsageMonitor: a sample failed (%d so far), sampling goes on: %s: %s",
+                        self.error_count,
+                        type(error).__name__,
+                        error,
+                        exc_info=error if self.error_count == 1 else None,
+                    )

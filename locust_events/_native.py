@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["FilteredListener", "HookCore"]
+__all__ = ["FilteredListener", "HookCore", "positional_arguments_refused"]
 
 Listener = Callable[..., Any]
+
+
+def positional_arguments_refused(hook: object, args: tuple[object, ...]) -> TypeError:
+    """The error for ``hook.fire`` given positional arguments, worded as the C loop words it."""
+    name = getattr(hook, "name", type(hook).__name__)
+    return TypeError(
+        f"Cannot fire hook {name!r} with {len(args)} positional argument(s): fire() takes "
+        "keyword arguments only; pass each one by name, as fire(name=value)"
+    )
 
 
 class HookCore:
@@ -27,17 +36,26 @@ class HookCore:
         #: The same callables, last registered first, kept ready for ``fire(reverse=True)``.
         self._reversed_listeners: tuple[Listener, ...] = ()
 
-    def fire(self, /, *, reverse: bool = False, **kwargs: Any) -> None:
-        """Call every listener with ``kwargs``, in the calling greenlet, in order.
+    if TYPE_CHECKING:  # keyword arguments only, as far as type checkers are concerned
 
-        :param reverse: call the listeners last registered first (Locust does so for
-            ``quitting``); never passed on to the listeners.
-        """
-        for listener in self._reversed_listeners if reverse else self._listeners:
-            try:
-                listener(**kwargs)
-            except Exception as error:
-                self._listener_failed(listener, error)
+        def fire(self, /, *, reverse: bool = False, **kwargs: Any) -> None: ...
+
+    else:
+
+        def fire(self, /, *args, reverse=False, **kwargs):
+            """Call every listener with ``kwargs``, in the calling greenlet, in order.
+
+            :param reverse: call the listeners last registered first (Locust does so for
+                ``quitting``); never passed on to the listeners.
+            :raises TypeError: positional arguments were given: listeners take keywords only.
+            """
+            if args:
+                raise positional_arguments_refused(self, args)
+            for listener in self._reversed_listeners if reverse else self._listeners:
+                try:
+                    listener(**kwargs)
+                except Exception as error:
+                    self._listener_failed(listener, error)
 
     def _listener_failed(self, listener: Listener, error: Exception) -> None:
         """Log, count or re-raise ``error``; see :class:`~locust_events.EventHook`."""

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
+import weakref
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal, Protocol, final
@@ -12,19 +16,23 @@ import gevent.event
 import gevent.monkey
 import gevent.queue
 from gevent import Greenlet
+from gevent.hub import Waiter
 
-from ._errors import DispatchError, describe_listener, logger
+from ._errors import DispatchError, describe_listener, log_safely
 
 __all__ = ["ListenerPool", "PoolClosed", "PoolFull", "PoolStats", "default_pool"]
 
 OnFull = Literal["block", "drop", "raise"]
 
-# The real thread id even under monkey-patching, where threading.get_ident names greenlets.
+# The real thread primitives even under monkey-patching, where threading names greenlets.
 _thread_ident: Final[Callable[[], int]] = gevent.monkey.get_original("_thread", "get_ident")
 _allocate_lock: Final[Callable[[], Any]] = gevent.monkey.get_original("_thread", "allocate_lock")
+_thread_local: Final[type[Any]] = gevent.monkey.get_original("_thread", "_local")
 _monotonic: Final = time.monotonic
 #: At most one "dropped" warning per this many seconds and pool.
 _DROP_WARNING_INTERVAL: Final = 10.0
+#: How often a join re-checks calls another thread handed over but the hub has not queued.
+_HANDOVER_POLL: Final = 0.001
 
 
 class PoolFull(DispatchError):
@@ -46,9 +54,13 @@ class FailureRecorder(Protocol):
 @final
 @dataclass(frozen=True)
 class PoolStats:
-    """A snapshot of a pool's counters, for a runner to show."""
+    """A snapshot of a pool's counters, for a runner to show.
 
-    #: Calls accepted by the pool (queued, or waiting for room).
+    Every call the pool took ends exactly once, so at every moment
+    ``submitted == completed + failed + dropped + pending + running``.
+    """
+
+    #: Calls the pool took: fires not refused to their caller (closed pool, ``"raise"``).
     submitted: int
     #: Calls whose listener returned.
     completed: int
@@ -56,7 +68,7 @@ class PoolStats:
     failed: int
     #: Calls refused for lack of room under ``on_full="drop"``, or discarded by ``close``.
     dropped: int
-    #: Calls accepted but not started yet.
+    #: Calls not started yet: queued, waiting for room, or on their way from another thread.
     pending: int
     #: Calls running right now.
     running: int
@@ -75,6 +87,27 @@ _Call = tuple[float, FailureRecorder, Callable[..., Any], Mapping[str, Any]]
 
 
 @final
+class _InLine:
+    """A call waiting for room in the queue, and how its firer learns the outcome."""
+
+    __slots__ = ("call", "from_thread", "refused", "wake")
+
+    def __init__(self, call: _Call, wake: Waiter[Any] | None, from_thread: bool) -> None:
+        self.call: Final = call
+        #: Switched to (in the hub) once the call is queued or refused; ``None`` when nobody
+        #: waits for it. A firer killed meanwhile leaves a waiter that switches to nobody.
+        self.wake: Final = wake
+        #: Whether it came from another thread (counted against that thread's bound).
+        self.from_thread: Final = from_thread
+        #: Set when the pool closed before there was room: the firer gets ``PoolClosed``.
+        self.refused = False
+
+
+# Every pool, so that a forked child can start them afresh.
+_all_pools: weakref.WeakSet[ListenerPool] = weakref.WeakSet()
+
+
+@final
 class ListenerPool:
     """Runs spawned listeners in ``size`` long-lived greenlets fed from a bounded queue.
 
@@ -82,23 +115,30 @@ class ListenerPool:
     write) never stalls the user that fired; no greenlet is created per event. When the
     queue holds ``maxsize`` calls, ``on_full`` decides:
 
-    - ``"block"`` (default): the firing greenlet waits cooperatively for room; nothing is lost.
+    - ``"block"`` (default): the firing greenlet waits cooperatively for room; nothing is
+      lost. A firer killed while it waits (Locust stopping its users) leaves its call in
+      line: it is delivered when room comes.
     - ``"drop"``: the call is counted as dropped and a rate-limited warning is logged.
     - ``"raise"``: :class:`PoolFull` is raised to the caller.
 
     Where waiting is impossible, nothing deadlocks: fired from the gevent hub, a call that
-    finds the queue full is handed to a short-lived greenlet that waits for room ("block"),
-    or is dropped or refused as above. Fired from another thread (one not running this
-    pool's hub, gevent or not), a call is handed to the pool's hub thread-safely and
-    queued there, waiting for room if need be; ``"raise"`` raises in the calling thread when
-    the queue is full at that moment. The pool belongs to the thread that created it.
+    finds the queue full waits in line without its firer ("block"), or is dropped or refused
+    as above. The pool's workers live in the thread that made it, its home (or, once that
+    thread has ended, the next thread to fire into it); fired from any other thread, a call
+    is handed to the home hub thread-safely. At most ``maxsize`` such calls are on their way
+    or in line at once: beyond that a firing thread waits for room (``"block"``, a real
+    thread wait that ends when a call is queued or the pool closes), or drops or raises in
+    that thread. A forked child starts with empty pools: what was queued belongs to the
+    parent.
 
     Workers start on first use. A listener's exception is logged with its traceback and
     counted by the hook's error policy and never kills its worker; a worker killed from
-    outside is replaced and its call counted as failed.
+    outside is replaced and its call counted as failed. Every call taken ends exactly once,
+    as completed, failed or dropped (see :class:`PoolStats`).
     """
 
     __slots__ = (
+        "__weakref__",
         "_closed",
         "_completed",
         "_current_calls",
@@ -109,14 +149,21 @@ class ListenerPool:
         "_handover_lock",
         "_high_water",
         "_home_thread",
+        "_home_token",
         "_hub",
-        "_idle",
+        "_in_line",
+        "_joiners",
         "_last_drop_warning",
         "_queue",
+        "_refill_pending",
         "_running",
         "_submitted",
+        "_thread_dropped",
+        "_thread_outstanding",
+        "_thread_submitted",
+        "_thread_waiters",
+        "_threads_waiting",
         "_unfinished",
-        "_waiting_for_room",
         "_workers",
         "maxsize",
         "name",
@@ -132,10 +179,8 @@ class ListenerPool:
         *,
         name: str = "listener pool",
     ) -> None:
-        if size < 1:
-            raise ValueError(f"ListenerPool {name!r}: size must be at least 1, not {size}")
-        if maxsize < 1:
-            raise ValueError(f"ListenerPool {name!r}: maxsize must be at least 1, not {maxsize}")
+        _require_count(name, "size", size, "the number of worker greenlets, e.g. size=8")
+        _require_count(name, "maxsize", maxsize, "how many calls may wait, e.g. maxsize=10_000")
         if on_full not in ("block", "drop", "raise"):
             raise ValueError(
                 f"ListenerPool {name!r}: on_full must be 'block', 'drop' or 'raise', "
@@ -149,32 +194,52 @@ class ListenerPool:
         self.on_full: Final[OnFull] = on_full
         #: How messages name the pool.
         self.name: Final = name
-        self._home_thread = _thread_ident()
-        self._hub = gevent.get_hub()
-        self._queue: gevent.queue.Queue[Any] = gevent.queue.Queue(maxsize)
+        self._handover_lock = _allocate_lock()
+        self._start_afresh()
+        self._bind_home()
+        _all_pools.add(self)
+
+    def _start_afresh(self) -> None:
+        """Empty, unbound state: at construction, and in a forked child."""
+        #: The thread (and its hub) whose greenlets run the calls: the one that made the
+        #: pool, then the next to fire into it once that thread has ended.
+        self._home_thread: int | None = None
+        self._home_token: Callable[[], object] = _no_home
+        self._hub: Any = None
+        self._queue: gevent.queue.Queue[Any] | None = None
+        #: Calls waiting for room, oldest first: fed into the queue as workers take calls.
+        self._in_line: deque[_InLine] = deque()
+        self._refill_pending = False
         self._workers: list[Greenlet[Any, None]] = []
         #: What each worker is running, so a killed worker's call can be accounted for.
         self._current_calls: dict[Greenlet[Any, None], _Call] = {}
         self._closed = False
-        self._idle = gevent.event.Event()
-        self._idle.set()
+        #: Each join's deadline and the event that wakes it.
+        self._joiners: list[tuple[float, gevent.event.Event]] = []
+        #: Calls taken in the home thread that have not ended: queued, in line or running.
         self._unfinished = 0
         self._submitted = 0
         self._completed = 0
         self._failed = 0
         self._dropped = 0
         self._running = 0
-        self._waiting_for_room = 0
-        #: Calls other threads handed to the hub that it has not queued yet.
-        self._handed_over = 0
-        self._handover_lock = _allocate_lock()
         self._high_water = 0
         self._drops_unreported = 0
         self._last_drop_warning = 0.0
+        # Other threads' side, changed under _handover_lock only.
+        self._thread_submitted = 0
+        self._thread_dropped = 0
+        #: Calls other threads handed to the hub that it has not taken yet.
+        self._handed_over = 0
+        #: Other threads' calls handed over or in line, not queued yet (at most ``maxsize``).
+        self._thread_outstanding = 0
+        #: Threads waiting for room, each blocked on a lock of its own.
+        self._thread_waiters: deque[Any] = deque()
+        self._threads_waiting = 0
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"{len(self._workers)}/{self.size} workers"
-        return f"<ListenerPool {self.name!r} {state}, {self._unfinished} unfinished>"
+        return f"<ListenerPool {self.name!r} {state}, {self.stats.undelivered} unfinished>"
 
     @property
     def closed(self) -> bool:
@@ -185,13 +250,17 @@ class ListenerPool:
     def stats(self) -> PoolStats:
         """The pool's counters now."""
         queue = self._queue
-        oldest = _monotonic() - queue.peek(block=False)[0] if queue.qsize() else 0.0
+        queued = queue.qsize() if queue is not None else 0
+        oldest = _monotonic() - queue.peek(block=False)[0] if queue is not None and queued else 0.0
+        with self._handover_lock:
+            thread_submitted, thread_dropped = self._thread_submitted, self._thread_dropped
+            on_their_way = self._handed_over + self._threads_waiting
         return PoolStats(
-            submitted=self._submitted,
+            submitted=self._submitted + thread_submitted,
             completed=self._completed,
             failed=self._failed,
-            dropped=self._dropped,
-            pending=queue.qsize() + self._waiting_for_room + self._handed_over,
+            dropped=self._dropped + thread_dropped,
+            pending=queued + len(self._in_line) + on_their_way,
             running=self._running,
             high_water=self._high_water,
             oldest_pending_age=oldest,
@@ -204,162 +273,330 @@ class ListenerPool:
 
         The caller hands ``kwargs`` over: it must not change it afterwards.
 
-        :raises PoolClosed: the pool was closed.
+        :raises PoolClosed: the pool was closed (also to a firer waiting for room then).
         :raises PoolFull: the queue is full and ``on_full`` is ``"raise"``.
         """
         if self._closed:
-            raise PoolClosed(
-                f"Cannot run listener {describe_listener(listener)} of hook {hook.name!r}: "
-                f"{self.name!r} is closed; fire before closing it, or spawn into an open pool"
-            )
+            raise self._closed_error(hook, listener)
         call: _Call = (_monotonic(), hook, listener, kwargs)
         if _thread_ident() != self._home_thread:
-            self._submit_from_other_thread(call)
+            self._submit_elsewhere(call)
             return
         if not self._workers:
             self._start_workers()
-        queue = self._queue
+        queue: Any = self._queue
         if queue.qsize() < self.maxsize:
             queue.put_nowait(call)
             self._accepted()
         elif self.on_full == "block":
             self._wait_for_room(call)
         elif self.on_full == "drop":
+            self._submitted += 1
             self._drop(call)
         else:
-            raise PoolFull(
-                f"Cannot queue listener {describe_listener(listener)} of hook {hook.name!r}: "
-                f"{self.name!r} holds {self.maxsize} pending calls; raise its maxsize or size, "
-                "or choose on_full='block' or 'drop'"
-            )
+            raise self._full_error(call)
 
     def join(self, timeout: float | None = None) -> bool:
-        """Wait until every accepted call has finished; False if ``timeout`` seconds pass first.
+        """Wait until every call taken has ended; False once ``timeout`` seconds have passed.
 
-        Call it from a greenlet of the pool's thread (not from the hub).
+        Returns by its deadline in every state, give or take the calls running when it
+        passes (a listener that blocks the hub delays everything, this too). Call it from a
+        greenlet, not from the hub.
         """
-        deadline = None if timeout is None else _monotonic() + timeout
-        while True:
-            remaining = None if deadline is None else max(deadline - _monotonic(), 0.0)
-            if not self._idle.wait(remaining):
-                return False
-            if not self._handed_over:
-                return True
-            # Calls from other threads are on their way to the queue: let the hub take them.
-            gevent.sleep(0.001)
+        deadline = float("inf") if timeout is None else _monotonic() + timeout
+        wake = gevent.event.Event()
+        joiner = (deadline, wake)
+        self._joiners.append(joiner)
+        try:
+            while True:
+                if self._unfinished == 0 and not self._handed_over:
+                    return True
+                remaining = deadline - _monotonic()
+                if remaining <= 0:
+                    return False
+                if self._unfinished == 0:
+                    # Calls from other threads are on their way to the queue: let the hub run.
+                    remaining = min(remaining, _HANDOVER_POLL)
+                wake.clear()
+                wake.wait(None if remaining == float("inf") else remaining)
+        finally:
+            self._joiners.remove(joiner)
 
     def close(self, timeout: float | None = None) -> bool:
-        """Refuse new calls, wait up to ``timeout`` for the accepted ones, then stop the workers.
+        """Refuse new calls, wait up to ``timeout`` for the ones taken, then stop the workers.
 
-        Calls still queued when the timeout passes are discarded, counted as dropped and
-        named in one logged line. Returns whether every call was delivered.
+        Firers still waiting for room when the timeout passes get :class:`PoolClosed`; their
+        calls and those still queued are counted as dropped and named in one logged line.
+        Nothing stays pending. Returns whether every call was delivered.
         """
         self._closed = True
-        delivered = self.join(timeout)
-        if not delivered:
-            self._discard_queued_calls()
+        delivered = self.join(timeout) if self._home_thread is not None else True
+        self._refuse_all_waiting()
+        self._warn_dropped(None)  # drops not yet reported are, now
         workers, self._workers = self._workers, []
         gevent.killall(workers, block=True, timeout=1.0)
         for worker in workers:
             # Account for a killed worker's call now; its link callback comes later and then
             # finds nothing left to do.
             self._worker_ended(worker)
-        return delivered
+        return delivered and not self.stats.undelivered
+
+    # Where the pool lives.
+
+    def _submit_elsewhere(self, call: _Call) -> None:
+        """A fire from outside the home thread: bind a home first, or hand the call over."""
+        with self._handover_lock:
+            rebind = self._home_thread is None or self._home_token() is None
+            if rebind:
+                self._bind_home()
+        if rebind:
+            self.submit(call[1], call[2], call[3])
+        else:
+            self._submit_from_other_thread(call)
+
+    def _bind_home(self) -> None:
+        """Make the calling thread the pool's home: at construction, after a fork, or once
+        its home thread has ended (what that thread left queued moves here)."""
+        leftover = list(self._queue.queue) if self._queue is not None else []
+        stranded = self._current_calls
+        self._home_thread = _thread_ident()
+        # A thread-local object dies with its thread: a weak reference to it tells if it lives.
+        token = getattr(_home_tokens, "token", None)
+        if token is None:
+            token = _home_tokens.token = _HomeToken()
+        self._home_token = weakref.ref(token)
+        self._hub = gevent.get_hub()
+        self._queue = gevent.queue.Queue(self.maxsize)
+        for call in leftover:
+            self._queue.put_nowait(call)
+        self._workers = []
+        self._current_calls = {}
+        for call in stranded.values():
+            self._running -= 1
+            self._failed += 1
+            self._finished()
+            log_safely(
+                "error",
+                "The thread running %s ended while listener %s of hook %r ran; that call is "
+                "counted as failed and the pool moved to this thread",
+                self.name,
+                describe_listener(call[2]),
+                call[1].name,
+            )
 
     # What happens to one call, from acceptance to its end.
 
     def _accepted(self) -> None:
         self._submitted += 1
-        if self._unfinished == 0:
-            self._idle.clear()
         self._unfinished += 1
-        depth = self._queue.qsize()
+        depth = self._queue.qsize()  # type: ignore[union-attr]
         if depth > self._high_water:
             self._high_water = depth
 
     def _finished(self) -> None:
         self._unfinished -= 1
         if self._unfinished == 0:
-            self._idle.set()
+            for _, wake in self._joiners:
+                wake.set()
 
     def _wait_for_room(self, call: _Call) -> None:
+        self._submitted += 1
+        self._unfinished += 1
         if gevent.getcurrent() is self._hub:
-            # The hub cannot wait on itself: a short-lived greenlet waits for room instead.
-            self._waiting_for_room += 1
-            self._accepted()
-            gevent.spawn(self._put_when_room, call)
+            # The hub cannot wait on itself: the call waits in line without its firer.
+            self._in_line.append(_InLine(call, None, False))
             return
-        self._queue.put(call)
-        self._accepted()
+        waiter: Waiter[Any] = Waiter(self._hub)
+        place = _InLine(call, waiter, False)
+        self._in_line.append(place)
+        # Killed while waiting, the firer leaves: its call stays in line and is delivered.
+        waiter.get()
+        if place.refused:
+            raise self._closed_error(call[1], call[2])
 
-    def _put_when_room(self, call: _Call) -> None:
-        try:
-            self._queue.put(call)
-        finally:
-            self._waiting_for_room -= 1
-        depth = self._queue.qsize()
-        if depth > self._high_water:
-            self._high_water = depth
+    def _refill_soon(self) -> None:
+        """A worker took a call: the hub moves calls waiting in line into the room made."""
+        if not self._refill_pending:
+            self._refill_pending = True
+            self._hub.loop.run_callback(self._refill)
+
+    def _refill(self) -> None:
+        """Runs in the hub: queue the oldest calls in line while there is room, waking each
+        firer at once (it may fire again straight away, as the workers made room meanwhile)."""
+        self._refill_pending = False
+        queue: Any = self._queue
+        in_line = self._in_line
+        while in_line and queue.qsize() < self.maxsize:
+            place = in_line.popleft()
+            queue.put_nowait(place.call)
+            depth = queue.qsize()
+            if depth > self._high_water:
+                self._high_water = depth
+            if place.from_thread:
+                self._thread_call_queued()
+            if place.wake is not None:
+                place.wake.switch(None)
 
     def _drop(self, call: _Call) -> None:
         self._dropped += 1
-        self._drops_unreported += 1
-        now = _monotonic()
-        if now - self._last_drop_warning >= _DROP_WARNING_INTERVAL:
-            logger.warning(
-                "%s is full (%d pending): dropped %d call(s) of spawned listeners, the latest "
-                "of %s on hook %r; raise its maxsize or size, or use on_full='block'",
-                self.name,
-                self.maxsize,
-                self._drops_unreported,
-                describe_listener(call[2]),
-                call[1].name,
-            )
+        self._warn_dropped(call)
+
+    def _warn_dropped(self, call: _Call | None) -> None:
+        """Count a dropped call for the warning; log at most one line per interval, with the
+        count since the last one (``call`` None: log what is unreported now, if anything)."""
+        with self._handover_lock:  # threads drop too
+            if call is not None:
+                self._drops_unreported += 1
+            now = _monotonic()
+            due = call is None or now - self._last_drop_warning >= _DROP_WARNING_INTERVAL
+            if not due or not self._drops_unreported:
+                return
             self._last_drop_warning = now
-            self._drops_unreported = 0
+            count, self._drops_unreported = self._drops_unreported, 0
+        latest = (
+            ""
+            if call is None
+            else (f", the latest of {describe_listener(call[2])} on hook {call[1].name!r}")
+        )
+        log_safely(
+            "warning",
+            "%s is full (%d pending): dropped %d call(s) of spawned listeners%s; raise its "
+            "maxsize or size, or use on_full='block'",
+            self.name,
+            self.maxsize,
+            count,
+            latest,
+        )
+
+    def _closed_error(self, hook: FailureRecorder, listener: Callable[..., Any]) -> PoolClosed:
+        return PoolClosed(
+            f"Cannot run listener {describe_listener(listener)} of hook {hook.name!r}: "
+            f"{self.name!r} is closed; fire before closing it, or spawn into an open pool"
+        )
+
+    def _full_error(self, call: _Call) -> PoolFull:
+        return PoolFull(
+            f"Cannot queue listener {describe_listener(call[2])} of hook {call[1].name!r}: "
+            f"{self.name!r} holds {self.maxsize} pending calls; raise its maxsize or size, "
+            "or choose on_full='block' or 'drop'"
+        )
+
+    # Calls from other threads.
 
     def _submit_from_other_thread(self, call: _Call) -> None:
-        if self.on_full == "raise" and self._queue.qsize() >= self.maxsize:
-            raise PoolFull(
-                f"Cannot queue listener {describe_listener(call[2])} of hook {call[1].name!r} "
-                f"from another thread: {self.name!r} is full"
-            )
-        with self._handover_lock:
+        if self._reserve_for_a_thread(call):
+            self._hub.loop.run_callback_threadsafe(self._accept_handed_over, call)
+        else:
+            self._warn_dropped(call)
+
+    def _reserve_for_a_thread(self, call: _Call) -> bool:
+        """In the firing thread: count the call and make room for it; False if dropped.
+
+        Waits (a real thread wait) for room under ``"block"``; raises ``PoolFull`` under
+        ``"raise"``, and ``PoolClosed`` once the pool is closed.
+        """
+        lock = self._handover_lock
+        with lock:
+            waiting = False
+            try:
+                while not self._closed and not self._room_for_a_thread():
+                    if self.on_full == "raise":
+                        raise self._full_error(call)
+                    if self.on_full == "drop":
+                        self._thread_submitted += 1
+                        self._thread_dropped += 1
+                        return False
+                    if not waiting:
+                        waiting = True
+                        self._thread_submitted += 1
+                        self._threads_waiting += 1
+                    waiter = _allocate_lock()
+                    waiter.acquire()
+                    self._thread_waiters.append(waiter)
+                    lock.release()
+                    try:
+                        waiter.acquire()
+                    finally:
+                        lock.acquire()
+            finally:
+                if waiting:
+                    self._threads_waiting -= 1
+            if self._closed:
+                if waiting:
+                    self._thread_dropped += 1
+                raise self._closed_error(call[1], call[2])
+            if not waiting:
+                self._thread_submitted += 1
             self._handed_over += 1
-        self._hub.loop.run_callback_threadsafe(self._accept_handed_over, call)
+            self._thread_outstanding += 1
+            return True
+
+    def _room_for_a_thread(self) -> bool:
+        outstanding = self._thread_outstanding
+        if self.on_full == "block":
+            return outstanding < self.maxsize
+        # "drop" and "raise" decide now, in the firing thread, from what the queue holds too.
+        return outstanding + self._queue.qsize() < self.maxsize  # type: ignore[union-attr]
 
     def _accept_handed_over(self, call: _Call) -> None:
-        """Runs in the pool's hub: queue a call another thread fired, waiting if need be."""
+        """Runs in the home hub: take a call another thread fired, in line if need be."""
         with self._handover_lock:
             self._handed_over -= 1
-        if not self._workers and not self._closed:
-            self._start_workers()
-        if self._queue.qsize() < self.maxsize:
-            self._queue.put_nowait(call)
-            self._accepted()
-        elif self.on_full == "drop":
-            self._drop(call)
-        else:
-            self._waiting_for_room += 1
-            self._accepted()
-            gevent.spawn(self._put_when_room, call)
-
-    def _discard_queued_calls(self) -> None:
-        discarded: list[_Call] = []
-        while self._queue.qsize():
-            discarded.append(self._queue.get_nowait())
-        if not discarded and not self._running:
-            return
-        for _ in discarded:
+        if self._closed:
             self._dropped += 1
+            self._thread_call_queued()
+            self._warn_dropped(call)
+            return
+        if not self._workers:
+            self._start_workers()
+        self._unfinished += 1
+        queue: Any = self._queue
+        if queue.qsize() < self.maxsize and not self._in_line:
+            queue.put_nowait(call)
+            self._thread_call_queued()
+            depth = queue.qsize()
+            if depth > self._high_water:
+                self._high_water = depth
+        else:
+            self._in_line.append(_InLine(call, None, True))
+
+    def _thread_call_queued(self) -> None:
+        """One call from another thread left the thread bound: let one waiting thread on."""
+        with self._handover_lock:
+            self._thread_outstanding -= 1
+            if self._thread_waiters:
+                self._thread_waiters.popleft().release()
+
+    def _refuse_all_waiting(self) -> None:
+        """At close: drop what is queued or in line, answer waiting firers with PoolClosed."""
+        queue = self._queue
+        discarded = 0
+        while queue is not None and queue.qsize():
+            queue.get_nowait()
+            discarded += 1
+        while self._in_line:
+            place = self._in_line.popleft()
+            discarded += 1
+            place.refused = True
+            if place.from_thread:
+                self._thread_call_queued()
+            if place.wake is not None:
+                self._hub.loop.run_callback(place.wake.switch, None)
+        with self._handover_lock:
+            while self._thread_waiters:
+                self._thread_waiters.popleft().release()
+        self._dropped += discarded
+        for _ in range(discarded):
             self._finished()
-        logger.error(
-            "%s closed with %d queued call(s) discarded and %d still running; give close() "
-            "a longer timeout to deliver them",
-            self.name,
-            len(discarded),
-            self._running,
-        )
+        if discarded or self._running:
+            log_safely(
+                "error",
+                "%s closed with %d call(s) discarded (queued or waiting for room, counted as "
+                "dropped) and %d still running; give close() a longer timeout to deliver them",
+                self.name,
+                discarded,
+                self._running,
+            )
 
     # The workers.
 
@@ -374,11 +611,17 @@ class ListenerPool:
         worker.start()
 
     def _work(self) -> None:
-        queue = self._queue
+        queue: Any = self._queue
         current_calls = self._current_calls
         worker: Any = gevent.getcurrent()
         while True:
+            if self._joiners:
+                self._let_late_joiners_return()
             call: _Call = queue.get()
+            if queue is not self._queue:
+                return  # the pool started afresh (a forked child): this call is the parent's
+            if self._in_line:
+                self._refill_soon()
             _, hook, listener, kwargs = call
             current_calls[worker] = call
             self._running += 1
@@ -387,13 +630,28 @@ class ListenerPool:
             try:
                 listener(**kwargs)
             except Exception as error:
+                if queue is not self._queue:
+                    return  # forked while running: the parent accounts for this call
                 self._failed += 1
-                hook._record_spawned_failure(listener, error)
+                # The error policy never raises; a recorder of another kind must not kill us.
+                with contextlib.suppress(Exception):
+                    hook._record_spawned_failure(listener, error)
             else:
+                if queue is not self._queue:
+                    return  # forked while running: the parent accounts for this call
                 self._completed += 1
             del current_calls[worker]
             self._running -= 1
             self._finished()
+
+    def _let_late_joiners_return(self) -> None:
+        """Between calls: wake joins whose deadline passed and let them run before going on."""
+        now = _monotonic()
+        late = [wake for deadline, wake in self._joiners if deadline <= now]
+        if late:
+            for wake in late:
+                wake.set()
+            gevent.sleep(0)
 
     def _worker_ended(self, worker: Greenlet[Any, None]) -> None:
         """Runs in the hub when a worker ends: account for its call and replace it."""
@@ -402,7 +660,8 @@ class ListenerPool:
             self._running -= 1
             self._failed += 1
             self._finished()
-            logger.error(
+            log_safely(
+                "error",
                 "A worker of %s ended (%s) while running listener %s of hook %r; that call "
                 "is counted as failed and the worker replaced",
                 self.name,
@@ -414,6 +673,42 @@ class ListenerPool:
             self._workers.remove(worker)
             if not self._closed:
                 self._start_worker()
+
+
+class _HomeToken:
+    """Lives in its pool's home thread's local storage, so it dies with that thread."""
+
+    __slots__ = ("__weakref__",)
+
+
+_home_tokens: Any = _thread_local()
+
+
+def _no_home() -> None:
+    return None
+
+
+def _require_count(pool: str, parameter: str, value: object, meaning: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(
+            f"ListenerPool {pool!r}: {parameter} must be an int, not {value!r} "
+            f"({type(value).__name__}); pass {meaning}"
+        )
+    if value < 1:
+        raise ValueError(f"ListenerPool {pool!r}: {parameter} must be at least 1, not {value}")
+
+
+def _start_every_pool_afresh() -> None:
+    """In a forked child: the parent's queued calls and workers are the parent's."""
+    for pool in list(_all_pools):
+        closed = pool._closed
+        pool._handover_lock = _allocate_lock()
+        pool._start_afresh()
+        pool._closed = closed
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_start_every_pool_afresh)
 
 
 _default_pool: ListenerPool | None = None

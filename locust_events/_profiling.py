@@ -110,6 +110,13 @@ class _TimedSpawn:
         spawned.pool.submit(spawned.hook, call, kwargs)
 
 
+def _listener_of(entry: object) -> object:
+    """The listener a hook entry stands for: a spawned listener's function, else itself."""
+    from ._hooks import SpawnedListener
+
+    return entry.listener if isinstance(entry, SpawnedListener) else entry
+
+
 @final
 class Profiler:
     """Collects a :class:`ListenerProfile` per listener of the hooks it was attached to.
@@ -118,39 +125,64 @@ class Profiler:
     context manager); read :meth:`as_dict` or :meth:`table` at any time.
     """
 
-    __slots__ = ("_profiles", "_wrappers")
+    __slots__ = ("_profiles", "_retired", "_wrappers")
 
     def __init__(self) -> None:
-        self._profiles: dict[tuple[str, int], ListenerProfile] = {}
-        # Entry -> its wrapper, so re-wrapping after an add or remove keeps the same profile.
-        self._wrappers: dict[int, tuple[object, Callable[..., Any]]] = {}
+        #: The profiles of the listeners registered now, by hook name, then listener id.
+        self._profiles: dict[str, dict[int, ListenerProfile]] = {}
+        #: The profiles of listeners removed since: their figures, not the listeners.
+        self._retired: list[ListenerProfile] = []
+        # Per hook, entry id -> (entry, its wrapper), so re-wrapping after an add or remove
+        # keeps the same profile. Only the hook's current entries are kept.
+        self._wrappers: dict[str, dict[int, tuple[object, Callable[..., Any]]]] = {}
+
+    def wrap_all(
+        self, hook: EventHook[Any], entries: tuple[Callable[..., Any], ...]
+    ) -> tuple[Callable[..., Any], ...]:
+        """The callables a profiled hook calls in place of its ``entries``, in order.
+
+        Listeners no longer among the entries are let go: their rows keep their figures.
+        """
+        wrappers = tuple(self.wrap(hook, entry) for entry in entries)
+        current = {id(entry) for entry in entries}
+        cache = self._wrappers.get(hook.name, {})
+        for entry_id in [entry_id for entry_id in cache if entry_id not in current]:
+            del cache[entry_id]
+        listeners = {id(_listener_of(entry)) for entry in entries}
+        profiles = self._profiles.get(hook.name, {})
+        for listener_id in [i for i in profiles if i not in listeners]:
+            self._retired.append(profiles.pop(listener_id))
+        return wrappers
 
     def wrap(self, hook: EventHook[Any], entry: Callable[..., Any]) -> Callable[..., Any]:
         """The callable a profiled hook calls in place of ``entry`` (a listener or a spawn)."""
-        cached = self._wrappers.get(id(entry))
+        cache = self._wrappers.setdefault(hook.name, {})
+        cached = cache.get(id(entry))
         if cached is not None and cached[0] is entry:
             return cached[1]
         from ._hooks import SpawnedListener
 
         spawned = isinstance(entry, SpawnedListener)
-        listener = entry.listener if isinstance(entry, SpawnedListener) else entry
-        key = (hook.name, id(listener))
-        profile = self._profiles.get(key)
+        listener = _listener_of(entry)
+        profiles = self._profiles.setdefault(hook.name, {})
+        profile = profiles.get(id(listener))
         if profile is None:
             profile = ListenerProfile(hook.name, describe_listener(listener), spawned)
-            self._profiles[key] = profile
+            profiles[id(listener)] = profile
         wrapper: Callable[..., Any] = (
             _TimedSpawn(entry, profile)
             if isinstance(entry, SpawnedListener)
             else _TimedCall(entry, profile)
         )
-        self._wrappers[id(entry)] = (entry, wrapper)
+        cache[id(entry)] = (entry, wrapper)
         return wrapper
 
     @property
     def profiles(self) -> list[ListenerProfile]:
         """Every listener's profile, the costliest (total time) first."""
-        return sorted(self._profiles.values(), key=lambda p: p.total_seconds, reverse=True)
+        every = [p for profiles in self._profiles.values() for p in profiles.values()]
+        every += self._retired
+        return sorted(every, key=lambda p: p.total_seconds, reverse=True)
 
     def as_dict(self) -> dict[str, list[Mapping[str, Any]]]:
         """The profiles by hook name, as plain data (for JSON or a runner's UI)."""

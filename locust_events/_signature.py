@@ -34,7 +34,7 @@ def check_listener_signature(
     """
     try:
         signature = inspect.signature(listener)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    except Exception:  # unreadable, or a __signature__ that raises: checked by its first fire
         return None
     accepted: set[str] = set()
     takes_any_keyword = False

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ._hooks import EventHook
+from ._native import positional_arguments_refused
 
 __all__ = ["CpuWarningHook", "QuitHook", "QuittingHook", "UsageMonitorHook"]
 
@@ -24,7 +25,9 @@ class CpuWarningHook(EventHook[_AcceptsT]):
 
     __slots__ = ()
 
-    def fire(self, /, *, reverse: bool = False, **kwargs: Any) -> None:
+    def fire(self, /, *args: Any, reverse: bool = False, **kwargs: Any) -> None:
+        if args:
+            raise positional_arguments_refused(self, args)
         if "usage_percent" not in kwargs and "cpu_usage" in kwargs:
             kwargs["usage_percent"] = kwargs["cpu_usage"]
         elif "cpu_usage" not in kwargs and "usage_percent" in kwargs:
@@ -37,7 +40,9 @@ class UsageMonitorHook(EventHook[_AcceptsT]):
 
     __slots__ = ()
 
-    def fire(self, /, *, reverse: bool = False, **kwargs: Any) -> None:
+    def fire(self, /, *args: Any, reverse: bool = False, **kwargs: Any) -> None:
+        if args:
+            raise positional_arguments_refused(self, args)
         if "stats" not in kwargs:
             kwargs["stats"] = {
                 "cpu_usage": kwargs.get("cpu_usage"),
@@ -70,7 +75,9 @@ class QuittingHook(EventHook[_AcceptsT]):
         #: ``None``: a fire without ``exit_code`` passes none.
         self.exit_code_source: Callable[[Any], int] | None = None
 
-    def fire(self, /, *, reverse: bool = False, **kwargs: Any) -> None:
+    def fire(self, /, *args: Any, reverse: bool = False, **kwargs: Any) -> None:
+        if args:
+            raise positional_arguments_refused(self, args)
         source = self.exit_code_source
         if source is None or "exit_code" in kwargs:
             super().fire(reverse=reverse, **kwargs)
@@ -95,7 +102,9 @@ class QuitHook(EventHook[_AcceptsT]):
         #: registry's listener pools there, as the process is about to exit), or ``None``.
         self.after_fire: Callable[[], object] | None = None
 
-    def fire(self, /, *, reverse: bool = False, **kwargs: Any) -> None:
+    def fire(self, /, *args: Any, reverse: bool = False, **kwargs: Any) -> None:
+        if args:
+            raise positional_arguments_refused(self, args)
         try:
             super().fire(reverse=reverse, **kwargs)
         finally:

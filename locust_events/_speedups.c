@@ -181,17 +181,34 @@ fire_with_reverse(HookCore *self, PyObject *const *args, PyObject *kwnames, Py_s
     return outcome;
 }
 
+/* fire() given positional arguments: the same TypeError as _native.HookCore.fire's, naming
+ * the hook (its ``name``, else its type's name). */
+static PyObject *
+refuse_positional_arguments(HookCore *self, Py_ssize_t nargs)
+{
+    PyObject *name = PyObject_GetAttrString((PyObject *)self, "name");
+    if (name == NULL) {
+        PyErr_Clear();
+        name = PyObject_GetAttrString((PyObject *)Py_TYPE(self), "__name__");
+        if (name == NULL) {
+            return NULL;
+        }
+    }
+    PyErr_Format(PyExc_TypeError,
+                 "Cannot fire hook %R with %zd positional argument(s): fire() takes keyword "
+                 "arguments only; pass each one by name, as fire(name=value)",
+                 name, nargs);
+    Py_DECREF(name);
+    return NULL;
+}
+
 /* fire(*, reverse=False, **kwargs): call every listener with the caller's keyword arguments,
  * passed on as they came (values array and names tuple, borrowed): no dict is built. */
 static PyObject *
 hookcore_fire(HookCore *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     if (nargs != 0) {
-        PyErr_Format(PyExc_TypeError,
-                     "fire() takes keyword arguments only (%zd positional given); "
-                     "pass them by name",
-                     nargs);
-        return NULL;
+        return refuse_positional_arguments(self, nargs);
     }
     if (kwnames != NULL && kwnames != names_without_reverse && kwnames != request_names) {
         Py_ssize_t count = PyTuple_GET_SIZE(kwnames);

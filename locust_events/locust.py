@@ -53,8 +53,6 @@ DRAIN_TIMEOUT: float = 10.0
 
 # Registries already made ready for Locust, so that doing it again changes nothing.
 _prepared: weakref.WeakSet[Events] = weakref.WeakSet()
-# Registries whose pools were drained when quit fired: the exit handler leaves them alone.
-_drained_at_quit: weakref.WeakSet[Events] = weakref.WeakSet()
 
 
 def locust_exit_code(environment: Any) -> int:
@@ -86,10 +84,7 @@ def _drain_at_quit(registry: Events) -> None:
     local run. Spawned calls queued until then (by ``quit`` listeners too) are delivered
     within :data:`DRAIN_TIMEOUT` seconds; what is not gets one summary line in the log.
     """
-    _drained_at_quit.add(registry)
-    registry.drain(DRAIN_TIMEOUT)
-    if registry.profiler is not None:
-        logger.info("Listener profile:\n%s", registry.profiler.table())
+    registry.shutdown(DRAIN_TIMEOUT)
 
 
 @atexit.register
@@ -101,11 +96,8 @@ def _drain_at_exit() -> None:
     get their bounded chance. After a normal shutdown the pools are empty and this is quick.
     """
     for registry in list(_prepared):
-        if registry in _drained_at_quit:
-            continue
         try:
-            if not registry.join(0):
-                registry.drain(DRAIN_TIMEOUT)
+            registry.shutdown(DRAIN_TIMEOUT)  # does nothing after quit shut it down
         except Exception:
             logger.exception("Could not drain the listener pools of %r at exit", registry)
 

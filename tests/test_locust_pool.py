@@ -83,6 +83,43 @@ def test_spawned_listener_calls_are_delivered_on_sigterm_and_ctrl_c(
     assert process.returncode == counts["exit_code"], log
 
 
+def test_sigterm_with_firers_waiting_for_room_in_a_small_pool_loses_nothing(
+    target: str, tmp_path: Path
+) -> None:
+    # Users fire faster than two workers deliver: the queue of 20 fills and users wait for
+    # room. SIGTERM kills those users while they wait (no --stop-timeout: at once); their
+    # calls must still be delivered.
+    options = headless(target, 10, 60)
+    stop_timeout = options.index("--stop-timeout")
+    del options[stop_timeout : stop_timeout + 2]
+    process = subprocess.Popen(
+        locust_command(LOCUSTFILE, *options),
+        cwd=tmp_path,
+        env=child_environment(POOL="2,20", LISTENER_SLEEP="0.05"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "running").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(2)  # the queue fills up: users wait for room
+        process.send_signal(signal.SIGTERM)
+        _, log = process.communicate(timeout=GRACE)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    counts = delivery(tmp_path)
+    assert counts["pending_at_quit"] > 0, log
+    assert counts["delivered"] == counts["fired"] > 0, log
+    assert counts["stats"]["submitted"] == counts["fired"], log
+    assert counts["stats"]["ended"] == counts["fired"], log
+    assert counts["stats"]["dropped"] == 0, log
+    assert counts["stats"]["undelivered"] == 0, log
+
+
 def test_drain_is_bounded_and_sums_up_what_was_not_delivered(target: str, tmp_path: Path) -> None:
     started = time.monotonic()
     result = run_locust(

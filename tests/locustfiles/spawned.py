@@ -3,7 +3,8 @@
 Writes ``delivery.json`` when the process exits (after Locust's quit and the drain): how
 many request events fired and how many the spawned listener completed; creates ``running``
 once every user was spawned. ``LISTENER_SLEEP``
-sets the listener's seconds per call, ``DRAIN_TIMEOUT`` the integration's bound.
+sets the listener's seconds per call, ``DRAIN_TIMEOUT`` the integration's bound, ``POOL``
+("size,maxsize") a small pool of the listener's own instead of the registry's.
 """
 
 from locust_events.locust import events  # first: Locust now dispatches through locust_events
@@ -18,6 +19,7 @@ import gevent
 from locust import HttpUser, constant, task
 
 import locust_events.locust
+from locust_events import ListenerPool
 
 locust_events.locust.DRAIN_TIMEOUT = float(os.environ.get("DRAIN_TIMEOUT", "10"))
 SLEEP = float(os.environ.get("LISTENER_SLEEP", "0.1"))
@@ -34,7 +36,12 @@ def deliver(**kwargs):
     counts["delivered"] += 1
 
 
-events.request.add_listener(deliver, spawn=True)
+if os.environ.get("POOL"):
+    size, maxsize = (int(n) for n in os.environ["POOL"].split(","))
+    pool = ListenerPool(size=size, maxsize=maxsize, name="webhook pool")
+else:
+    pool = events.pool
+events.request.add_listener(deliver, spawn=pool)
 
 
 @events.spawning_complete.add_listener
@@ -45,12 +52,19 @@ def mark_running(user_count, **kwargs):
 
 @events.quit.add_listener
 def note_backlog(exit_code, **kwargs):
-    counts["pending_at_quit"] = events.pool.stats.undelivered
+    counts["pending_at_quit"] = pool.stats.undelivered
     counts["exit_code"] = exit_code
 
 
 @atexit.register  # runs after Locust's shutdown fired quit and the pool was drained
 def write_delivery():
+    stats = pool.stats
+    counts["stats"] = {
+        "submitted": stats.submitted,
+        "ended": stats.completed + stats.failed + stats.dropped,
+        "dropped": stats.dropped,
+        "undelivered": stats.undelivered,
+    }
     with open("delivery.json", "w") as file:
         json.dump(counts, file)
 
