@@ -33,18 +33,28 @@ class ListenerProfile:
     calls: int = 0
     #: Calls that raised.
     errors: int = 0
+    #: Seconds of the timed calls (every call, or one in ``sample_every``), summed and at most.
     total_seconds: float = 0.0
     max_seconds: float = 0.0
     #: Spawned only: seconds from the fire to a worker starting the call, summed and at most.
     queue_wait_total_seconds: float = 0.0
     queue_wait_max_seconds: float = 0.0
+    #: Calls whose time (and, spawned, queue wait) was measured: all of them unless sampled.
+    timed_calls: int = 0
+    #: Spawned only: the name of the pool that runs it.
+    pool: str = ""
 
     @property
     def mean_seconds(self) -> float:
-        return self.total_seconds / self.calls if self.calls else 0.0
+        return self.total_seconds / self.timed_calls if self.timed_calls else 0.0
+
+    @property
+    def mean_queue_wait_seconds(self) -> float:
+        return self.queue_wait_total_seconds / self.timed_calls if self.timed_calls else 0.0
 
     def record(self, seconds: float, failed: bool) -> None:
         self.calls += 1
+        self.timed_calls += 1
         self.errors += failed
         self.total_seconds += seconds
         if seconds > self.max_seconds:
@@ -110,6 +120,86 @@ class _TimedSpawn:
 
 
 @final
+class _SampledCall:
+    """Counts every call and error of a listener, and times one call in ``every``.
+
+    The first call is timed, then every ``every``-th: the counts stay exact while the timer
+    runs rarely, which keeps the wrapper cheap enough to leave on for a whole load test.
+    """
+
+    __slots__ = ("__wrapped__", "_countdown", "_every", "_profile")
+
+    def __init__(self, listener: Callable[..., Any], profile: ListenerProfile, every: int) -> None:
+        self.__wrapped__ = listener
+        self._profile = profile
+        self._every = every
+        self._countdown = 1
+
+    def __call__(self, **kwargs: Any) -> Any:
+        self._countdown -= 1
+        if self._countdown:
+            profile = self._profile
+            profile.calls += 1
+            try:
+                return self.__wrapped__(**kwargs)
+            except Exception:
+                profile.errors += 1
+                raise
+        self._countdown = self._every
+        failed = True
+        started = _perf_counter()
+        try:
+            result = self.__wrapped__(**kwargs)
+            failed = False
+            return result
+        finally:
+            self._profile.record(_perf_counter() - started, failed)
+
+
+@final
+class _CountedCall:
+    """Runs a spawned listener's untimed call, counting it and its error."""
+
+    __slots__ = ("__wrapped__", "_profile")
+
+    def __init__(self, listener: Callable[..., Any], profile: ListenerProfile) -> None:
+        self.__wrapped__ = listener
+        self._profile = profile
+
+    def __call__(self, **kwargs: Any) -> Any:
+        profile = self._profile
+        profile.calls += 1
+        try:
+            return self.__wrapped__(**kwargs)
+        except Exception:
+            profile.errors += 1
+            raise
+
+
+@final
+class _SampledSpawn:
+    """Stands for a spawned listener: queues a counted call, and one in ``every`` timed."""
+
+    __slots__ = ("__wrapped__", "_counted", "_countdown", "_every", "_timed")
+
+    def __init__(self, spawned: SpawnedListener, profile: ListenerProfile, every: int) -> None:
+        self.__wrapped__ = spawned
+        self._counted = _CountedCall(spawned.listener, profile)
+        self._timed = _TimedCall(spawned.listener, profile)
+        self._every = every
+        self._countdown = 1
+
+    def __call__(self, **kwargs: Any) -> None:
+        spawned = self.__wrapped__
+        self._countdown -= 1
+        if self._countdown:
+            spawned.pool.submit(spawned.hook, self._counted, kwargs)
+            return
+        self._countdown = self._every
+        spawned.pool.submit(spawned.hook, _QueuedTimedCall(self._timed, _perf_counter()), kwargs)
+
+
+@final
 class Profiler:
     """Collects a :class:`ListenerProfile` per listener of the hooks it was attached to.
 
@@ -117,9 +207,16 @@ class Profiler:
     context manager); read :meth:`as_dict` or :meth:`table` at any time.
     """
 
-    __slots__ = ("_profiles", "_wrappers")
+    __slots__ = ("_profiles", "_wrappers", "sample_every")
 
-    def __init__(self) -> None:
+    def __init__(self, sample_every: int = 1) -> None:
+        if isinstance(sample_every, bool) or not isinstance(sample_every, int) or sample_every < 1:
+            raise ValueError(
+                f"Profiler: sample_every must be a whole number of calls, at least 1 (1 times "
+                f"every call), not {sample_every!r}"
+            )
+        #: One call in this many is timed; every call is counted.
+        self.sample_every: Final = sample_every
         self._profiles: dict[tuple[str, int], ListenerProfile] = {}
         # Entry -> its wrapper, so re-wrapping after an add or remove keeps the same profile.
         self._wrappers: dict[int, tuple[object, Callable[..., Any]]] = {}
@@ -137,12 +234,21 @@ class Profiler:
         profile = self._profiles.get(key)
         if profile is None:
             profile = ListenerProfile(hook.name, describe_listener(listener), spawned)
+            if isinstance(entry, SpawnedListener):
+                profile.pool = entry.pool.name
             self._profiles[key] = profile
-        wrapper: Callable[..., Any] = (
-            _TimedSpawn(entry, profile)
-            if isinstance(entry, SpawnedListener)
-            else _TimedCall(entry, profile)
-        )
+        every = self.sample_every
+        wrapper: Callable[..., Any]
+        if every == 1:
+            wrapper = (
+                _TimedSpawn(entry, profile)
+                if isinstance(entry, SpawnedListener)
+                else _TimedCall(entry, profile)
+            )
+        elif isinstance(entry, SpawnedListener):
+            wrapper = _SampledSpawn(entry, profile, every)
+        else:
+            wrapper = _SampledCall(entry, profile, every)
         self._wrappers[id(entry)] = (entry, wrapper)
         return wrapper
 

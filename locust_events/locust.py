@@ -136,8 +136,27 @@ class _QuitHook(EventHook[Any]):
                         logger.info("Listener profile:\n%s", registry.profiler.table())
 
 
+class _InitHook(EventHook[Any]):
+    """``init`` that sets up the Listeners tab (:mod:`locust_events.webui`) before its listeners.
+
+    The tab is on where Locust's web UI runs (and on the workers of such a master); a
+    headless run is left exactly as it was.
+    """
+
+    __slots__ = ()
+
+    def fire(self, *, reverse: bool = False, **kwargs: Any) -> None:
+        from . import webui
+
+        for registry in list(_prepared):
+            if registry.hooks.get(self.name) is self and "environment" in kwargs:
+                webui.attach(registry, kwargs["environment"], kwargs.get("web_ui"))
+        super().fire(reverse=reverse, **kwargs)
+
+
 #: The hooks whose Locust fires need more than a plain hook, and the class that adds it.
 _LOCUST_HOOK_CLASSES: Final[dict[str, type[EventHook[Any]]]] = {
+    "init": _InitHook,
     "cpu_warning": _CpuWarningHook,
     "usage_monitor": _UsageMonitorHook,
     "quitting": _QuittingHook,
