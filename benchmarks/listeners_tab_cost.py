@@ -1,0 +1,81 @@
+"""Instructions per request of a real Locust run: stock, ours with the Listeners tab off, and on.
+
+Run ``python benchmarks/listeners_tab_cost.py`` (valgrind on PATH, the locust extra
+installed). Each mode runs Locust under callgrind, whole process, with its web UI on
+127.0.0.1 and ``--autostart``: FastHttpUser users against the local target
+(``python -m locust_events target``, outside valgrind) make a fixed number of requests each,
+then the process shuts itself down. Two run lengths are counted and subtracted, so start-up
+and shutdown cancel out and what is left is the cost of the extra requests. Hash
+randomisation is off so that the counts repeat.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+LOCUSTFILE = HERE / "locustfiles" / "listeners_tab_cost.py"
+sys.path.insert(0, str(HERE.parent))
+
+from tests.locust_support import child_environment, free_port, running_target  # noqa: E402
+
+USERS = 2
+SHORT, LONG = 100, 400  # requests per user
+MODES = {
+    "stock Locust events": {"DISPATCHER": "stock"},
+    "locust_events, tab off": {"LOCUST_EVENTS_LISTENERS_TAB": "0"},
+    "locust_events, tab on": {},
+}
+
+
+def instructions(host: str, requests_per_user: int, extra: dict[str, str]) -> int:
+    """What callgrind counts for one whole Locust process making USERS x requests_per_user."""
+    env = child_environment(
+        PYTHONHASHSEED="0", USERS=str(USERS), REQUESTS_PER_USER=str(requests_per_user), **extra
+    )
+    command = [
+        "valgrind",
+        "--tool=callgrind",
+        "--callgrind-out-file=/dev/null",
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(LOCUSTFILE),
+        *("--web-host", "127.0.0.1", "--web-port", str(free_port()), "--autostart"),
+        *("--users", str(USERS), "--spawn-rate", str(USERS), "--host", host),
+        "--loglevel",
+        "WARNING",
+    ]
+    result = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=900, check=False
+    )
+    match = re.search(r"Collected : (\d+)", result.stderr)
+    if match is None:
+        raise RuntimeError(f"callgrind gave no count:\n{result.stderr[-3000:]}")
+    return int(match.group(1))
+
+
+def main() -> None:
+    extra_requests = USERS * (LONG - SHORT)
+    per_request: dict[str, float] = {}
+    with running_target() as host:
+        for mode, extra in MODES.items():
+            short = instructions(host, SHORT, extra)
+            long = instructions(host, LONG, extra)
+            per_request[mode] = (long - short) / extra_requests
+            print(f"{mode:<26} {per_request[mode]:>10,.0f} instructions per request", flush=True)
+    off = per_request["locust_events, tab off"]
+    on = per_request["locust_events, tab on"]
+    stock = per_request["stock Locust events"]
+    print(f"tab on / tab off: {on / off:.4f}  ({(on / off - 1) * 100:+.2f}%)")
+    print(f"tab off / stock:  {off / stock:.4f}  ({(off / stock - 1) * 100:+.2f}%)")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    main()
