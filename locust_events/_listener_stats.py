@@ -65,8 +65,11 @@ def shorten_listener(name: str, limit: int = SHORT_NAME_LENGTH) -> str:
     """``module.Class.method`` without as many leading parts as it takes to fit ``limit``.
 
     The function's own name and its class always stay: ``locust.stats.RequestStats.log``
-    becomes ``…stats.RequestStats.log`` rather than being cut in the middle of a word.
+    becomes ``…stats.RequestStats.log`` rather than being cut in the middle of a word. A
+    function defined in a constructor (``Runner.__init__.<locals>.on_request``) is named
+    after its class: ``Runner.on_request``.
     """
+    name = name.replace(".__init__.<locals>.", ".")
     if len(name) <= limit:
         return name
     parts = name.split(".")

@@ -180,7 +180,7 @@ class _CountedCall:
 class _SampledSpawn:
     """Stands for a spawned listener: queues a counted call, and one in ``every`` timed."""
 
-    __slots__ = ("__wrapped__", "_counted", "_countdown", "_every", "_timed")
+    __slots__ = ("__wrapped__", "_countdown", "_counted", "_every", "_timed")
 
     def __init__(self, spawned: SpawnedListener, profile: ListenerProfile, every: int) -> None:
         self.__wrapped__ = spawned

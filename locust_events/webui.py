@@ -171,7 +171,6 @@ class ListenersTab:
 
         stats_path = base + "/stats/requests"
 
-        @app.after_request
         def add_listener_rows(response: Response) -> Response:
             if request.path != stats_path or response.status_code != 200:
                 return response
@@ -183,6 +182,8 @@ class ListenersTab:
             body["extended_stats"] = extended
             response.set_data(json.dumps(body))
             return response
+
+        app.after_request(add_listener_rows)
 
         args = web_ui.template_args
         args["extended_tabs"] = [

@@ -17,7 +17,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .locust_support import GRACE, LOCUSTFILES, child_environment, free_port, get_json, locust_command
+from .locust_support import (
+    GRACE,
+    LOCUSTFILES,
+    child_environment,
+    free_port,
+    get_json,
+    locust_command,
+)
 
 LOCUSTFILE = LOCUSTFILES / "listeners_tab.py"
 #: The longest the tests wait for a count to arrive before failing with what they saw.
@@ -118,7 +125,12 @@ def distributed_web_ui_run(
     workers = [
         subprocess.Popen(
             locust_command(
-                LOCUSTFILE, "--worker", "--master-host", "127.0.0.1", "--master-port", str(master_port)
+                LOCUSTFILE,
+                "--worker",
+                "--master-host",
+                "127.0.0.1",
+                "--master-port",
+                str(master_port),
             ),
             cwd=cwd,
             env=env,

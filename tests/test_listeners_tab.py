@@ -39,16 +39,28 @@ def all_delivered(figures: dict, worker: str = "local") -> bool:
 def test_a_local_run_serves_every_listeners_calls_as_json_csv_and_in_the_stats(
     tmp_path: Path,
 ) -> None:
-    with running_target() as target, web_ui_run(
-        target, users=USERS, requests_per_user=REQUESTS_PER_USER, cwd=tmp_path,
-        LOCUST_EVENTS_SAMPLE_EVERY="7",
-    ) as base:
+    with (
+        running_target() as target,
+        web_ui_run(
+            target,
+            users=USERS,
+            requests_per_user=REQUESTS_PER_USER,
+            cwd=tmp_path,
+            LOCUST_EVENTS_SAMPLE_EVERY="7",
+        ) as base,
+    ):
         figures = wait_for(lambda: listeners(base), all_delivered, f"{TOTAL} calls of each")
         assert set(figures) == {"listeners", "pools"}
         sync = row(figures["listeners"], listener=SYNC)
-        assert (sync["hook"], sync["kind"], sync["pool"], sync["errors"]) == ("request", "sync", "", 0)
+        assert (sync["hook"], sync["kind"], sync["pool"], sync["errors"]) == (
+            "request",
+            "sync",
+            "",
+            0,
+        )
         assert sync["timed_calls"] == 9  # calls 1, 8, ..., 57 of 60: one in seven
-        assert sync["mean_us"] > 0 and sync["max_us"] >= sync["mean_us"]
+        assert sync["mean_us"] > 0
+        assert sync["max_us"] >= sync["mean_us"]
         spawned = row(figures["listeners"], listener=SPAWNED)
         assert (spawned["kind"], spawned["pool"]) == ("spawned", POOL)
         assert spawned["max_wait_ms"] > 0
@@ -78,17 +90,18 @@ def test_a_headless_run_wraps_no_listener(tmp_path: Path) -> None:
     record = tmp_path / "record.json"
     env = child_environment(REQUESTS_PER_USER="3", RECORD_FILE=str(record))
     with running_target() as target:
-        result = run_locust(
-            LOCUSTFILE, *headless(target, 2, 3), cwd=tmp_path, run_time=3, env=env
-        )
+        result = run_locust(LOCUSTFILE, *headless(target, 2, 3), cwd=tmp_path, run_time=3, env=env)
     assert result.returncode == 0, result.stderr
     assert json.loads(record.read_text()) == {"profiled": False}
 
 
 def test_the_switch_variable_turns_the_tab_off(tmp_path: Path) -> None:
-    with running_target() as target, web_ui_run(
-        target, users=1, requests_per_user=1, cwd=tmp_path, LOCUST_EVENTS_LISTENERS_TAB="0"
-    ) as base:
+    with (
+        running_target() as target,
+        web_ui_run(
+            target, users=1, requests_per_user=1, cwd=tmp_path, LOCUST_EVENTS_LISTENERS_TAB="0"
+        ) as base,
+    ):
         assert "locust-events-listeners" not in get_text(base + "/")
 
 
@@ -96,13 +109,18 @@ def test_the_switch_variable_turns_the_tab_off(tmp_path: Path) -> None:
 def distributed(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """A master and two workers: the figures once all arrived, then after a worker left."""
     workdir = tmp_path_factory.mktemp("listeners_distributed")
-    with running_target() as target, distributed_web_ui_run(
-        target, users=USERS, requests_per_user=REQUESTS_PER_USER, cwd=workdir
-    ) as (base, workers):
+    with (
+        running_target() as target,
+        distributed_web_ui_run(
+            target, users=USERS, requests_per_user=REQUESTS_PER_USER, cwd=workdir
+        ) as (base, workers),
+    ):
         complete = wait_for(
             lambda: listeners(base),
-            lambda f: all_delivered(f, "all")
-            and len({r["worker"] for r in f["listeners"]} - {"all", "master"}) == 2,
+            lambda f: (
+                all_delivered(f, "all")
+                and len({r["worker"] for r in f["listeners"]} - {"all", "master"}) == 2
+            ),
             f"{TOTAL} calls summed over two workers",
         )
         leaving = workers[0]
@@ -121,7 +139,9 @@ def test_the_master_sums_both_workers_and_shows_each(distributed: dict) -> None:
     figures = distributed["complete"]
     workers = {r["worker"] for r in figures["listeners"]} - {"all", "master"}
     assert len(workers) == 2
-    per_worker = [r for r in figures["listeners"] if r["listener"] == SYNC and r["worker"] in workers]
+    per_worker = [
+        r for r in figures["listeners"] if r["listener"] == SYNC and r["worker"] in workers
+    ]
     assert sum(r["calls"] for r in per_worker) == TOTAL
     assert all(r["calls"] > 0 for r in per_worker)
     total = row(figures["listeners"], listener=SYNC, worker="all")
@@ -130,7 +150,9 @@ def test_the_master_sums_both_workers_and_shows_each(distributed: dict) -> None:
     assert pool["submitted"] == TOTAL
     assert {r["worker"] for r in figures["pools"] if r["pool"] == POOL} >= {"all", *workers}
     # The master's own listeners are there too (it receives the workers' reports).
-    assert any(r["worker"] == "master" and r["hook"] == "worker_report" for r in figures["listeners"])
+    assert any(
+        r["worker"] == "master" and r["hook"] == "worker_report" for r in figures["listeners"]
+    )
     assert "locust-events-listeners" in distributed["page"]
 
 

@@ -64,9 +64,10 @@ def test_the_listeners_tab_shows_each_listener_and_the_pool(tmp_path: Path) -> N
     ):
         options.add_argument(argument)
 
-    with running_target() as target, web_ui_run(
-        target, users=USERS, requests_per_user=REQUESTS_PER_USER, cwd=tmp_path
-    ) as base:
+    with (
+        running_target() as target,
+        web_ui_run(target, users=USERS, requests_per_user=REQUESTS_PER_USER, cwd=tmp_path) as base,
+    ):
         wait_for(
             lambda: listeners(base),
             lambda f: {r["listener"]: r["calls"] for r in f["listeners"]}.get(SPAWNED) == TOTAL,
@@ -76,7 +77,9 @@ def test_the_listeners_tab_shows_each_listener_and_the_pool(tmp_path: Path) -> N
         try:
             driver.get(base + "/")
             wait = WebDriverWait(driver, 60)
-            tab = wait.until(lambda d: d.find_element(By.XPATH, "//button[@role='tab'][.='Listeners']"))
+            tab = wait.until(
+                lambda d: d.find_element(By.XPATH, "//button[@role='tab'][.='Listeners']")
+            )
             tab.click()
 
             def table_rows(d: object) -> list[list[str]] | bool:
@@ -94,7 +97,7 @@ def test_the_listeners_tab_shows_each_listener_and_the_pool(tmp_path: Path) -> N
             driver.quit()
 
     assert headers[:7] == ["Worker", "Hook", "Listener", "Kind", "Pool", "Calls", "Errors"]
-    by_listener = {r[headers.index("Listener")]: dict(zip(headers, r)) for r in rows}
+    by_listener = {r[headers.index("Listener")]: dict(zip(headers, r, strict=True)) for r in rows}
     sync, spawned = by_listener[SYNC], by_listener[SPAWNED]
     assert (sync["Hook"], sync["Kind"], sync["Calls"]) == ("request", "sync", str(TOTAL))
     assert (spawned["Kind"], spawned["Pool"], spawned["Calls"]) == ("spawned", POOL, str(TOTAL))
