@@ -66,10 +66,11 @@ def shorten_listener(name: str, limit: int = SHORT_NAME_LENGTH) -> str:
 
     The function's own name and its class always stay: ``locust.stats.RequestStats.log``
     becomes ``…stats.RequestStats.log`` rather than being cut in the middle of a word. A
-    function defined in a constructor (``Runner.__init__.<locals>.on_request``) is named
-    after its class: ``Runner.on_request``.
+    function defined in another is named after it (``setup.<locals>.on_quit`` becomes
+    ``setup.on_quit``), and one defined in a constructor after its class
+    (``Runner.__init__.<locals>.on_request`` becomes ``Runner.on_request``).
     """
-    name = name.replace(".__init__.<locals>.", ".")
+    name = name.replace(".__init__.<locals>.", ".").replace(".<locals>.", ".")
     if len(name) <= limit:
         return name
     parts = name.split(".")

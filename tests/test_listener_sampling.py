@@ -171,6 +171,10 @@ def test_aggregate_sums_the_workers_and_keeps_each_one_marking_who_left() -> Non
         ("example.on_request", "example.on_request"),
         ("locust.runners.Runner.__init__.<locals>.on_request", "locust.runners.Runner.on_request"),
         ("a" * 40 + ".Runner.__init__.<locals>.on_request", "…Runner.on_request"),
+        (
+            "locust_events.webui.attach.<locals>.send_figures",
+            "locust_events.webui.attach.send_figures",
+        ),
         ("a" * 30 + ".Handler." + "b" * 30, "…Handler." + "b" * 30),
     ],
 )

@@ -93,9 +93,11 @@ def open_listeners_tab(
         ]
         return rows if rows and shows(rows) else False
 
-    rows: list[dict[str, str]] = wait.until(table)
+    try:
+        rows: list[dict[str, str]] = wait.until(table)
+    finally:
+        driver.save_screenshot(str(screenshot))  # on a timeout too: what the page showed
     assert list(rows[0])[:7] == ["Worker", "Hook", "Listener", "Kind", "Pool", "Calls", "Errors"]
-    driver.save_screenshot(str(screenshot))
     return rows
 
 
@@ -146,12 +148,17 @@ def test_a_masters_tab_shows_the_sum_and_each_of_two_workers(browser: Any, tmp_p
             target, users=DISTRIBUTED_USERS, requests_per_user=REQUESTS_PER_USER, cwd=tmp_path
         ) as (base, _),
     ):
-        # Open the page once the run is under way, as a person would (before, it is the form).
+        # Open the page once every report is in: a master whose workers' users all stopped
+        # may stop the run, and Locust's page then no longer polls for fresh rows.
         wait_for(
             lambda: listeners(base),
-            lambda f: any(r["worker"] == "all" and r["calls"] for r in f["listeners"]),
-            "the workers' first reports",
+            lambda f: any(
+                r["worker"] == "all" and r["listener"] == SYNC and r["calls"] == DISTRIBUTED_TOTAL
+                for r in f["listeners"]
+            ),
+            "every worker's calls summed",
         )
+        browser.set_window_size(1800, 2200)  # the summed rows and each worker's
         rows = open_listeners_tab(
             browser,
             base,
