@@ -215,6 +215,9 @@ def attach(registry: Events, environment: Any, web_ui: Any) -> ListenersTab | No
     """
     if _switched_off():
         return None
+    existing: ListenersTab | None = getattr(environment, "locust_events_listeners_tab", None)
+    if existing is not None:  # init fired again for the same environment
+        return existing
     runner = getattr(environment, "runner", None)
     tab = ListenersTab(registry, environment)
     if isinstance(runner, WorkerRunner):
@@ -230,6 +233,7 @@ def attach(registry: Events, environment: Any, web_ui: Any) -> ListenersTab | No
 
         registry.test_start.add_listener(count_if_master_asks)
         registry.report_to_master.add_listener(send_figures)
+        environment.locust_events_listeners_tab = tab
         return tab
     if web_ui is None:
         return None
