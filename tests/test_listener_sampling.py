@@ -180,3 +180,54 @@ def test_aggregate_sums_the_workers_and_keeps_each_one_marking_who_left() -> Non
 )
 def test_long_listener_names_lose_leading_modules_not_their_own_name(name: str, short: str) -> None:
     assert shorten_listener(name) == short
+
+
+def test_a_fire_that_leaves_names_out_or_adds_some_reaches_the_listener_as_is(
+    registry: Events,
+) -> None:
+    received: list[dict[str, Any]] = []
+
+    def record(**kwargs: Any) -> None:
+        received.append(kwargs)
+
+    registry.request.add_listener(record)
+    registry.start_profiling(sample_every=2)
+    custom_client = {k: REQUEST_PAYLOAD[k] for k in ("request_type", "name", "response_time")}
+    custom_client.update(response_length=1, exception=None, context={})
+    registry.request.fire(**REQUEST_PAYLOAD)
+    registry.request.fire(**custom_client)  # no start_time, url or response
+    registry.request.fire(**REQUEST_PAYLOAD, extra="kept")
+    registry.request.fire(**REQUEST_PAYLOAD)
+    assert received == [
+        REQUEST_PAYLOAD,
+        custom_client,
+        {**REQUEST_PAYLOAD, "extra": "kept"},
+        REQUEST_PAYLOAD,
+    ]
+    (profile,) = by_name(registry).values()
+    assert profile.calls == 4
+    # The fires that pass exactly the hook's names are sampled apart from the others:
+    # their 1st is timed, and the 1st of the two that do not.
+    assert profile.timed_calls == 2
+
+
+def test_errors_are_counted_on_every_way_through_the_wrapper(registry: Events) -> None:
+    registry.request.add_listener(broken)
+    registry.start_profiling(sample_every=3)
+    for _ in range(4):
+        registry.request.fire(**REQUEST_PAYLOAD)
+        registry.request.fire(**REQUEST_PAYLOAD, extra=1)
+    (profile,) = by_name(registry).values()
+    assert (profile.calls, profile.errors) == (8, 8)
+    assert registry.error_count == 8
+
+
+def test_a_hook_whose_names_clash_with_the_wrappers_own_still_gets_every_call(
+    registry: Events,
+) -> None:
+    received: list[dict[str, Any]] = []
+    hook = registry.add_hook("clashing", "_listener", "value")
+    hook.add_listener(lambda **kwargs: received.append(kwargs))
+    registry.start_profiling(sample_every=5)
+    hook.fire(_listener="mine", value=1)
+    assert received == [{"_listener": "mine", "value": 1}]

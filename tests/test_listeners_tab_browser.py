@@ -2,22 +2,23 @@
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``apt-get install -y chromium
 chromium-driver``, as root) and Selenium (the test extra). Nothing here downloads a
-browser: Selenium is pointed at ``/usr/bin/chromedriver`` and ``/usr/bin/chromium``.
+browser: Selenium is pointed at ``/usr/bin/chromedriver`` and ``/usr/bin/chromium``. Selenium
+runs in a child process (``read_listeners_tab.py``), out of this one.
 Set ``LISTENERS_TAB_SCREENSHOTS`` to a folder to keep the screenshots there (``docs/``).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
-import tempfile
-from collections.abc import Callable, Iterator
+import subprocess
+import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from .listeners_tab_support import distributed_web_ui_run, listeners, wait_for, web_ui_run
+from .listeners_tab_support import distributed_web_ui_run, listeners, row, wait_for, web_ui_run
 from .locust_support import needs_locust, running_target
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -45,58 +46,26 @@ SPAWNED = "listeners_tab.send_to_webhook"
 POOL = "Events listener pool"
 
 
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Any]:
-    """Headless Chromium driven by Selenium, from the system's packages, with a fresh profile."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    profile = tempfile.mkdtemp(prefix="chromium-profile-", dir=tmp_path)
-    for argument in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={profile}",
-        "--window-size=1800,1000",
-    ):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
 def open_listeners_tab(
-    driver: Any, base: str, shows: Callable[[list[dict[str, str]]], bool], screenshot: Path
+    base: str, screenshot: Path, size: tuple[int, int] = (1800, 1000)
 ) -> list[dict[str, str]]:
-    """Click the Listeners tab; wait until its rows ``shows`` what is due; return the rows."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    driver.get(base + "/")
-    wait = WebDriverWait(driver, 60)
-    wait.until(lambda d: d.find_element(By.XPATH, "//button[@role='tab'][.='Listeners']")).click()
-
-    def table(d: Any) -> list[dict[str, str]] | bool:
-        headers = [th.text for th in d.find_elements(By.CSS_SELECTOR, "table thead th")]
-        rows = [
-            dict(zip(headers, [td.text for td in tr.find_elements(By.TAG_NAME, "td")], strict=True))
-            for tr in d.find_elements(By.CSS_SELECTOR, "table tbody tr")
-        ]
-        return rows if rows and shows(rows) else False
-
-    try:
-        rows: list[dict[str, str]] = wait.until(table)
-    finally:
-        driver.save_screenshot(str(screenshot))  # on a timeout too: what the page showed
+    """Click the Listeners tab in headless Chromium; return the rows it shows, as text."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).with_name("read_listeners_tab.py")),
+            base + "/",
+            str(screenshot),
+            *map(str, size),
+            SYNC,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows: list[dict[str, str]] = json.loads(result.stdout)
     assert list(rows[0])[:7] == ["Worker", "Hook", "Listener", "Kind", "Pool", "Calls", "Errors"]
     return rows
 
@@ -111,17 +80,20 @@ def by_listener(rows: list[dict[str, str]], worker: str) -> dict[str, dict[str, 
     return {r["Listener"]: r for r in rows if r["Worker"] == worker}
 
 
-def test_the_listeners_tab_shows_each_listener_and_the_pool(browser: Any, tmp_path: Path) -> None:
+def test_the_listeners_tab_shows_each_listener_and_the_pool(tmp_path: Path) -> None:
     with (
         running_target() as target,
         web_ui_run(target, users=USERS, requests_per_user=REQUESTS_PER_USER, cwd=tmp_path) as base,
     ):
-        rows = open_listeners_tab(
-            browser,
-            base,
-            lambda rows: by_listener(rows, "local").get(SPAWNED, {}).get("Calls") == str(TOTAL),
-            screenshot_path(tmp_path, "listeners-tab.png"),
+        # Once every call was delivered, what the page shows is final.
+        wait_for(
+            lambda: listeners(base),
+            lambda f: all(
+                row(f["listeners"], listener=name)["calls"] == TOTAL for name in (SYNC, SPAWNED)
+            ),
+            f"{TOTAL} calls of each listener",
         )
+        rows = open_listeners_tab(base, screenshot_path(tmp_path, "listeners-tab.png"))
     local = by_listener(rows, "local")
     sync, spawned = local[SYNC], local[SPAWNED]
     assert (sync["Hook"], sync["Kind"], sync["Calls"]) == ("request", "sync", str(TOTAL))
@@ -135,13 +107,7 @@ def test_the_listeners_tab_shows_each_listener_and_the_pool(browser: Any, tmp_pa
     assert int(pool["High-water"]) >= 1
 
 
-def test_a_masters_tab_shows_the_sum_and_each_of_two_workers(browser: Any, tmp_path: Path) -> None:
-    def summed_and_both_workers(rows: list[dict[str, str]]) -> bool:
-        workers = {r["Worker"] for r in rows} - {"all", "master"}
-        return len(workers) == 2 and by_listener(rows, "all").get(SYNC, {}).get("Calls") == str(
-            DISTRIBUTED_TOTAL
-        )
-
+def test_a_masters_tab_shows_the_sum_and_each_of_two_workers(tmp_path: Path) -> None:
     with (
         running_target() as target,
         distributed_web_ui_run(
@@ -152,18 +118,20 @@ def test_a_masters_tab_shows_the_sum_and_each_of_two_workers(browser: Any, tmp_p
         # may stop the run, and Locust's page then no longer polls for fresh rows.
         wait_for(
             lambda: listeners(base),
-            lambda f: any(
-                r["worker"] == "all" and r["listener"] == SYNC and r["calls"] == DISTRIBUTED_TOTAL
-                for r in f["listeners"]
+            lambda f: (
+                (
+                    row(f["listeners"], listener=SYNC, worker="all")["calls"] == DISTRIBUTED_TOTAL
+                    if any(r["worker"] == "all" for r in f["listeners"])
+                    else False
+                )
+                and len({r["worker"] for r in f["listeners"]} - {"all", "master"}) == 2
             ),
-            "every worker's calls summed",
+            "both workers' calls summed",
         )
-        browser.set_window_size(1800, 2200)  # the summed rows and each worker's
         rows = open_listeners_tab(
-            browser,
             base,
-            summed_and_both_workers,
             screenshot_path(tmp_path, "listeners-tab-distributed.png"),
+            size=(1800, 2200),  # the summed rows and each worker's
         )
     workers = sorted({r["Worker"] for r in rows} - {"all", "master"})
     per_worker = [int(by_listener(rows, worker)[SYNC]["Calls"]) for worker in workers]
