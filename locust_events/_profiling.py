@@ -6,6 +6,8 @@ a registry that is not being profiled runs exactly the code it runs without this
 
 from __future__ import annotations
 
+import functools
+import keyword
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
@@ -34,18 +36,28 @@ class ListenerProfile:
     calls: int = 0
     #: Calls that raised.
     errors: int = 0
+    #: Seconds of the timed calls (every call, or one in ``sample_every``), summed and at most.
     total_seconds: float = 0.0
     max_seconds: float = 0.0
     #: Spawned only: seconds from the fire to a worker starting the call, summed and at most.
     queue_wait_total_seconds: float = 0.0
     queue_wait_max_seconds: float = 0.0
+    #: Calls whose time (and, spawned, queue wait) was measured: all of them unless sampled.
+    timed_calls: int = 0
+    #: Spawned only: the name of the pool that runs it.
+    pool: str = ""
 
     @property
     def mean_seconds(self) -> float:
-        return self.total_seconds / self.calls if self.calls else 0.0
+        return self.total_seconds / self.timed_calls if self.timed_calls else 0.0
+
+    @property
+    def mean_queue_wait_seconds(self) -> float:
+        return self.queue_wait_total_seconds / self.timed_calls if self.timed_calls else 0.0
 
     def record(self, seconds: float, failed: bool) -> None:
         self.calls += 1
+        self.timed_calls += 1
         self.errors += failed
         self.total_seconds += seconds
         if seconds > self.max_seconds:
@@ -110,11 +122,171 @@ class _TimedSpawn:
         spawned.pool.submit(spawned.hook, call, kwargs)
 
 
+def _sampled_call(
+    listener: Callable[..., Any], profile: ListenerProfile, every: int
+) -> Callable[..., Any]:
+    """A stand-in for ``listener`` that counts every call and error and times one in ``every``.
+
+    The first call is timed, then every ``every``-th: the counts stay exact while the timer
+    runs rarely. A closure rather than an object with ``__call__``: CPython calls a function
+    with keyword arguments for about half of what it takes to call an instance, and this
+    runs on every request.
+    """
+    countdown = 1
+
+    def sampled(**kwargs: Any) -> Any:
+        nonlocal countdown
+        countdown -= 1
+        if countdown:
+            profile.calls += 1
+            try:
+                return listener(**kwargs)
+            except Exception:
+                profile.errors += 1
+                raise
+        countdown = every
+        failed = True
+        started = _perf_counter()
+        try:
+            result = listener(**kwargs)
+            failed = False
+            return result
+        finally:
+            profile.record(_perf_counter() - started, failed)
+
+    sampled.__wrapped__ = listener  # type: ignore[attr-defined]
+    return sampled
+
+
+#: Stands for a keyword argument a fire did not pass, in a wrapper that names them all.
+_NOT_PASSED: Final = object()
+#: Names the generated wrappers use themselves: a hook passing one of them gets the generic one.
+_WRAPPER_NAMES: Final = frozenset(
+    {"_listener", "_profile", "_every", "_generic", "_not_passed", "_clock", "_countdown"}
+    | {"_sampled", "_result", "_failed", "_started", "_rest"}
+)
+
+_NAMED_WRAPPER_SOURCE: Final = """
+def _make(_listener, _profile, _every, _generic, _not_passed, _clock):
+    _countdown = 1
+
+    def _sampled(*, {parameters}, **_rest):
+        nonlocal _countdown
+        if _rest or {any_missing}:
+            return _generic(**{{k: v for k, v in {pairs} if v is not _not_passed}}, **_rest)
+        _countdown -= 1
+        if _countdown:
+            _profile.calls += 1
+            try:
+                return _listener({arguments})
+            except Exception:
+                _profile.errors += 1
+                raise
+        _countdown = _every
+        _failed = True
+        _started = _clock()
+        try:
+            _result = _listener({arguments})
+            _failed = False
+            return _result
+        finally:
+            _profile.record(_clock() - _started, _failed)
+
+    return _sampled
+"""
+
+
+@functools.lru_cache(maxsize=64)
+def _named_wrapper_factory(names: tuple[str, ...]) -> Callable[..., Callable[..., Any]]:
+    """Make (once per set of names) a factory of :func:`_sampled_call` that names them all.
+
+    A wrapper that takes ``(**kwargs)`` builds a dict on every call and unpacks it again;
+    one whose keyword parameters are the names the hook passes takes them and passes them
+    on without either, which costs about half as much per call. Generated, as dataclasses
+    generate ``__init__``, because the names are the hook's. Fires that leave a name out or
+    pass more go through the generic wrapper, so every fire reaches the listener as is.
+    """
+    source = _NAMED_WRAPPER_SOURCE.format(
+        parameters=", ".join(f"{name}=_not_passed" for name in names),
+        any_missing=" or ".join(f"{name} is _not_passed" for name in names),
+        pairs="(" + "".join(f"({name!r}, {name}), " for name in names) + ")",
+        arguments=", ".join(f"{name}={name}" for name in names),
+    )
+    namespace: dict[str, Any] = {}
+    exec(compile(source, f"<locust_events sampled wrapper of {names}>", "exec"), namespace)  # noqa: S102
+    make: Callable[..., Callable[..., Any]] = namespace["_make"]
+    return make
+
+
+def _sampled_call_of_hook(
+    passes: frozenset[str] | None,
+    listener: Callable[..., Any],
+    profile: ListenerProfile,
+    every: int,
+) -> Callable[..., Any]:
+    """:func:`_sampled_call`, with the hook's names as parameters where they allow it."""
+    generic = _sampled_call(listener, profile, every)
+    if (
+        not passes
+        or len(passes) > 32
+        or passes & _WRAPPER_NAMES
+        or not all(name.isidentifier() and not keyword.iskeyword(name) for name in passes)
+    ):
+        return generic
+    make = _named_wrapper_factory(tuple(sorted(passes)))
+    sampled = make(listener, profile, every, generic, _NOT_PASSED, _perf_counter)
+    sampled.__wrapped__ = listener  # type: ignore[attr-defined]
+    return sampled
+
+
 def _listener_of(entry: object) -> object:
     """The listener a hook entry stands for: a spawned listener's function, else itself."""
     from ._hooks import SpawnedListener
 
     return entry.listener if isinstance(entry, SpawnedListener) else entry
+
+
+@final
+class _CountedCall:
+    """Runs a spawned listener's untimed call, counting it and its error."""
+
+    __slots__ = ("__wrapped__", "_profile")
+
+    def __init__(self, listener: Callable[..., Any], profile: ListenerProfile) -> None:
+        self.__wrapped__ = listener
+        self._profile = profile
+
+    def __call__(self, **kwargs: Any) -> Any:
+        profile = self._profile
+        profile.calls += 1
+        try:
+            return self.__wrapped__(**kwargs)
+        except Exception:
+            profile.errors += 1
+            raise
+
+
+@final
+class _SampledSpawn:
+    """Stands for a spawned listener: queues a counted call, and one in ``every`` timed."""
+
+    __slots__ = ("__wrapped__", "_countdown", "_counted", "_every", "_timed")
+
+    def __init__(self, spawned: SpawnedListener, profile: ListenerProfile, every: int) -> None:
+        self.__wrapped__ = spawned
+        self._counted = _CountedCall(spawned.listener, profile)
+        self._timed = _TimedCall(spawned.listener, profile)
+        self._every = every
+        self._countdown = 1
+
+    def __call__(self, **kwargs: Any) -> None:
+        spawned = self.__wrapped__
+        self._countdown -= 1
+        if self._countdown:
+            spawned.pool.submit(spawned.hook, self._counted, kwargs)
+            return
+        self._countdown = self._every
+        spawned.pool.submit(spawned.hook, _QueuedTimedCall(self._timed, _perf_counter()), kwargs)
 
 
 @final
@@ -125,9 +297,16 @@ class Profiler:
     context manager); read :meth:`as_dict` or :meth:`table` at any time.
     """
 
-    __slots__ = ("_profiles", "_retired", "_wrappers")
+    __slots__ = ("_profiles", "_retired", "_wrappers", "sample_every")
 
-    def __init__(self) -> None:
+    def __init__(self, sample_every: int = 1) -> None:
+        if isinstance(sample_every, bool) or not isinstance(sample_every, int) or sample_every < 1:
+            raise ValueError(
+                f"Profiler: sample_every must be a whole number of calls, at least 1 (1 times "
+                f"every call), not {sample_every!r}"
+            )
+        #: One call in this many is timed; every call is counted.
+        self.sample_every: Final = sample_every
         #: The profiles of the listeners registered now, by hook name, then listener id.
         self._profiles: dict[str, dict[int, ListenerProfile]] = {}
         #: The profiles of listeners removed since: their figures, not the listeners.
@@ -168,12 +347,21 @@ class Profiler:
         profile = profiles.get(id(listener))
         if profile is None:
             profile = ListenerProfile(hook.name, describe_listener(listener), spawned)
+            if isinstance(entry, SpawnedListener):
+                profile.pool = entry.pool.name
             profiles[id(listener)] = profile
-        wrapper: Callable[..., Any] = (
-            _TimedSpawn(entry, profile)
-            if isinstance(entry, SpawnedListener)
-            else _TimedCall(entry, profile)
-        )
+        every = self.sample_every
+        wrapper: Callable[..., Any]
+        if every == 1:
+            wrapper = (
+                _TimedSpawn(entry, profile)
+                if isinstance(entry, SpawnedListener)
+                else _TimedCall(entry, profile)
+            )
+        elif isinstance(entry, SpawnedListener):
+            wrapper = _SampledSpawn(entry, profile, every)
+        else:
+            wrapper = _sampled_call_of_hook(hook.passes, entry, profile, every)
         cache[id(entry)] = (entry, wrapper)
         return wrapper
 

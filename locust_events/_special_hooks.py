@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from ._hooks import EventHook
 from ._native import positional_arguments_refused
 
-__all__ = ["CpuWarningHook", "QuitHook", "QuittingHook", "UsageMonitorHook"]
+__all__ = ["CpuWarningHook", "InitHook", "QuitHook", "QuittingHook", "UsageMonitorHook"]
 
 _AcceptsT = TypeVar("_AcceptsT", bound=Callable[..., Any], contravariant=True)
 
@@ -89,6 +89,27 @@ class QuittingHook(EventHook[_AcceptsT]):
                 listener(**kwargs)
             except Exception as error:
                 self._listener_failed(listener, error)
+
+
+class InitHook(EventHook[_AcceptsT]):
+    """``init``: calls :attr:`before_fire` with the fire's arguments before the listeners run."""
+
+    __slots__ = ("before_fire",)
+
+    def __init__(self: InitHook[Callable[..., Any]], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: Called with the fire's keyword arguments as a dict before the listeners (the
+        #: Locust integration sets up the Listeners tab there, once Locust's environment and
+        #: web UI exist), or ``None``.
+        self.before_fire: Callable[[dict[str, Any]], object] | None = None
+
+    def fire(self, /, *args: Any, reverse: bool = False, **kwargs: Any) -> None:
+        if args:
+            raise positional_arguments_refused(self, args)
+        before_fire = self.before_fire
+        if before_fire is not None:
+            before_fire(kwargs)
+        super().fire(reverse=reverse, **kwargs)
 
 
 class QuitHook(EventHook[_AcceptsT]):

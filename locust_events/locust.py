@@ -25,7 +25,7 @@ from . import events as _global_events
 from ._errors import logger
 from ._events import Events
 from ._lifecycle import profiling_requested
-from ._special_hooks import QuitHook, QuittingHook
+from ._special_hooks import InitHook, QuitHook, QuittingHook
 
 __all__ = [
     "CONTROL_FLOW_EXCEPTIONS",
@@ -85,6 +85,17 @@ def _drain_at_quit(registry: Events) -> None:
     within :data:`DRAIN_TIMEOUT` seconds; what is not gets one summary line in the log.
     """
     registry.shutdown(DRAIN_TIMEOUT)
+
+
+def _attach_listeners_tab(registry: Events, init_arguments: dict[str, Any]) -> None:
+    """Set up the Listeners tab (:mod:`locust_events.webui`) as ``init`` fires, before its
+    listeners: on where Locust's web UI runs (and on the workers of such a master); a
+    headless run is left exactly as it was."""
+    environment = init_arguments.get("environment")
+    if environment is not None:
+        from . import webui  # only Locust runs that reach init need the web UI's code
+
+        webui.attach(registry, environment, init_arguments.get("web_ui"))
 
 
 @atexit.register
@@ -153,6 +164,9 @@ def environment_events(registry: Events | None = None) -> Events:
     quit_hook = registry.hooks.get("quit")
     if isinstance(quit_hook, QuitHook) and quit_hook.after_fire is None:
         quit_hook.after_fire = functools.partial(_drain_at_quit, registry)
+    init = registry.hooks.get("init")
+    if isinstance(init, InitHook) and init.before_fire is None:
+        init.before_fire = functools.partial(_attach_listeners_tab, registry)
     if profiling_requested():
         registry.start_profiling()
     _prepared.add(registry)

@@ -6,7 +6,13 @@ import types
 from typing import Any
 
 from locust_events import Events
-from locust_events._special_hooks import CpuWarningHook, QuitHook, QuittingHook, UsageMonitorHook
+from locust_events._special_hooks import (
+    CpuWarningHook,
+    InitHook,
+    QuitHook,
+    QuittingHook,
+    UsageMonitorHook,
+)
 
 
 def test_the_declarations_choose_each_hooks_class_at_construction(registry: Events) -> None:
@@ -15,8 +21,19 @@ def test_the_declarations_choose_each_hooks_class_at_construction(registry: Even
     assert classes.pop("usage_monitor") == UsageMonitorHook.__name__
     assert classes.pop("quitting") == QuittingHook.__name__
     assert classes.pop("quit") == QuitHook.__name__
+    assert classes.pop("init") == InitHook.__name__
     assert set(classes.values()) == {"EventHook"}
     assert Events.hook_declarations["quitting"].hook_class is QuittingHook
+
+
+def test_init_calls_its_before_fire_slot_with_the_arguments_before_the_listeners(
+    registry: Events,
+) -> None:
+    order: list[str] = []
+    registry.init.add_listener(lambda environment, **kwargs: order.append("listener"))
+    registry.init.before_fire = lambda arguments: order.append(f"before {sorted(arguments)}")
+    registry.init.fire(environment=None, runner=None, web_ui=None)
+    assert order == ["before ['environment', 'runner', 'web_ui']", "listener"]
 
 
 def test_cpu_warning_passes_both_names_whichever_the_fire_gives(registry: Events) -> None:
