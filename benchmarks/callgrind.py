@@ -12,10 +12,10 @@ with a direct call of it with those names.
 
 from __future__ import annotations
 
-import os
-import re
 import subprocess
 import sys
+
+from callgrind_count import callgrind_instructions
 
 from locust_events._bench import CALLS_PER_ROUND, CASES, TARGETS, report
 
@@ -108,25 +108,7 @@ SIGNATURE_CASES: tuple[tuple[str, str, str], ...] = (
 
 def instructions(case_index: int | str, rounds: int, program: str = _RUN_CASE) -> int:
     """What valgrind counts for one process running ``rounds`` rounds of one case."""
-    result = subprocess.run(
-        [
-            "valgrind",
-            "--tool=callgrind",
-            "--callgrind-out-file=/dev/null",
-            sys.executable,
-            "-c",
-            program,
-            str(case_index),
-            str(rounds),
-        ],
-        env={**os.environ, "PYTHONHASHSEED": "0"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    match = re.search(r"Collected : (\d+)", result.stderr)
-    assert match, result.stderr
-    return int(match.group(1))
+    return callgrind_instructions("-c", program, str(case_index), str(rounds))
 
 
 def signature_instructions() -> dict[str, float]:

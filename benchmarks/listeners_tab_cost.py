@@ -15,8 +15,6 @@ adds to each request, to the instruction.
 from __future__ import annotations
 
 import os
-import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -24,6 +22,7 @@ HERE = Path(__file__).resolve().parent
 LOCUSTFILE = HERE / "locustfiles" / "listeners_tab_cost.py"
 sys.path.insert(0, str(HERE.parent))
 
+from benchmarks.callgrind_count import callgrind_instructions  # noqa: E402
 from tests.locust_support import child_environment, free_port, running_target  # noqa: E402
 
 USERS = 1  # one user: the same sequence of waits on every run, so the counts repeat best
@@ -41,27 +40,13 @@ def instructions(host: str, requests_per_user: int, extra: dict[str, str]) -> in
     env = child_environment(
         PYTHONHASHSEED="0", USERS=str(USERS), REQUESTS_PER_USER=str(requests_per_user), **extra
     )
-    command = [
-        "valgrind",
-        "--tool=callgrind",
-        "--callgrind-out-file=/dev/null",
-        sys.executable,
-        "-m",
-        "locust",
-        "-f",
-        str(LOCUSTFILE),
+    return callgrind_instructions(
+        *("-m", "locust", "-f", str(LOCUSTFILE)),
         *("--web-host", "127.0.0.1", "--web-port", str(free_port()), "--autostart"),
         *("--users", str(USERS), "--spawn-rate", str(USERS), "--host", host),
-        "--loglevel",
-        "WARNING",
-    ]
-    result = subprocess.run(
-        command, env=env, capture_output=True, text=True, timeout=900, check=False
+        *("--loglevel", "WARNING"),
+        env=env,
     )
-    match = re.search(r"Collected : (\d+)", result.stderr)
-    if match is None:
-        raise RuntimeError(f"callgrind gave no count:\n{result.stderr[-3000:]}")
-    return int(match.group(1))
 
 
 # The request hook alone, with two listeners shaped like a Locust run's (Locust's statistics
@@ -87,28 +72,7 @@ for _ in range(int(sys.argv[2])):
 
 
 def fire_instructions(mode: str, fires: int, sample_every: int) -> int:
-    result = subprocess.run(
-        [
-            "valgrind",
-            "--tool=callgrind",
-            "--callgrind-out-file=/dev/null",
-            sys.executable,
-            "-c",
-            _FIRE_ONLY,
-            mode,
-            str(fires),
-            str(sample_every),
-        ],
-        env={**os.environ, "PYTHONHASHSEED": "0"},
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    match = re.search(r"Collected : (\d+)", result.stderr)
-    if match is None:
-        raise RuntimeError(f"callgrind gave no count:\n{result.stderr[-3000:]}")
-    return int(match.group(1))
+    return callgrind_instructions("-c", _FIRE_ONLY, mode, str(fires), str(sample_every))
 
 
 def fire_only(sample_every: int = 100) -> None:
