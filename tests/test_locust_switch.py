@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 import textwrap
 
 from .locust_support import child_environment, needs_locust
@@ -16,9 +17,13 @@ pytestmark = needs_locust
 
 
 def run_script(source: str) -> str:
-    """Run ``source`` in a fresh interpreter; return its output, failing on a non-zero exit."""
+    """Run ``source`` in a fresh interpreter; return its output, failing on a non-zero exit.
+
+    It runs outside the checkout, so that it imports the installed package, as the tests do.
+    """
     result = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(source)],
+        cwd=tempfile.gettempdir(),
         capture_output=True,
         text=True,
         timeout=60,
