@@ -151,7 +151,8 @@ def run_sdist_tests(sdist: Path, wheels: list[Path], quick: bool) -> None:
         run(python, "-m", "pip", "install", "-q", "--upgrade", "pip")
         run(python, "-m", "pip", "install", "-q", f"{wheel}[locust,monitor]")
         run(python, "-m", "pip", "install", "-q", "--group", f"{unpacked / 'pyproject.toml'}:test")
-        print(run(python, "-m", "locust_events", "--version").strip())
+        # From the work directory: ``-m`` puts the current directory first on sys.path.
+        print(run(python, "-m", "locust_events", "--version", cwd=Path(workdir)).strip())
         env = {**os.environ, "LOCUST_EVENTS_EXPECT_COMPILED": "1"}
         env.pop("LOCUST_EVENTS_PURE", None)
         # The pytest script, not ``python -m pytest``, which would put the unpacked source
