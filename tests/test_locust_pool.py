@@ -39,6 +39,33 @@ def delivery(workdir: Path) -> dict[str, Any]:
     return result
 
 
+def signalled_once_backlogged(
+    workdir: Path, options: list[str], env: dict[str, str], signal_number: int
+) -> tuple[int, str]:
+    """Run Locust on the spawned-listener locustfile, send it ``signal_number`` once its users
+    have run for 2 s (a backlog builds up in the pool), and return its exit code and log."""
+    process = subprocess.Popen(
+        locust_command(LOCUSTFILE, *options),
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not (workdir / "running").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(2)  # let a backlog build up in the pool
+        process.send_signal(signal_number)
+        _, log = process.communicate(timeout=GRACE)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    return process.returncode, log
+
+
 def test_spawned_listener_calls_are_all_delivered_before_locust_exits(
     target: str, tmp_path: Path
 ) -> None:
@@ -58,29 +85,13 @@ def test_spawned_listener_calls_are_all_delivered_before_locust_exits(
 def test_spawned_listener_calls_are_delivered_on_sigterm_and_ctrl_c(
     target: str, tmp_path: Path, signal_number: int
 ) -> None:
-    process = subprocess.Popen(
-        locust_command(LOCUSTFILE, *headless(target, 3, 60)),
-        cwd=tmp_path,
-        env=child_environment(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+    returncode, log = signalled_once_backlogged(
+        tmp_path, headless(target, 3, 60), child_environment(), signal_number
     )
-    try:
-        deadline = time.monotonic() + 30
-        while not (tmp_path / "running").exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        time.sleep(2)  # let a backlog build up in the pool
-        process.send_signal(signal_number)
-        _, log = process.communicate(timeout=GRACE)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
     counts = delivery(tmp_path)
     assert counts["pending_at_quit"] > 0, log
     assert counts["delivered"] == counts["fired"] > 0, log
-    assert process.returncode == counts["exit_code"], log
+    assert returncode == counts["exit_code"], log
 
 
 def test_sigterm_with_firers_waiting_for_room_in_a_small_pool_loses_nothing(
@@ -92,25 +103,9 @@ def test_sigterm_with_firers_waiting_for_room_in_a_small_pool_loses_nothing(
     options = headless(target, 10, 60)
     stop_timeout = options.index("--stop-timeout")
     del options[stop_timeout : stop_timeout + 2]
-    process = subprocess.Popen(
-        locust_command(LOCUSTFILE, *options),
-        cwd=tmp_path,
-        env=child_environment(POOL="2,20", LISTENER_SLEEP="0.05"),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+    _, log = signalled_once_backlogged(
+        tmp_path, options, child_environment(POOL="2,20", LISTENER_SLEEP="0.05"), signal.SIGTERM
     )
-    try:
-        deadline = time.monotonic() + 30
-        while not (tmp_path / "running").exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        time.sleep(2)  # the queue fills up: users wait for room
-        process.send_signal(signal.SIGTERM)
-        _, log = process.communicate(timeout=GRACE)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
     counts = delivery(tmp_path)
     assert counts["pending_at_quit"] > 0, log
     assert counts["delivered"] == counts["fired"] > 0, log
