@@ -51,7 +51,9 @@ class OptionalBuildExt(build_ext):
 
     def _write_note(self, reason: str | None) -> None:
         note = (
-            BUILD_FAILURE_NOTE if self.inplace else os.path.join(self.build_lib, BUILD_FAILURE_NOTE)
+            os.path.join("src", BUILD_FAILURE_NOTE)
+            if self.inplace
+            else os.path.join(self.build_lib, BUILD_FAILURE_NOTE)
         )
         if reason is None:
             if os.path.exists(note):
@@ -69,7 +71,7 @@ ext_modules = (
     else [
         Extension(
             "locust_events._speedups",
-            ["locust_events/_speedups.c"],
+            ["src/locust_events/_speedups.c"],
             # The module calls nothing of libc directly, so the linker would record no libc;
             # auditwheel needs one recorded to tell glibc (manylinux) from musl (musllinux).
             extra_link_args=["-Wl,--no-as-needed", "-lc"] if sys.platform == "linux" else [],

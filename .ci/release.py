@@ -42,7 +42,7 @@ SDIST_MUST_HOLD = (
     "pyproject.toml",
     "setup.py",
     "tox.ini",
-    "locust_events/_speedups.c",
+    "src/locust_events/_speedups.c",
     "tests/__init__.py",
     "tests/conftest.py",
     "tests/locust_support.py",

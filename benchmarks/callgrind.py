@@ -1,7 +1,7 @@
 """Instructions per call under callgrind: a repeatable second opinion on the timed ratios.
 
 Run ``python benchmarks/callgrind.py`` (valgrind on PATH). Each case of
-``locust_events._bench`` runs as 100 rounds of 1,000 calls, and once as none to subtract the
+``locust_events.tools.bench`` runs as 100 rounds of 1,000 calls, and once as none to subtract the
 interpreter's start-up; hash randomisation is off so that dict probing repeats exactly.
 
 Then the listener-signature cases below, on a registry's real ``request`` hook: a ``**kwargs``
@@ -17,13 +17,13 @@ import sys
 
 from callgrind_count import callgrind_instructions
 
-from locust_events._bench import CALLS_PER_ROUND, CASES, TARGETS, report
+from locust_events.tools.bench import CALLS_PER_ROUND, CASES, TARGETS, report
 
 ROUNDS = 100
 
 _RUN_CASE = """
 import sys
-from locust_events._bench import CASES
+from locust_events.tools.bench import CASES
 round_ = CASES[int(sys.argv[1])].make()
 for _ in range(int(sys.argv[2])):
     round_()

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from locust_events._bench import CALLS_PER_ROUND, Results, report
+from locust_events.tools.bench import CALLS_PER_ROUND, Results, report
 
 _RESULTS: Results = {}
-#: Baselines of the groups that are not among ``_bench.CASES`` (pool, profiling).
+#: Baselines of the groups that are not among ``locust_events.tools.bench.CASES`` (pool, profiling).
 _BASELINES: dict[str, str] = {}
 
 

@@ -1,13 +1,14 @@
 """``fire`` and ``measure()`` with Locust's nine request keyword arguments, beside direct calls.
 
-The cases live in :mod:`locust_events._bench`, which ``python -m locust_events bench`` times too.
+The cases live in :mod:`locust_events.tools.bench`, which ``python -m locust_events bench``
+times too.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from locust_events._bench import CASES, Case
+from locust_events.tools.bench import CASES, Case
 
 from .conftest import Measure
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from locust_events import Events
-from locust_events._bench import _calls, no_op
+from locust_events.tools.bench import _calls, no_op
 
 from .conftest import Measure
 

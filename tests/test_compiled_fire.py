@@ -15,7 +15,7 @@ import pytest
 
 import locust_events
 from locust_events import EventHook, Events
-from locust_events._bench import peak_allocation
+from locust_events.tools.bench import peak_allocation
 
 from .conftest import Recorder
 

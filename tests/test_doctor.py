@@ -425,8 +425,8 @@ def test_without_locust_the_doctor_exits_2_naming_the_extra(runs: dict[str, Comp
 
 
 def test_each_signature_problem_is_split_into_what_is_wrong_and_its_fix() -> None:
-    from locust_events._doctor import _split_signature_error
     from locust_events._signature import check_listener_signature
+    from locust_events.tools.doctor import _split_signature_error
 
     def listener(user, /, tag):
         pass

@@ -110,7 +110,7 @@ def test_demo_runs_real_locust_with_its_flags_and_reports_what_the_listeners_saw
     [("30", 30), ("30s", 30), ("1m", 60), ("2m10s", 130), ("1h30m", 5400), ("1H", 3600)],
 )
 def test_demo_reads_run_times_as_locust_writes_them(text: str, seconds: int) -> None:
-    from locust_events._demo import parse_timespan
+    from locust_events.tools.demo import parse_timespan
 
     assert parse_timespan(text) == seconds
 
@@ -119,7 +119,7 @@ def test_demo_reads_run_times_as_locust_writes_them(text: str, seconds: int) -> 
 def test_demo_refuses_a_run_time_locust_would_not_read(text: str) -> None:
     import argparse
 
-    from locust_events._demo import parse_timespan
+    from locust_events.tools.demo import parse_timespan
 
     with pytest.raises(argparse.ArgumentTypeError, match="30s, 1m, 1h30m"):
         parse_timespan(text)
@@ -128,7 +128,7 @@ def test_demo_refuses_a_run_time_locust_would_not_read(text: str) -> None:
 def test_demo_without_locust_says_how_to_install_it() -> None:
     # -c makes importing Locust fail, as where it is not installed.
     script = (
-        "import sys; sys.modules['locust'] = None; from locust_events.__main__ import main; "
+        "import sys; sys.modules['locust'] = None; from locust_events.tools.cli import main; "
         "sys.exit(main(['demo']))"
     )
     result = subprocess.run(
@@ -140,7 +140,7 @@ def test_demo_without_locust_says_how_to_install_it() -> None:
 
 
 def test_locusts_summary_is_taken_out_of_its_log_without_the_log_records() -> None:
-    from locust_events._demo import locust_summary_tables
+    from locust_events.tools.demo import locust_summary_tables
 
     log = "\n".join(
         [
@@ -174,7 +174,7 @@ class Terminal(io.StringIO):
 
 
 def test_demo_progress_refreshes_one_line_on_a_terminal_and_prints_lines_elsewhere() -> None:
-    from locust_events._demo import _Progress
+    from locust_events.tools.demo import _Progress
 
     progress = {"users": 5, "requests": 12, "failures": 1, "queued": 3}
     terminal = Terminal()

@@ -125,7 +125,7 @@ def test_a_failed_compile_at_install_is_reported_by_version(
 def test_the_console_script_runs_the_commands() -> None:
     scripts = [entry for entry in DISTRIBUTION.entry_points if entry.group == "console_scripts"]
     assert [(entry.name, entry.value) for entry in scripts] == [
-        ("locust-events", "locust_events.__main__:main")
+        ("locust-events", "locust_events.tools.cli:main")
     ]
     script = Path(sys.executable).with_name("locust-events")
     if not script.exists():
@@ -149,7 +149,7 @@ def test_a_wheel_built_without_a_compiler_says_why_it_runs_pure_python(tmp_path:
         )
     source = tmp_path / "source"
     ignore = shutil.ignore_patterns("__pycache__", "*.so", "_build_failed.txt")
-    shutil.copytree(SOURCE / "locust_events", source / "locust_events", ignore=ignore)
+    shutil.copytree(SOURCE / "src", source / "src", ignore=ignore)
     for name in ("setup.py", "pyproject.toml", "README.md", "LICENSE", "MANIFEST.in"):
         shutil.copy(SOURCE / name, source / name)
     # CC=false: the compiler "fails", as it does where none is installed.

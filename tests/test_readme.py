@@ -146,7 +146,7 @@ def check_type_errors(block: Block, program: Path, workdir: Path) -> None:
     assert marked, f"README {block.id} is marked type-error but marks no line '# error:'"
     # The checkout's (or unpacked sdist's) package first, so an editable install is checked too.
     source = README.parent
-    mypy_path = {"MYPYPATH": str(source)} if (source / "locust_events").is_dir() else {}
+    mypy_path = {"MYPYPATH": str(source / "src")} if (source / "src").is_dir() else {}
     command = [sys.executable, "-m", "mypy", "--strict", "--no-incremental", program.name]
     result = run(command, workdir, **mypy_path)
     flagged = {

@@ -8,8 +8,8 @@ import platform
 import sys
 from collections.abc import Sequence
 
-from . import _bench, _demo, _doctor, target
-from ._version import __version__, loop_description
+from .._version import __version__, loop_description
+from . import bench, demo, doctor, target
 
 
 def version_text() -> str:
@@ -33,9 +33,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--version", action="version", version=version_text())
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     # One line per command: each module adds its parser and sets ``run``.
-    _bench.add_parser(commands)
-    _doctor.add_parser(commands)
-    _demo.add_parser(commands)
+    bench.add_parser(commands)
+    doctor.add_parser(commands)
+    demo.add_parser(commands)
     target.add_parser(commands)
     args = parser.parse_args(argv)
     status: int = args.run(args)

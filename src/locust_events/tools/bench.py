@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from . import _measure, _native
+from .. import _measure, _native
 
 if TYPE_CHECKING:
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -114,7 +114,7 @@ def _hook(core: type, measurement: type, listeners: int) -> Any:
 def _compiled(listeners: int) -> Any:
     if importlib.util.find_spec("locust_events._speedups") is None:
         return None
-    from . import _speedups
+    from .. import _speedups
 
     return _hook(_speedups.HookCore, _speedups.Measurement, listeners)
 

@@ -84,7 +84,7 @@ def run_demo(users: int = 300, spawn_rate: float = 100, run_time: int = 15) -> i
     from .target import Target
 
     target = Target(fail_every=FAIL_EVERY).start()
-    locustfile = Path(__file__).with_name("_demo_locustfile.py")
+    locustfile = Path(__file__).with_name("demo_locustfile.py")
     with tempfile.TemporaryDirectory(prefix="locust-events-demo-") as workdir:
         report_path = Path(workdir) / "report.json"
         progress_path = Path(workdir) / "progress.json"

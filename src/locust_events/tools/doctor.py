@@ -25,11 +25,11 @@ import gevent.monkey
 import gevent.socket
 import greenlet
 
-from ._errors import describe_listener
-from ._events import Events
-from ._hooks import EventHook, SpawnedListener
-from ._signature import check_listener_signature
-from ._text import readable_path, shorten_middle
+from .._errors import describe_listener
+from .._events import Events
+from .._hooks import EventHook, SpawnedListener
+from .._signature import check_listener_signature
+from .._text import readable_path, shorten_middle
 
 if TYPE_CHECKING:
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -266,7 +266,7 @@ def run(args: argparse.Namespace) -> int:
     except BaseException as error:  # SystemExit too: nothing the locustfile does may end us.
         return _fail(args, path, f"cannot import {path}: {_describe_import_error(error, path)}")
 
-    from . import events
+    from .. import events
 
     hooks = collect_hooks(events, locust.events)
     known = {hook.name for hook in hooks}
