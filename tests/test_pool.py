@@ -441,3 +441,37 @@ def test_drain_logs_one_line_of_what_is_undelivered(
 def test_bad_pool_options_are_refused(options: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         ListenerPool(**options)
+
+
+def test_a_pool_records_a_failure_through_the_public_record_failure(pool: ListenerPool) -> None:
+    """Any recorder with a name and ``record_failure`` will do: the pool uses no private hook
+    method to report a listener's error."""
+
+    class Recorder:
+        name = "recording hook"
+
+        def __init__(self) -> None:
+            self.failures: list[tuple[object, str]] = []
+
+        def record_failure(self, listener: object, error: Exception) -> None:
+            self.failures.append((listener, str(error)))
+
+    def broken(**kwargs: Any) -> None:
+        raise RuntimeError("listener broke")
+
+    recorder = Recorder()
+    pool.submit(recorder, broken, {})
+    assert pool.join(timeout=5)
+    assert recorder.failures == [(broken, "listener broke")]
+    assert pool.stats.failed == 1
+
+
+def test_spawned_listener_lives_with_the_pool() -> None:
+    import locust_events._hooks
+    import locust_events._pool
+    import locust_events._profiling
+
+    spawned = locust_events._pool.SpawnedListener
+    assert spawned.__module__ == "locust_events._pool"
+    assert locust_events._hooks.SpawnedListener is spawned
+    assert locust_events._profiling.SpawnedListener is spawned

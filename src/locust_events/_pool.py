@@ -20,7 +20,14 @@ from gevent.hub import Waiter
 
 from ._errors import DispatchError, describe_listener, log_safely
 
-__all__ = ["ListenerPool", "PoolClosed", "PoolFull", "PoolStats", "default_pool"]
+__all__ = [
+    "ListenerPool",
+    "PoolClosed",
+    "PoolFull",
+    "PoolStats",
+    "SpawnedListener",
+    "default_pool",
+]
 
 OnFull = Literal["block", "drop", "raise"]
 
@@ -48,7 +55,7 @@ class FailureRecorder(Protocol):
 
     name: str
 
-    def _record_spawned_failure(self, listener: Callable[..., Any], error: Exception) -> None: ...
+    def record_failure(self, listener: Callable[..., Any], error: Exception) -> None: ...
 
 
 @final
@@ -84,6 +91,34 @@ class PoolStats:
 
 
 _Call = tuple[float, FailureRecorder, Callable[..., Any], Mapping[str, Any]]
+
+
+@final
+class SpawnedListener:
+    """Stands in a hook's listeners for a spawned one: calling it queues the real call.
+
+    Its ``**kwargs`` is a new dict on every call, so each queued call keeps the keyword
+    arguments as they were at fire time (a shallow copy: mutable values are shared).
+    """
+
+    __slots__ = ("_submit", "hook", "listener", "pool")
+
+    def __init__(
+        self, hook: FailureRecorder, listener: Callable[..., Any], pool: ListenerPool
+    ) -> None:
+        #: The function the pool calls.
+        self.listener: Final = listener
+        #: The pool that runs it.
+        self.pool: Final = pool
+        #: The hook it is registered on, whose error policy records its failures.
+        self.hook: Final = hook
+        self._submit = pool.submit
+
+    def __call__(self, **kwargs: Any) -> None:
+        self._submit(self.hook, self.listener, kwargs)
+
+    def __repr__(self) -> str:
+        return f"<spawned {describe_listener(self.listener)} in {self.pool!r}>"
 
 
 @final
@@ -156,7 +191,6 @@ class ListenerPool:
         "_last_drop_warning",
         "_queue",
         "_refill_pending",
-        "_running",
         "_submitted",
         "_thread_dropped",
         "_thread_outstanding",
@@ -222,7 +256,6 @@ class ListenerPool:
         self._completed = 0
         self._failed = 0
         self._dropped = 0
-        self._running = 0
         self._high_water = 0
         self._drops_unreported = 0
         self._last_drop_warning = 0.0
@@ -261,7 +294,7 @@ class ListenerPool:
             failed=self._failed,
             dropped=self._dropped + thread_dropped,
             pending=queued + len(self._in_line) + on_their_way,
-            running=self._running,
+            running=len(self._current_calls),
             high_water=self._high_water,
             oldest_pending_age=oldest,
         )
@@ -288,13 +321,11 @@ class ListenerPool:
         if queue.qsize() < self.maxsize:
             queue.put_nowait(call)
             self._accepted()
-        elif self.on_full == "block":
+        elif self._wait_when_full(call):
             self._wait_for_room(call)
-        elif self.on_full == "drop":
+        else:
             self._submitted += 1
             self._drop(call)
-        else:
-            raise self._full_error(call)
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait until every call taken has ended; False once ``timeout`` seconds have passed.
@@ -372,7 +403,6 @@ class ListenerPool:
         self._workers = []
         self._current_calls = {}
         for call in stranded.values():
-            self._running -= 1
             self._failed += 1
             self._finished()
             log_safely(
@@ -437,6 +467,15 @@ class ListenerPool:
             if place.wake is not None:
                 place.wake.switch(None)
 
+    def _wait_when_full(self, call: _Call) -> bool:
+        """What a call that finds no room gets, wherever it was fired: True to wait for room
+        (``"block"``), False to be dropped (``"drop"``); ``"raise"`` raises ``PoolFull``."""
+        if self.on_full == "block":
+            return True
+        if self.on_full == "drop":
+            return False
+        raise self._full_error(call)
+
     def _drop(self, call: _Call) -> None:
         self._dropped += 1
         self._warn_dropped(call)
@@ -500,9 +539,7 @@ class ListenerPool:
             waiting = False
             try:
                 while not self._closed and not self._room_for_a_thread():
-                    if self.on_full == "raise":
-                        raise self._full_error(call)
-                    if self.on_full == "drop":
+                    if not self._wait_when_full(call):
                         self._thread_submitted += 1
                         self._thread_dropped += 1
                         return False
@@ -588,14 +625,14 @@ class ListenerPool:
         self._dropped += discarded
         for _ in range(discarded):
             self._finished()
-        if discarded or self._running:
+        if discarded or self._current_calls:
             log_safely(
                 "error",
                 "%s closed with %d call(s) discarded (queued or waiting for room, counted as "
                 "dropped) and %d still running; give close() a longer timeout to deliver them",
                 self.name,
                 discarded,
-                self._running,
+                len(self._current_calls),
             )
 
     # The workers.
@@ -624,7 +661,6 @@ class ListenerPool:
                 self._refill_soon()
             _, hook, listener, kwargs = call
             current_calls[worker] = call
-            self._running += 1
             # A BaseException (the worker killed) leaves the loop here: _worker_ended then
             # accounts for the call, which is still in current_calls.
             try:
@@ -635,13 +671,12 @@ class ListenerPool:
                 self._failed += 1
                 # The error policy never raises; a recorder of another kind must not kill us.
                 with contextlib.suppress(Exception):
-                    hook._record_spawned_failure(listener, error)
+                    hook.record_failure(listener, error)
             else:
                 if queue is not self._queue:
                     return  # forked while running: the parent accounts for this call
                 self._completed += 1
             del current_calls[worker]
-            self._running -= 1
             self._finished()
 
     def _let_late_joiners_return(self) -> None:
@@ -657,7 +692,6 @@ class ListenerPool:
         """Runs in the hub when a worker ends: account for its call and replace it."""
         call = self._current_calls.pop(worker, None)
         if call is not None:
-            self._running -= 1
             self._failed += 1
             self._finished()
             log_safely(

@@ -14,10 +14,11 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Final, final
 
 from ._errors import describe_listener
+from ._pool import SpawnedListener
 from ._text import shorten_middle
 
 if TYPE_CHECKING:
-    from ._hooks import EventHook, SpawnedListener
+    from ._hooks import EventHook
 
 __all__ = ["ListenerProfile", "Profiler"]
 
@@ -241,8 +242,6 @@ def _sampled_call_of_hook(
 
 def _listener_of(entry: object) -> object:
     """The listener a hook entry stands for: a spawned listener's function, else itself."""
-    from ._hooks import SpawnedListener
-
     return entry.listener if isinstance(entry, SpawnedListener) else entry
 
 
@@ -339,8 +338,6 @@ class Profiler:
         cached = cache.get(id(entry))
         if cached is not None and cached[0] is entry:
             return cached[1]
-        from ._hooks import SpawnedListener
-
         spawned = isinstance(entry, SpawnedListener)
         listener = _listener_of(entry)
         profiles = self._profiles.setdefault(hook.name, {})
