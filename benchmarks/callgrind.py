@@ -12,11 +12,18 @@ with a direct call of it with those names.
 
 from __future__ import annotations
 
+import gc
+import logging
+import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
+from typing import Any
 
 from callgrind_count import callgrind_instructions
 
+from locust_events import EventHook, Events, ListenerPool
 from locust_events.tools.bench import CALLS_PER_ROUND, CASES, TARGETS, report
 
 ROUNDS = 100
@@ -125,10 +132,177 @@ def signature_instructions() -> dict[str, float]:
     return per_call
 
 
+#: Builds one spawned-listener case, named by ``sys.argv[1]``, as ``round_``. Every case
+#: fires or calls the request listener with Locust's nine keywords; the pool's workers are
+#: started (one call run) before counting, so both loop lengths pay for that alike.
+_POOL_SETUP = """
+import sys
+from locust_events import Events, ListenerPool
+
+def h(request_type, name, response_time, response_length, exception=None, **kw):
+    pass
+
+def nine(call):
+    def round_():
+        for _ in range(1000):
+            call(request_type="GET", name="/api", response_time=12.5, response_length=512,
+                 exception=None, context={}, start_time=1.0, url="/api", response=None)
+    return round_
+
+case, rounds = sys.argv[1], int(sys.argv[2])
+if case == "direct":
+    round_ = nine(h)
+else:
+    pool = ListenerPool(size=8, maxsize=1_000 * (rounds + 1))
+    hook = Events().request
+    hook.add_listener(h, spawn=pool)
+    hook.fire(request_type="GET", name="/api", response_time=12.5, response_length=512,
+              exception=None, context={}, start_time=1.0, url="/api", response=None)
+    pool.join()
+    fire_round = nine(hook.fire)
+    if case == "enqueue":
+        # The workers never run (nothing here yields to them): each round empties the queue
+        # itself, so every round fires with the queue as it is in use, not ever longer.
+        queued = getattr(pool._queue, "calls", None)
+        if queued is None:
+            queued = pool._queue.queue  # a gevent Queue's deque, before the queue was ours
+        def round_():
+            fire_round()
+            queued.clear()
+    else:
+        def round_():
+            fire_round()
+            pool.join()
+for _ in range(rounds):
+    round_()
+"""
+
+#: Rounds of the spawned-listener cases (the counts repeat exactly: fewer rounds suffice).
+POOL_ROUNDS = 20
+
+#: The spawned-listener cases: (label, case), each compared with the direct call.
+POOL_CASES: tuple[tuple[str, str], ...] = (
+    ("direct call of the request listener", "direct"),
+    ("fire into a spawned listener (the enqueue, 1,000 queued)", "enqueue"),
+    ("fire, then run the call through the pool", "end to end"),
+)
+
+
+def pool_instructions(pure: bool) -> dict[str, float]:
+    """Instructions per call of each spawned-listener case on one loop, by case."""
+    env = {**os.environ, "LOCUST_EVENTS_PURE": "1" if pure else "0"}
+    per_call: dict[str, float] = {}
+    for _, case in POOL_CASES:
+        counts = [
+            callgrind_instructions("-c", _POOL_SETUP, case, str(rounds), env=env)
+            for rounds in (POOL_ROUNDS, 0)
+        ]
+        per_call[case] = (counts[0] - counts[1]) / (POOL_ROUNDS * CALLS_PER_ROUND)
+    return per_call
+
+
+def pool_report() -> None:
+    """Print the spawned-listener cases on both loops, then the timed figures."""
+    for pure in (False, True):
+        per_call = pool_instructions(pure)
+        loop = "pure-Python loop" if pure else "compiled loop"
+        print(f"spawned listener, {loop} (instructions/call, ratio to the direct call)")
+        for label, case in POOL_CASES:
+            ratio = per_call[case] / per_call["direct"]
+            print(f"    {label:<50} {per_call[case]:9.1f}  {ratio:6.2f}x")
+    logging.disable(logging.ERROR)  # closing a pool with calls queued says so: expected here
+    timed = pool_timings()
+    print("spawned listener, timed on one core (best of 5)")
+    for label, value in timed.items():
+        print(f"    {label:<50} {value}")
+
+
+def _request_listener(
+    request_type: str,
+    name: str,
+    response_time: float,
+    response_length: int,
+    exception: BaseException | None = None,
+    **kw: object,
+) -> None:
+    pass
+
+
+def _fire_nine(call: Callable[..., object]) -> None:
+    for _ in range(CALLS_PER_ROUND):
+        call(
+            request_type="GET",
+            name="/api",
+            response_time=12.5,
+            response_length=512,
+            exception=None,
+            context={},
+            start_time=1.0,
+            url="/api",
+            response=None,
+        )
+
+
+def _best(run: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def _spawning_hook(pool: ListenerPool) -> EventHook[Any]:
+    hook = Events().request
+    hook.add_listener(_request_listener, spawn=pool)
+    return hook
+
+
+def _calls_per_second_end_to_end() -> float:
+    pool = ListenerPool(size=8, maxsize=10_000)
+    hook = _spawning_hook(pool)
+
+    def hundred_rounds() -> None:
+        for _ in range(100):
+            _fire_nine(hook.fire)
+            pool.join()
+
+    per_second = 100 * CALLS_PER_ROUND / _best(hundred_rounds, 5)
+    pool.close()
+    return per_second
+
+
+def _enqueue_seconds(queued: int) -> float:
+    """Seconds per enqueue of a round fired with ``queued`` calls already waiting."""
+    pool = ListenerPool(size=8, maxsize=queued + 100 * CALLS_PER_ROUND)
+    hook = _spawning_hook(pool)
+    for _ in range(queued // CALLS_PER_ROUND):
+        _fire_nine(hook.fire)
+    seconds = _best(lambda: _fire_nine(hook.fire), 20) / CALLS_PER_ROUND
+    pool.close(timeout=0)
+    gc.collect()
+    return seconds
+
+
+def pool_timings() -> dict[str, str]:
+    """Calls per second end to end, and the enqueue's time with 1,000 vs 1,000,000 queued."""
+    few, many = _enqueue_seconds(1_000), _enqueue_seconds(1_000_000)
+    return {
+        "fire, then run through the pool": f"{_calls_per_second_end_to_end():,.0f} calls/s",
+        "enqueue with 1,000 queued": f"{few * 1e6:.3f} us/call",
+        "enqueue with 1,000,000 queued": f"{many * 1e6:.3f} us/call  {many / few:.2f}x",
+    }
+
+
 def main() -> None:
-    """Print every case; ``--signatures`` prints the listener-signature cases only."""
+    """Print every case; ``--signatures`` prints the listener-signature cases only,
+    ``--pool`` the spawned-listener cases only."""
+    if "--pool" in sys.argv[1:]:
+        pool_report()
+        return
     if "--signatures" not in sys.argv[1:]:
         _main_cases()
+        pool_report()
     print("listener signatures, on a registry's request hook (fire passes nine names)")
     per_call = signature_instructions()
     for label, case, against in SIGNATURE_CASES:

@@ -475,3 +475,56 @@ def test_spawned_listener_lives_with_the_pool() -> None:
     assert spawned.__module__ == "locust_events._pool"
     assert locust_events._hooks.SpawnedListener is spawned
     assert locust_events._profiling.SpawnedListener is spawned
+
+
+def test_a_worker_takes_every_queued_call_per_wake_up(hook: EventHook) -> None:
+    """A burst of fires costs the worker one wake-up, not a greenlet switch per call."""
+    import greenlet
+
+    pool = ListenerPool(size=1, maxsize=1_000, name="one worker")
+    ran: list[int] = []
+    hook.add_listener(lambda n: ran.append(n), spawn=pool)
+    hook.fire(n=-1)
+    assert pool.join(timeout=5)  # the worker started and sleeps on the empty queue
+    (worker,) = pool._workers
+    switches_into_the_worker = 0
+
+    def count(event: str, args: tuple[Any, Any]) -> None:
+        nonlocal switches_into_the_worker
+        if event in ("switch", "throw") and args[1] is worker:
+            switches_into_the_worker += 1
+
+    previous = greenlet.settrace(count)
+    try:
+        for n in range(1_000):
+            hook.fire(n=n)
+        assert pool.join(timeout=5)
+    finally:
+        greenlet.settrace(previous)
+    assert ran == [-1, *range(1_000)]
+    assert switches_into_the_worker == 1
+
+
+def test_a_burst_of_fires_wakes_each_sleeping_worker_once(hook: EventHook) -> None:
+    import greenlet
+
+    pool = ListenerPool(size=3, maxsize=1_000, name="three workers")
+    hook.add_listener(lambda n: None, spawn=pool)
+    hook.fire(n=0)
+    assert pool.join(timeout=5)
+    workers = set(pool._workers)
+    switches: list[object] = []
+
+    def count(event: str, args: tuple[Any, Any]) -> None:
+        if event in ("switch", "throw") and args[1] in workers:
+            switches.append(args[1])
+
+    previous = greenlet.settrace(count)
+    try:
+        for n in range(500):
+            hook.fire(n=n)
+        assert pool.join(timeout=5)
+    finally:
+        greenlet.settrace(previous)
+    assert sorted(map(id, switches)) == sorted(map(id, workers))
+    assert pool.stats.completed == 501

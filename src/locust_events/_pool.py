@@ -14,13 +14,13 @@ from typing import Any, Final, Literal, Protocol, final
 import gevent
 import gevent.event
 import gevent.monkey
-import gevent.queue
 from gevent import Greenlet
 from gevent.hub import Waiter
 
 from ._errors import DispatchError, describe_listener, log_safely
 
 __all__ = [
+    "CallQueue",
     "ListenerPool",
     "PoolClosed",
     "PoolFull",
@@ -94,14 +94,56 @@ _Call = tuple[float, FailureRecorder, Callable[..., Any], Mapping[str, Any]]
 
 
 @final
+class CallQueue:
+    """The queue a pool's workers take calls from, and what the enqueue needs to know of it.
+
+    Kept apart from :class:`ListenerPool` so that the hot enqueue
+    (:meth:`SpawnedListener.__call__`) reads a few plain fields and the pool's slow paths
+    change them: a compiled twin of the enqueue reads the same fields. The object lives as
+    long as its pool; a fork or a move to another thread resets its fields in place.
+    """
+
+    __slots__ = ("calls", "home", "hub", "idle", "room")
+
+    def __init__(self) -> None:
+        #: The calls waiting for a worker, oldest first: ``(fired_at, hook, listener, kwargs)``.
+        self.calls: deque[_Call] = deque()
+        #: How many calls the enqueue may leave queued: ``maxsize`` while the pool is open and
+        #: its workers run, else 0, which sends every fire through ``ListenerPool.submit``.
+        self.room = 0
+        #: The thread whose greenlets run the calls (``_thread.get_ident()``), if any yet.
+        self.home: int | None = None
+        #: The home thread's hub, which wakes idle workers.
+        self.hub: Any = None
+        #: One waiter per worker asleep on an empty queue.
+        self.idle: list[Waiter[Any]] = []
+
+    def wake_one(self) -> None:
+        """Wake one idle worker (it takes every call queued by then). Call only when
+        :attr:`idle` is not empty, from the home thread."""
+        self.hub.loop.run_callback(self.idle.pop().switch, None)
+
+
+@final
 class SpawnedListener:
     """Stands in a hook's listeners for a spawned one: calling it queues the real call.
 
-    Its ``**kwargs`` is a new dict on every call, so each queued call keeps the keyword
-    arguments as they were at fire time (a shallow copy: mutable values are shared).
+    Calling it is the enqueue, the hot half of the spawned path, kept to a few steps. Its
+    contract, which a compiled twin must keep:
+
+    - ``**kwargs`` is a new dict on every call, so each queued call keeps the keyword names
+      and values as they were at fire time (a shallow copy: mutable values are shared);
+    - when the pool's :class:`CallQueue` has room (fewer than ``room`` calls queued) and the
+      caller runs in its home thread, append ``(time.monotonic(), hook, listener, kwargs)``
+      to ``calls`` and, if a worker is idle, :meth:`CallQueue.wake_one`;
+    - otherwise hand the call to ``pool.submit(hook, listener, kwargs)``, which decides
+      everything else (closed, another thread, full: block, drop or raise).
+
+    Counting is left to the pool: what was submitted follows from the calls' ends, and the
+    queue's high water is read before each call leaves it.
     """
 
-    __slots__ = ("_submit", "hook", "listener", "pool")
+    __slots__ = ("_queue", "hook", "listener", "pool")
 
     def __init__(
         self, hook: FailureRecorder, listener: Callable[..., Any], pool: ListenerPool
@@ -112,10 +154,17 @@ class SpawnedListener:
         self.pool: Final = pool
         #: The hook it is registered on, whose error policy records its failures.
         self.hook: Final = hook
-        self._submit = pool.submit
+        self._queue: Final = pool._queue
 
     def __call__(self, **kwargs: Any) -> None:
-        self._submit(self.hook, self.listener, kwargs)
+        queue = self._queue
+        calls = queue.calls
+        if len(calls) < queue.room and _thread_ident() == queue.home:
+            calls.append((_monotonic(), self.hook, self.listener, kwargs))
+            if queue.idle:
+                queue.wake_one()
+        else:
+            self.pool.submit(self.hook, self.listener, kwargs)
 
     def __repr__(self) -> str:
         return f"<spawned {describe_listener(self.listener)} in {self.pool!r}>"
@@ -183,21 +232,16 @@ class ListenerPool:
         "_handed_over",
         "_handover_lock",
         "_high_water",
-        "_home_thread",
         "_home_token",
-        "_hub",
         "_in_line",
         "_joiners",
         "_last_drop_warning",
         "_queue",
         "_refill_pending",
-        "_submitted",
         "_thread_dropped",
         "_thread_outstanding",
-        "_thread_submitted",
         "_thread_waiters",
         "_threads_waiting",
-        "_unfinished",
         "_workers",
         "maxsize",
         "name",
@@ -229,18 +273,19 @@ class ListenerPool:
         #: How messages name the pool.
         self.name: Final = name
         self._handover_lock = _allocate_lock()
+        #: The queue, shared with the spawned listeners' enqueue.
+        self._queue: Final = CallQueue()
         self._start_afresh()
         self._bind_home()
         _all_pools.add(self)
 
     def _start_afresh(self) -> None:
         """Empty, unbound state: at construction, and in a forked child."""
-        #: The thread (and its hub) whose greenlets run the calls: the one that made the
-        #: pool, then the next to fire into it once that thread has ended.
-        self._home_thread: int | None = None
+        # The thread (and its hub) whose greenlets run the calls, in the queue: the one that
+        # made the pool, then the next to fire into it once that thread has ended.
+        queue = self._queue
+        queue.calls, queue.room, queue.home, queue.hub, queue.idle = deque(), 0, None, None, []
         self._home_token: Callable[[], object] = _no_home
-        self._hub: Any = None
-        self._queue: gevent.queue.Queue[Any] | None = None
         #: Calls waiting for room, oldest first: fed into the queue as workers take calls.
         self._in_line: deque[_InLine] = deque()
         self._refill_pending = False
@@ -250,17 +295,15 @@ class ListenerPool:
         self._closed = False
         #: Each join's deadline and the event that wakes it.
         self._joiners: list[tuple[float, gevent.event.Event]] = []
-        #: Calls taken in the home thread that have not ended: queued, in line or running.
-        self._unfinished = 0
-        self._submitted = 0
         self._completed = 0
         self._failed = 0
         self._dropped = 0
+        #: The most calls queued at once, as last seen (the queue only shrinks as calls leave
+        #: it, and its length is read just before).
         self._high_water = 0
         self._drops_unreported = 0
         self._last_drop_warning = 0.0
         # Other threads' side, changed under _handover_lock only.
-        self._thread_submitted = 0
         self._thread_dropped = 0
         #: Calls other threads handed to the hub that it has not taken yet.
         self._handed_over = 0
@@ -282,20 +325,27 @@ class ListenerPool:
     @property
     def stats(self) -> PoolStats:
         """The pool's counters now."""
-        queue = self._queue
-        queued = queue.qsize() if queue is not None else 0
-        oldest = _monotonic() - queue.peek(block=False)[0] if queue is not None and queued else 0.0
+        calls = self._queue.calls
+        queued = len(calls)
+        try:
+            oldest = _monotonic() - calls[0][0] if queued else 0.0
+        except IndexError:  # read from another thread as a worker took the last call
+            oldest = 0.0
         with self._handover_lock:
-            thread_submitted, thread_dropped = self._thread_submitted, self._thread_dropped
+            dropped = self._dropped + self._thread_dropped
             on_their_way = self._handed_over + self._threads_waiting
+        pending = queued + len(self._in_line) + on_their_way
+        running = len(self._current_calls)
+        completed, failed = self._completed, self._failed
         return PoolStats(
-            submitted=self._submitted + thread_submitted,
-            completed=self._completed,
-            failed=self._failed,
-            dropped=self._dropped + thread_dropped,
-            pending=queued + len(self._in_line) + on_their_way,
-            running=len(self._current_calls),
-            high_water=self._high_water,
+            # Every call taken ends exactly once, so what was taken follows from the rest.
+            submitted=completed + failed + dropped + pending + running,
+            completed=completed,
+            failed=failed,
+            dropped=dropped,
+            pending=pending,
+            running=running,
+            high_water=max(self._high_water, queued),
             oldest_pending_age=oldest,
         )
 
@@ -312,19 +362,16 @@ class ListenerPool:
         if self._closed:
             raise self._closed_error(hook, listener)
         call: _Call = (_monotonic(), hook, listener, kwargs)
-        if _thread_ident() != self._home_thread:
+        if _thread_ident() != self._queue.home:
             self._submit_elsewhere(call)
             return
         if not self._workers:
             self._start_workers()
-        queue: Any = self._queue
-        if queue.qsize() < self.maxsize:
-            queue.put_nowait(call)
-            self._accepted()
+        if len(self._queue.calls) < self.maxsize:
+            self._enqueue(call)
         elif self._wait_when_full(call):
             self._wait_for_room(call)
         else:
-            self._submitted += 1
             self._drop(call)
 
     def join(self, timeout: float | None = None) -> bool:
@@ -340,12 +387,13 @@ class ListenerPool:
         self._joiners.append(joiner)
         try:
             while True:
-                if self._unfinished == 0 and not self._handed_over:
+                unfinished = self._unfinished()
+                if unfinished == 0 and not self._handed_over:
                     return True
                 remaining = deadline - _monotonic()
                 if remaining <= 0:
                     return False
-                if self._unfinished == 0:
+                if unfinished == 0:
                     # Calls from other threads are on their way to the queue: let the hub run.
                     remaining = min(remaining, _HANDOVER_POLL)
                 wake.clear()
@@ -361,7 +409,8 @@ class ListenerPool:
         Nothing stays pending. Returns whether every call was delivered.
         """
         self._closed = True
-        delivered = self.join(timeout) if self._home_thread is not None else True
+        self._queue.room = 0  # every fire goes through submit, which refuses it
+        delivered = self.join(timeout) if self._queue.home is not None else True
         self._refuse_all_waiting()
         self._warn_dropped(None)  # drops not yet reported are, now
         workers, self._workers = self._workers, []
@@ -377,7 +426,7 @@ class ListenerPool:
     def _submit_elsewhere(self, call: _Call) -> None:
         """A fire from outside the home thread: bind a home first, or hand the call over."""
         with self._handover_lock:
-            rebind = self._home_thread is None or self._home_token() is None
+            rebind = self._queue.home is None or self._home_token() is None
             if rebind:
                 self._bind_home()
         if rebind:
@@ -388,23 +437,22 @@ class ListenerPool:
     def _bind_home(self) -> None:
         """Make the calling thread the pool's home: at construction, after a fork, or once
         its home thread has ended (what that thread left queued moves here)."""
-        leftover = list(self._queue.queue) if self._queue is not None else []
+        queue = self._queue
+        leftover = queue.calls
         stranded = self._current_calls
-        self._home_thread = _thread_ident()
+        queue.home = _thread_ident()
         # A thread-local object dies with its thread: a weak reference to it tells if it lives.
         token = getattr(_home_tokens, "token", None)
         if token is None:
             token = _home_tokens.token = _HomeToken()
         self._home_token = weakref.ref(token)
-        self._hub = gevent.get_hub()
-        self._queue = gevent.queue.Queue(self.maxsize)
-        for call in leftover:
-            self._queue.put_nowait(call)
+        queue.hub = gevent.get_hub()
+        # Fresh fields: workers of the old home, if any run again, see they are not theirs.
+        queue.calls, queue.room, queue.idle = deque(leftover), 0, []
         self._workers = []
         self._current_calls = {}
         for call in stranded.values():
             self._failed += 1
-            self._finished()
             log_safely(
                 "error",
                 "The thread running %s ended while listener %s of hook %r ran; that call is "
@@ -416,27 +464,36 @@ class ListenerPool:
 
     # What happens to one call, from acceptance to its end.
 
-    def _accepted(self) -> None:
-        self._submitted += 1
-        self._unfinished += 1
-        depth = self._queue.qsize()  # type: ignore[union-attr]
-        if depth > self._high_water:
-            self._high_water = depth
+    def _enqueue(self, call: _Call) -> None:
+        """Queue a call there is room for (the enqueue's slow twin), waking an idle worker."""
+        queue = self._queue
+        queue.calls.append(call)
+        if queue.idle:
+            queue.wake_one()
+
+    def _unfinished(self) -> int:
+        """Calls taken in the home thread that have not ended: queued, in line or running."""
+        return len(self._queue.calls) + len(self._in_line) + len(self._current_calls)
 
     def _finished(self) -> None:
-        self._unfinished -= 1
-        if self._unfinished == 0:
+        """A call ended: wake the joins if it was the last."""
+        if self._joiners and not self._unfinished():
             for _, wake in self._joiners:
                 wake.set()
 
+    def _note_high_water(self) -> None:
+        """Before calls leave the queue: remember how many it holds, if that is a record."""
+        depth = len(self._queue.calls)
+        if depth > self._high_water:
+            self._high_water = depth
+
     def _wait_for_room(self, call: _Call) -> None:
-        self._submitted += 1
-        self._unfinished += 1
-        if gevent.getcurrent() is self._hub:
+        hub = self._queue.hub
+        if gevent.getcurrent() is hub:
             # The hub cannot wait on itself: the call waits in line without its firer.
             self._in_line.append(_InLine(call, None, False))
             return
-        waiter: Waiter[Any] = Waiter(self._hub)
+        waiter: Waiter[Any] = Waiter(hub)
         place = _InLine(call, waiter, False)
         self._in_line.append(place)
         # Killed while waiting, the firer leaves: its call stays in line and is delivered.
@@ -448,20 +505,17 @@ class ListenerPool:
         """A worker took a call: the hub moves calls waiting in line into the room made."""
         if not self._refill_pending:
             self._refill_pending = True
-            self._hub.loop.run_callback(self._refill)
+            self._queue.hub.loop.run_callback(self._refill)
 
     def _refill(self) -> None:
         """Runs in the hub: queue the oldest calls in line while there is room, waking each
         firer at once (it may fire again straight away, as the workers made room meanwhile)."""
         self._refill_pending = False
-        queue: Any = self._queue
+        calls = self._queue.calls
         in_line = self._in_line
-        while in_line and queue.qsize() < self.maxsize:
+        while in_line and len(calls) < self.maxsize:
             place = in_line.popleft()
-            queue.put_nowait(place.call)
-            depth = queue.qsize()
-            if depth > self._high_water:
-                self._high_water = depth
+            self._enqueue(place.call)
             if place.from_thread:
                 self._thread_call_queued()
             if place.wake is not None:
@@ -524,7 +578,7 @@ class ListenerPool:
 
     def _submit_from_other_thread(self, call: _Call) -> None:
         if self._reserve_for_a_thread(call):
-            self._hub.loop.run_callback_threadsafe(self._accept_handed_over, call)
+            self._queue.hub.loop.run_callback_threadsafe(self._accept_handed_over, call)
         else:
             self._warn_dropped(call)
 
@@ -540,12 +594,10 @@ class ListenerPool:
             try:
                 while not self._closed and not self._room_for_a_thread():
                     if not self._wait_when_full(call):
-                        self._thread_submitted += 1
                         self._thread_dropped += 1
                         return False
                     if not waiting:
                         waiting = True
-                        self._thread_submitted += 1
                         self._threads_waiting += 1
                     waiter = _allocate_lock()
                     waiter.acquire()
@@ -562,8 +614,6 @@ class ListenerPool:
                 if waiting:
                     self._thread_dropped += 1
                 raise self._closed_error(call[1], call[2])
-            if not waiting:
-                self._thread_submitted += 1
             self._handed_over += 1
             self._thread_outstanding += 1
             return True
@@ -573,7 +623,7 @@ class ListenerPool:
         if self.on_full == "block":
             return outstanding < self.maxsize
         # "drop" and "raise" decide now, in the firing thread, from what the queue holds too.
-        return outstanding + self._queue.qsize() < self.maxsize  # type: ignore[union-attr]
+        return outstanding + len(self._queue.calls) < self.maxsize
 
     def _accept_handed_over(self, call: _Call) -> None:
         """Runs in the home hub: take a call another thread fired, in line if need be."""
@@ -586,14 +636,9 @@ class ListenerPool:
             return
         if not self._workers:
             self._start_workers()
-        self._unfinished += 1
-        queue: Any = self._queue
-        if queue.qsize() < self.maxsize and not self._in_line:
-            queue.put_nowait(call)
+        if len(self._queue.calls) < self.maxsize and not self._in_line:
+            self._enqueue(call)
             self._thread_call_queued()
-            depth = queue.qsize()
-            if depth > self._high_water:
-                self._high_water = depth
         else:
             self._in_line.append(_InLine(call, None, True))
 
@@ -606,11 +651,10 @@ class ListenerPool:
 
     def _refuse_all_waiting(self) -> None:
         """At close: drop what is queued or in line, answer waiting firers with PoolClosed."""
-        queue = self._queue
-        discarded = 0
-        while queue is not None and queue.qsize():
-            queue.get_nowait()
-            discarded += 1
+        self._note_high_water()
+        calls = self._queue.calls
+        discarded = len(calls)
+        calls.clear()
         while self._in_line:
             place = self._in_line.popleft()
             discarded += 1
@@ -618,13 +662,12 @@ class ListenerPool:
             if place.from_thread:
                 self._thread_call_queued()
             if place.wake is not None:
-                self._hub.loop.run_callback(place.wake.switch, None)
+                self._queue.hub.loop.run_callback(place.wake.switch, None)
         with self._handover_lock:
             while self._thread_waiters:
                 self._thread_waiters.popleft().release()
         self._dropped += discarded
-        for _ in range(discarded):
-            self._finished()
+        self._finished()
         if discarded or self._current_calls:
             log_safely(
                 "error",
@@ -640,6 +683,8 @@ class ListenerPool:
     def _start_workers(self) -> None:
         for _ in range(self.size - len(self._workers)):
             self._start_worker()
+        if not self._closed:
+            self._queue.room = self.maxsize  # the enqueue may queue on its own now
 
     def _start_worker(self) -> None:
         worker: Greenlet[Any, None] = Greenlet(self._work)
@@ -648,36 +693,59 @@ class ListenerPool:
         worker.start()
 
     def _work(self) -> None:
-        queue: Any = self._queue
+        """A worker: take every queued call in turn, then sleep until an enqueue wakes it.
+
+        No greenlet switch between calls unless a listener yields: a burst of fires costs
+        one wake-up, not one switch per call.
+        """
+        queue = self._queue
+        calls, idle, hub = queue.calls, queue.idle, queue.hub
         current_calls = self._current_calls
+        joiners = self._joiners
+        in_line = self._in_line
         worker: Any = gevent.getcurrent()
         while True:
-            if self._joiners:
-                self._let_late_joiners_return()
-            call: _Call = queue.get()
-            if queue is not self._queue:
-                return  # the pool started afresh (a forked child): this call is the parent's
-            if self._in_line:
-                self._refill_soon()
-            _, hook, listener, kwargs = call
-            current_calls[worker] = call
-            # A BaseException (the worker killed) leaves the loop here: _worker_ended then
-            # accounts for the call, which is still in current_calls.
+            while True:
+                if joiners:
+                    self._let_late_joiners_return()
+                if not calls:
+                    break
+                depth = len(calls)
+                if depth > self._high_water:
+                    self._high_water = depth
+                call = calls.popleft()
+                if in_line:
+                    self._refill_soon()
+                current_calls[worker] = call
+                listener = call[2]
+                # A BaseException (the worker killed) leaves the loop here: _worker_ended
+                # then accounts for the call, which is still in current_calls.
+                try:
+                    listener(**call[3])
+                except Exception as error:
+                    if calls is not queue.calls:
+                        return  # forked while running: the parent accounts for this call
+                    self._failed += 1
+                    # The error policy never raises; a recorder of another kind must not
+                    # kill us.
+                    with contextlib.suppress(Exception):
+                        call[1].record_failure(listener, error)
+                else:
+                    if calls is not queue.calls:
+                        return  # forked while running: the parent accounts for this call
+                    self._completed += 1
+                del current_calls[worker]
+                if joiners:
+                    self._finished()
+            waiter: Waiter[Any] = Waiter(hub)
+            idle.append(waiter)
             try:
-                listener(**kwargs)
-            except Exception as error:
-                if queue is not self._queue:
-                    return  # forked while running: the parent accounts for this call
-                self._failed += 1
-                # The error policy never raises; a recorder of another kind must not kill us.
-                with contextlib.suppress(Exception):
-                    hook.record_failure(listener, error)
-            else:
-                if queue is not self._queue:
-                    return  # forked while running: the parent accounts for this call
-                self._completed += 1
-            del current_calls[worker]
-            self._finished()
+                waiter.get()
+            finally:
+                if waiter in idle:  # woken otherwise: killed, or the hub switched here
+                    idle.remove(waiter)
+            if calls is not queue.calls:
+                return  # the pool started afresh (a fork, a new home): these are not ours
 
     def _let_late_joiners_return(self) -> None:
         """Between calls: wake joins whose deadline passed and let them run before going on."""
