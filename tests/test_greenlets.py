@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import gevent
+import gevent.monkey
 import gevent.pool
 
-from locust_events import EventHook, Events
+from locust_events import EventHook, Events, ListenerPool
 
 from .conftest import REQUEST_PAYLOAD
 
@@ -85,3 +86,40 @@ def test_errors_in_concurrent_fires_are_all_counted(registry: Events) -> None:
     fires = [gevent.spawn(registry.test_stop.fire, environment=None) for _ in range(50)]
     gevent.joinall(fires, raise_error=True)
     assert registry.error_count == 50
+
+
+def test_users_keep_firing_while_a_thread_backed_listener_blocks_in_a_real_call() -> None:
+    """A listener of a ``threads=True`` pool sleeps in real, unpatched ``time.sleep`` calls
+    until the users fired 100 more requests: that ends only if the hub runs meanwhile."""
+    real_sleep = gevent.monkey.get_original("time", "sleep")
+    registry = Events()
+    pool = ListenerPool(size=1, threads=True, name="database writer")
+    fires = 0
+    seen: dict[str, int] = {}
+
+    def count_request(**kwargs: Any) -> None:
+        nonlocal fires
+        fires += 1
+
+    def write_to_a_blocking_database(**kwargs: Any) -> None:
+        seen["fires_at_start"] = fires
+        for _ in range(20_000):  # at most 20,000 real sleeps of 1 ms
+            if fires >= seen["fires_at_start"] + 100:
+                break
+            real_sleep(0.001)
+        seen["fires_at_end"] = fires
+
+    registry.request.add_listener(count_request)
+    registry.test_stop.add_listener(write_to_a_blocking_database, spawn=pool)
+
+    def user() -> None:
+        while "fires_at_end" not in seen:
+            registry.request.fire(**REQUEST_PAYLOAD)
+            gevent.sleep(0)
+
+    registry.test_stop.fire(environment=None)
+    users = [gevent.spawn(user) for _ in range(3)]
+    assert pool.close(timeout=60)
+    gevent.joinall(users, timeout=60, raise_error=True)
+    assert seen["fires_at_end"] - seen["fires_at_start"] >= 100
+    assert (pool.stats.submitted, pool.stats.completed) == (1, 1)

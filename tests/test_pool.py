@@ -9,6 +9,7 @@ from typing import Any
 
 import gevent
 import gevent.event
+import gevent.monkey
 import gevent.pool
 import pytest
 
@@ -528,3 +529,82 @@ def test_a_burst_of_fires_wakes_each_sleeping_worker_once(hook: EventHook) -> No
         greenlet.settrace(previous)
     assert sorted(map(id, switches)) == sorted(map(id, workers))
     assert pool.stats.completed == 501
+
+
+real_sleep = gevent.monkey.get_original("time", "sleep")
+
+
+def test_a_thread_backed_pool_runs_listeners_in_threads_and_close_waits_for_them(
+    hook: EventHook,
+) -> None:
+    pool = ListenerPool(size=2, threads=True, name="thread pool")
+    ran: list[tuple[int, int]] = []
+
+    def blocking(n: int) -> None:
+        real_sleep(0.01)  # a real, unpatched blocking call
+        ran.append((n, threading.get_ident()))
+
+    hook.add_listener(blocking, spawn=pool)
+    for n in range(6):
+        hook.fire(n=n)
+    assert pool.close(timeout=60)
+    assert sorted(n for n, _ in ran) == list(range(6))
+    assert threading.get_ident() not in {thread for _, thread in ran}
+    stats = pool.stats
+    assert (stats.submitted, stats.completed, stats.pending, stats.running) == (6, 6, 0, 0)
+
+
+def test_a_thread_backed_pool_records_a_listener_error_as_a_greenlet_pool_does(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    hook = EventHook("blocking_hook")
+    pool = ListenerPool(size=1, threads=True, name="thread pool")
+
+    def broken(n: int) -> None:
+        real_sleep(0.001)
+        raise RuntimeError(f"write {n} failed")
+
+    hook.add_listener(broken, spawn=pool)
+    with caplog.at_level(logging.ERROR, logger="locust_events"):
+        hook.fire(n=1)
+        hook.fire(n=2)
+        assert pool.join(timeout=60)
+    assert hook.error_count == 2
+    assert "RuntimeError: write 1 failed" in caplog.text
+    assert (pool.stats.failed, pool.stats.completed) == (2, 0)
+
+
+def test_a_thread_backed_pool_keeps_its_bound_and_counts_what_it_drops(hook: EventHook) -> None:
+    release = gevent.monkey.get_original("_thread", "allocate_lock")()
+    release.acquire()
+    pool = ListenerPool(size=1, maxsize=2, on_full="drop", threads=True, name="small pool")
+    ran: list[int] = []
+
+    def waits_for_release(n: int) -> None:
+        assert release.acquire(timeout=60)  # a real lock: blocks its thread, not the hub
+        release.release()
+        ran.append(n)
+
+    hook.add_listener(waits_for_release, spawn=pool)
+    hook.fire(n=0)
+    gevent.sleep(0)  # the worker takes the call and hands it to a thread
+    assert pool.stats.running == 1
+    for n in range(1, 6):
+        hook.fire(n=n)  # two are queued, three dropped
+    stats = pool.stats
+    assert (stats.submitted, stats.pending, stats.dropped) == (6, 2, 3)
+    release.release()
+    assert pool.join(timeout=60)
+    assert ran == [0, 1, 2]
+    assert (pool.stats.completed, pool.stats.dropped) == (3, 3)
+    pool.close()
+
+
+@pytest.mark.parametrize("threads", ["yes", 1, None])
+def test_threads_must_be_true_or_false(threads: object) -> None:
+    with pytest.raises(TypeError) as refused:
+        ListenerPool(threads=threads, name="writer pool")  # type: ignore[arg-type]
+    message = str(refused.value)
+    assert "'writer pool'" in message
+    assert f"threads must be True or False, not {threads!r}" in message
+    assert "pass threads=True to run listeners that block" in message

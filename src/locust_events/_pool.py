@@ -14,6 +14,7 @@ from typing import Any, Final, Literal, Protocol, final
 import gevent
 import gevent.event
 import gevent.monkey
+import gevent.threadpool
 from gevent import Greenlet
 from gevent.hub import Waiter
 
@@ -215,6 +216,14 @@ class ListenerPool:
     that thread. A forked child starts with empty pools: what was queued belongs to the
     parent.
 
+    ``threads=True`` makes it a thread-backed pool, for listeners that block in calls gevent
+    cannot make cooperative (``sqlite3``, a database driver without gevent support, C
+    code): each worker hands its call to a thread of the pool's own (``size`` of them) and
+    waits for it cooperatively, so the users keep running meanwhile. The bound, ``on_full``,
+    accounting, error recording, draining and closing are the same; a call whose thread is
+    still running when ``close``'s timeout passes is counted as failed and finishes in its
+    thread.
+
     Workers start on first use. A listener's exception is logged with its traceback and
     counted by the hook's error policy and never kills its worker; a worker killed from
     outside is replaced and its call counted as failed. Every call taken ends exactly once,
@@ -240,6 +249,7 @@ class ListenerPool:
         "_refill_pending",
         "_thread_dropped",
         "_thread_outstanding",
+        "_thread_pool",
         "_thread_waiters",
         "_threads_waiting",
         "_workers",
@@ -247,6 +257,7 @@ class ListenerPool:
         "name",
         "on_full",
         "size",
+        "threads",
     )
 
     def __init__(
@@ -256,8 +267,15 @@ class ListenerPool:
         on_full: OnFull = "block",
         *,
         name: str = "listener pool",
+        threads: bool = False,
     ) -> None:
         _require_count(name, "size", size, "the number of worker greenlets, e.g. size=8")
+        if not isinstance(threads, bool):
+            raise TypeError(
+                f"ListenerPool {name!r}: threads must be True or False, not {threads!r}; pass "
+                "threads=True to run listeners that block (sqlite3, a driver gevent cannot "
+                "patch) in threads, or leave it out to run them in greenlets"
+            )
         _require_count(name, "maxsize", maxsize, "how many calls may wait, e.g. maxsize=10_000")
         if on_full not in ("block", "drop", "raise"):
             raise ValueError(
@@ -272,6 +290,10 @@ class ListenerPool:
         self.on_full: Final[OnFull] = on_full
         #: How messages name the pool.
         self.name: Final = name
+        #: Whether each worker runs its calls in a thread of the pool's own (``size``
+        #: threads), so that a listener blocking in real, unpatched calls leaves the hub
+        #: running.
+        self.threads: Final = threads
         self._handover_lock = _allocate_lock()
         #: The queue, shared with the spawned listeners' enqueue.
         self._queue: Final = CallQueue()
@@ -290,6 +312,9 @@ class ListenerPool:
         self._in_line: deque[_InLine] = deque()
         self._refill_pending = False
         self._workers: list[Greenlet[Any, None]] = []
+        #: Where a thread-backed pool's workers run their calls: made with the workers, in
+        #: the home thread (a thread pool serves one hub).
+        self._thread_pool: gevent.threadpool.ThreadPool | None = None
         #: What each worker is running, so a killed worker's call can be accounted for.
         self._current_calls: dict[Greenlet[Any, None], _Call] = {}
         self._closed = False
@@ -419,6 +444,10 @@ class ListenerPool:
             # Account for a killed worker's call now; its link callback comes later and then
             # finds nothing left to do.
             self._worker_ended(worker)
+        if self._thread_pool is not None:
+            # Idle threads end; one still running a listener (close timed out) ends with it.
+            self._thread_pool.kill()
+            self._thread_pool = None
         return delivered and not self.stats.undelivered
 
     # Where the pool lives.
@@ -450,6 +479,7 @@ class ListenerPool:
         # Fresh fields: workers of the old home, if any run again, see they are not theirs.
         queue.calls, queue.room, queue.idle = deque(leftover), 0, []
         self._workers = []
+        self._thread_pool = None  # the old home's threads served the old hub
         self._current_calls = {}
         for call in stranded.values():
             self._failed += 1
@@ -681,6 +711,8 @@ class ListenerPool:
     # The workers.
 
     def _start_workers(self) -> None:
+        if self.threads and self._thread_pool is None:
+            self._thread_pool = gevent.threadpool.ThreadPool(self.size, hub=self._queue.hub)
         for _ in range(self.size - len(self._workers)):
             self._start_worker()
         if not self._closed:
@@ -703,6 +735,7 @@ class ListenerPool:
         current_calls = self._current_calls
         joiners = self._joiners
         in_line = self._in_line
+        thread_pool = self._thread_pool
         worker: Any = gevent.getcurrent()
         while True:
             while True:
@@ -721,7 +754,11 @@ class ListenerPool:
                 # A BaseException (the worker killed) leaves the loop here: _worker_ended
                 # then accounts for the call, which is still in current_calls.
                 try:
-                    listener(**call[3])
+                    if thread_pool is None:
+                        listener(**call[3])
+                    else:
+                        # The worker waits cooperatively; a thread runs the call.
+                        thread_pool.spawn(listener, **call[3]).get()
                 except Exception as error:
                     if calls is not queue.calls:
                         return  # forked while running: the parent accounts for this call
