@@ -51,3 +51,34 @@ def test_pool_throughput(measure: Measure) -> None:
 
     measure("pool throughput", "fire + run through 8 workers", round_, baseline=True)
     pool.close()
+
+
+def _enqueue_with(measure: Measure, queued: int, *, baseline: bool = False) -> None:
+    """The enqueue of a round fired with ``queued`` calls already waiting for a worker."""
+    pool = ListenerPool(size=4, maxsize=queued + 10_000)
+    hook = hook_spawning_into(pool)
+    fire_round = _calls(hook.fire)
+    for _ in range(queued // 1_000):
+        fire_round()
+    calls = pool._queue.calls
+
+    def back_to_the_same_depth() -> None:
+        while len(calls) > queued:
+            calls.pop()  # the newest: the queue keeps its oldest calls, as in use
+
+    measure(
+        "enqueue by queue depth",
+        f"fire, spawned no-op listener, {queued:,} queued",
+        fire_round,
+        baseline=baseline,
+        setup=back_to_the_same_depth,
+    )
+    pool.close(timeout=0)
+
+
+def test_enqueue_with_a_thousand_queued(measure: Measure) -> None:
+    _enqueue_with(measure, 1_000, baseline=True)
+
+
+def test_enqueue_with_a_million_queued(measure: Measure) -> None:
+    _enqueue_with(measure, 1_000_000)

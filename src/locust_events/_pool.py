@@ -37,6 +37,8 @@ _thread_ident: Final[Callable[[], int]] = gevent.monkey.get_original("_thread", 
 _allocate_lock: Final[Callable[[], Any]] = gevent.monkey.get_original("_thread", "allocate_lock")
 _thread_local: Final[type[Any]] = gevent.monkey.get_original("_thread", "_local")
 _monotonic: Final = time.monotonic
+#: A deadline that never comes.
+_NEVER: Final = float("inf")
 #: At most one "dropped" warning per this many seconds and pool.
 _DROP_WARNING_INTERVAL: Final = 10.0
 #: How often a join re-checks calls another thread handed over but the hub has not queued.
@@ -243,6 +245,7 @@ class ListenerPool:
         "_high_water",
         "_home_token",
         "_in_line",
+        "_join_deadline",
         "_joiners",
         "_last_drop_warning",
         "_queue",
@@ -320,6 +323,8 @@ class ListenerPool:
         self._closed = False
         #: Each join's deadline and the event that wakes it.
         self._joiners: list[tuple[float, gevent.event.Event]] = []
+        #: The earliest deadline of those joins: workers look at the clock only before it.
+        self._join_deadline = _NEVER
         self._completed = 0
         self._failed = 0
         self._dropped = 0
@@ -410,6 +415,7 @@ class ListenerPool:
         wake = gevent.event.Event()
         joiner = (deadline, wake)
         self._joiners.append(joiner)
+        self._join_deadline = min(self._join_deadline, deadline)
         try:
             while True:
                 unfinished = self._unfinished()
@@ -425,6 +431,7 @@ class ListenerPool:
                 wake.wait(None if remaining == float("inf") else remaining)
         finally:
             self._joiners.remove(joiner)
+            self._join_deadline = min((d for d, _ in self._joiners), default=_NEVER)
 
     def close(self, timeout: float | None = None) -> bool:
         """Refuse new calls, wait up to ``timeout`` for the ones taken, then stop the workers.
@@ -739,7 +746,7 @@ class ListenerPool:
         worker: Any = gevent.getcurrent()
         while True:
             while True:
-                if joiners:
+                if self._join_deadline != _NEVER and self._join_deadline <= _monotonic():
                     self._let_late_joiners_return()
                 if not calls:
                     break
@@ -772,8 +779,8 @@ class ListenerPool:
                         return  # forked while running: the parent accounts for this call
                     self._completed += 1
                 del current_calls[worker]
-                if joiners:
-                    self._finished()
+                if joiners and not calls:
+                    self._finished()  # perhaps the last: the joins may return
             waiter: Waiter[Any] = Waiter(hub)
             idle.append(waiter)
             try:
