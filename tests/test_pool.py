@@ -608,3 +608,22 @@ def test_threads_must_be_true_or_false(threads: object) -> None:
     assert "'writer pool'" in message
     assert f"threads must be True or False, not {threads!r}" in message
     assert "pass threads=True to run listeners that block" in message
+
+
+def test_shutdown_waits_for_calls_running_in_a_thread_backed_pool(registry: Events) -> None:
+    pool = ListenerPool(size=2, threads=True, name="report writer")
+    written: list[int] = []
+
+    def write_report(environment: object, **kwargs: Any) -> None:
+        real_sleep(0.01)  # a real, unpatched blocking call
+        written.append(threading.get_ident())
+
+    registry.test_stop.add_listener(write_report, spawn=pool)
+    for _ in range(4):
+        registry.test_stop.fire(environment=None)
+    assert pool.stats.pending == 4
+    assert registry.shutdown(timeout=60)
+    assert len(written) == 4
+    assert threading.get_ident() not in written
+    stats = pool.stats
+    assert (stats.submitted, stats.completed, stats.pending, stats.running) == (4, 4, 0, 0)
