@@ -143,7 +143,9 @@ class SpawnedListener:
       everything else (closed, another thread, full: block, drop or raise).
 
     Counting is left to the pool: what was submitted follows from the calls' ends, and the
-    queue's high water is read before each call leaves it.
+    queue's high water is read before each call leaves it. The compiled twin pairs with
+    this class by name (``SpawnedListener`` in the C module, subclassable so that this
+    module's ``isinstance`` checks still hold), reading :class:`CallQueue`'s fields.
     """
 
     __slots__ = ("_queue", "hook", "listener", "pool")
