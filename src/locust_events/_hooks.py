@@ -7,7 +7,7 @@ import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from types import CodeType, FunctionType, MethodType
+from types import FunctionType, MethodType
 from typing import Any, Final, Generic, TypeVar, final
 
 from ._errors import ErrorPolicy, describe_listener, logger
@@ -187,9 +187,10 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         #: Whether the tuples fire walks are the stand-ins that rebuild them.
         self._stale = False
         self._stand_ins = ((_RebuildingFire(self, False),), (_RebuildingFire(self, True),))
-        #: (listener function, bound) -> (defaults, keyword defaults, passes, names it takes):
+        #: (function, bound) -> (code, defaults, keyword defaults, passes, names it takes):
         #: the registration checks of plain functions, which depend on nothing else.
-        self._checked: dict[tuple[FunctionType, bool], tuple[object, object, object, Any]] = {}
+        self._checked: dict[tuple[FunctionType, bool], tuple[object, object, object, object, Any]]
+        self._checked = {}
         #: While set, fire calls profiling wrappers of the entries instead.
         self._profiler: Profiler | None = None
         # Threads may register too; greenlets never switch inside a mutation.
@@ -355,16 +356,23 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         checked = self._checked.get(key)
         if (
             checked is not None
-            and checked[0] is function.__defaults__
-            and checked[1] is function.__kwdefaults__
-            and checked[2] is passes
+            and checked[0] is function.__code__
+            and checked[1] is function.__defaults__
+            and checked[2] is function.__kwdefaults__
+            and checked[3] is passes
         ):
-            takes: frozenset[str] | None = checked[3]
+            takes: frozenset[str] | None = checked[4]
             return takes
         takes = self._inspect_listener(func)
         if len(self._checked) >= _CHECKS_KEPT:
             self._checked.clear()
-        self._checked[key] = (function.__defaults__, function.__kwdefaults__, passes, takes)
+        self._checked[key] = (
+            function.__code__,
+            function.__defaults__,
+            function.__kwdefaults__,
+            passes,
+            takes,
+        )
         return takes
 
     def _inspect_listener(self, func: object) -> frozenset[str] | None:
