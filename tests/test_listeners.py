@@ -9,20 +9,7 @@ import pytest
 import locust_events._hooks as hooks_module
 from locust_events import EventHook, Events, ListenerPool, Registration
 
-from .conftest import Recorder
-
-#: A request as Locust's request event passes it.
-REQUEST: dict[str, Any] = {
-    "request_type": "GET",
-    "name": "/x",
-    "response_time": 1.0,
-    "response_length": 0,
-    "exception": None,
-    "context": {},
-    "start_time": 0.0,
-    "url": "/x",
-    "response": None,
-}
+from .conftest import REQUEST_PAYLOAD, Recorder
 
 
 def test_add_listener_returns_the_function_so_it_works_as_a_decorator(hook: EventHook) -> None:
@@ -278,8 +265,8 @@ def test_bound_methods_of_one_function_have_their_signature_read_once(
     for user in users:
         registry.request.add_listener(user.on_request)
     assert len(inspected) == 1
-    registry.request.fire(**REQUEST)
-    assert all(user.last == "/x" for user in users)
+    registry.request.fire(**REQUEST_PAYLOAD)
+    assert all(user.last == REQUEST_PAYLOAD["name"] for user in users)
 
 
 def test_a_changed_function_is_checked_again(registry: Events) -> None:
