@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from typing import Any
 
 import pytest
@@ -392,3 +394,18 @@ def test_an_error_among_many_listeners_is_logged_for_that_listener(registry: Eve
     registry.test_stop.fire(environment=None)
     assert seen == [broken]
     assert len(after.calls) == 1
+
+
+def test_a_hook_of_many_listeners_is_freed_as_soon_as_it_is_dropped() -> None:
+    hook = EventHook("per_user")
+    for _ in range(PER_USER):
+        hook.add_listener(Recorder())
+    gone = weakref.ref(hook)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        del hook
+        assert gone() is None
+    finally:
+        if collecting:
+            gc.enable()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import warnings
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from types import FunctionType, MethodType
@@ -85,17 +86,20 @@ class _RebuildingFire:
     """Stands alone in a hook's tuples after listeners changed: the fire that calls it
     rebuilds the tuples, once for every change since, and calls the listeners itself.
 
-    A fire running meanwhile keeps the tuple it started with, as with every change.
+    A fire running meanwhile keeps the tuple it started with, as with every change. It refers
+    to its hook weakly: a hook's own tuples never keep it alive.
     """
 
     __slots__ = ("_hook", "_reverse")
 
     def __init__(self, hook: EventHook[Any], reverse: bool) -> None:
-        self._hook = hook
+        self._hook = weakref.ref(hook)
         self._reverse = reverse
 
     def __call__(self, **kwargs: Any) -> None:
-        hook = self._hook
+        hook = self._hook()
+        if hook is None:  # only a tuple kept from a hook that is gone
+            return
         listener_failed = hook._listener_failed
         for listener in hook._current_listeners(self._reverse):
             try:
@@ -104,7 +108,8 @@ class _RebuildingFire:
                 listener_failed(listener, error)
 
     def __repr__(self) -> str:
-        return f"<listeners of {self._hook.name!r}, rebuilt at this fire>"
+        hook = self._hook()
+        return f"<listeners of {getattr(hook, 'name', None)!r}, rebuilt at the next fire>"
 
 
 class EventHook(HookCore, Generic[_AcceptsT]):
@@ -184,7 +189,8 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         self._index: dict[object, list[int]] = {}
         #: The serials of listeners that cannot be hashed (or whose hash or ``==`` raised).
         self._unindexed: dict[int, None] = {}
-        #: Whether the tuples fire walks are the stand-ins that rebuild them.
+        #: Whether the tuples fire walks are the stand-ins that rebuild them (see
+        #: ``REBUILD_AT_ONCE_UP_TO``); ``len(hook)`` and the properties read the records.
         self._stale = False
         self._stand_ins = ((_RebuildingFire(self, False),), (_RebuildingFire(self, True),))
         #: (function, bound) -> (code, defaults, keyword defaults, passes, names it takes):
@@ -197,7 +203,7 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         self._mutation_lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.name!r} with {len(self._listeners)} listener(s)>"
+        return f"<{type(self).__name__} {self.name!r} with {len(self._records)} listener(s)>"
 
     def __len__(self) -> int:
         """How many listener registrations a fire calls (a listener added twice counts twice)."""
@@ -280,7 +286,9 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         (as a new bound method of the same object and function is).
 
         A fire already running still calls it. A registered listener whose ``==`` raises is
-        taken as not equal.
+        taken as not equal. Equal listeners are found as a dict finds keys, by their hash
+        first, so removing one costs the same however many are registered; a listener that
+        cannot be hashed is compared with every registered one.
 
         :raises ValueError: ``func`` is not registered on this hook.
         """
