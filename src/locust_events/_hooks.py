@@ -228,6 +228,13 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         return tuple(Registration(listener, pool) for listener, _, pool, _ in records)
 
     @property
+    def _entries(self) -> tuple[Callable[..., Any], ...]:
+        """What fire calls for each registration, in order. Only for the doctor, until it
+        reads :attr:`registrations`; remove with that change."""
+        with self._mutation_lock:
+            return tuple([record[1] for record in self._records.values()])
+
+    @property
     def pools(self) -> frozenset[ListenerPool]:
         """The pools the spawned listeners registered now run in."""
         with self._mutation_lock:
