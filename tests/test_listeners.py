@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 import weakref
 from typing import Any
 
@@ -409,3 +410,31 @@ def test_a_hook_of_many_listeners_is_freed_as_soon_as_it_is_dropped() -> None:
     finally:
         if collecting:
             gc.enable()
+
+
+def test_a_fire_from_code_run_inside_a_registration_does_not_deadlock(hook: EventHook) -> None:
+    """A listener's ``__hash__`` runs while the hook registers it; a signal handler may run
+    there too. A fire from there, of a hook whose tuples wait for a rebuild, still runs."""
+    log: list[str] = []
+    for _ in range(PER_USER):
+        hook.add_listener(Recorder("other", log))
+
+    class FiresWhileHashed:
+        def __call__(self, **kwargs: Any) -> None:
+            log.append("hashed one")
+
+        def __hash__(self) -> int:
+            if "fired" not in log:
+                log.append("fired")
+                hook.fire()
+            return 1
+
+    def register() -> None:
+        hook.add_listener(FiresWhileHashed())
+        log.append("registered")
+
+    worker = threading.Thread(target=register, daemon=True)
+    worker.start()
+    worker.join(60)  # a deadlock never ends; the registration takes milliseconds
+    assert log[-1] == "registered"
+    assert log.count("other") == PER_USER

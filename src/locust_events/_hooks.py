@@ -199,8 +199,10 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         self._checked = {}
         #: While set, fire calls profiling wrappers of the entries instead.
         self._profiler: Profiler | None = None
-        # Threads may register too; greenlets never switch inside a mutation.
-        self._mutation_lock = threading.Lock()
+        # Threads may register too; greenlets never switch inside a mutation. Reentrant: the
+        # first fire after changes takes it to rebuild the tuples, and a signal handler may
+        # fire between two statements of a mutation in the same thread.
+        self._mutation_lock = threading.RLock()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} with {len(self._records)} listener(s)>"
