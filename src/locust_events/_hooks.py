@@ -77,8 +77,8 @@ class Registration:
 
 #: What a hook keeps per registration: the listener registered, what fire calls for it (the
 #: listener, a ``FilteredListener`` or the ``SpawnedListener`` that queues it), its pool, and
-#: the list of registrations equal to it in the hook's index (``None``: not hashable).
-_Record = tuple[Callable[..., Any], Callable[..., Any], "ListenerPool | None", "list[int] | None"]
+#: whether it is in the hook's index (else it could not be hashed).
+_Record = tuple[Callable[..., Any], Callable[..., Any], "ListenerPool | None", bool]
 
 
 @final
@@ -184,9 +184,11 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         #: and one is removed without moving the others. The tuples fire walks derive from it.
         self._records: dict[int, _Record] = {}
         self._next_serial = 0
-        #: The serials of the registrations of each hashable listener, in order, found as a
-        #: dict finds keys (identity, else equal hash and ``==``): remove_listener scans none.
-        self._index: dict[object, list[int]] = {}
+        #: The serial of the registration of each hashable listener (a list of them, in order,
+        #: for one registered more than once), found as a dict finds keys (identity, else
+        #: equal hash and ``==``): remove_listener scans none. A lone serial is kept as an int,
+        #: not a list: per-user listeners then allocate less for the cycle collector to walk.
+        self._index: dict[object, int | list[int]] = {}
         #: The serials of listeners that cannot be hashed (or whose hash or ``==`` raised).
         self._unindexed: dict[int, None] = {}
         #: Whether the tuples fire walks are the stand-ins that rebuild them (see
@@ -308,14 +310,11 @@ class EventHook(HookCore, Generic[_AcceptsT]):
                     f"Cannot remove listener {describe_listener(func)} from hook {self.name!r}: "
                     "it is not registered there (was it added to another hook, or removed already?)"
                 )
-            registered, _, _, equals = self._records.pop(serial)
-            if equals is None:
-                del self._unindexed[serial]
+            registered, _, _, indexed = self._records.pop(serial)
+            if indexed:
+                self._unindex(registered, serial)
             else:
-                equals.remove(serial)
-                if not equals:
-                    with contextlib.suppress(Exception):  # an == that raises: an empty list stays
-                        del self._index[registered]
+                del self._unindexed[serial]
             self._listeners_changed()
 
     def measure(
@@ -398,17 +397,32 @@ class EventHook(HookCore, Generic[_AcceptsT]):
             return check_listener_signature(self.name, self.passes, func)
         return None
 
-    def _indexed(self, func: object, serial: int) -> list[int] | None:
-        """Enter registration ``serial`` of ``func`` in the index; the list it joined."""
+    def _indexed(self, func: object, serial: int) -> bool:
+        """Enter registration ``serial`` of ``func`` in the index; whether it could be."""
+        index = self._index
         try:
-            equals = self._index.get(func)
+            equals = index.get(func)
             if equals is None:
-                equals = self._index[func] = []
+                index[func] = serial
+            elif isinstance(equals, int):
+                index[func] = [equals, serial]
+            else:
+                equals.append(serial)
         except Exception:  # unhashable, or a hash or == that raises
             self._unindexed[serial] = None
-            return None
-        equals.append(serial)
-        return equals
+            return False
+        return True
+
+    def _unindex(self, registered: object, serial: int) -> None:
+        # An == that raises leaves the entry: lookups skip serials no longer registered.
+        with contextlib.suppress(Exception):
+            equals = self._index[registered]
+            if isinstance(equals, int):
+                del self._index[registered]
+            else:
+                equals.remove(serial)
+                if not equals:
+                    del self._index[registered]
 
     def _serial_of(self, func: object) -> int | None:
         """The first registration of ``func``: the very object, else one equal to it. An
@@ -420,11 +434,16 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         except Exception:  # unhashable, or a hash or == that raises: look at every one
             candidates: Iterable[int] = records
         else:
-            if equals:
-                for serial in equals:
+            if isinstance(equals, int):
+                if equals in records:
+                    return equals
+            elif equals:
+                registered = [serial for serial in equals if serial in records]
+                for serial in registered:
                     if records[serial][0] is func:
                         return serial
-                return equals[0]
+                if registered:
+                    return registered[0]
             candidates = self._unindexed
         return _first_match(func, ((serial, records[serial][0]) for serial in candidates))
 
