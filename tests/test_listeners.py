@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import gc
+import threading
+import weakref
 from typing import Any
 
 import pytest
 
-from locust_events import EventHook
+import locust_events._hooks as hooks_module
+from locust_events import EventHook, Events, ListenerPool, Registration
 
-from .conftest import Recorder
+from .conftest import REQUEST_PAYLOAD, Recorder
 
 
 def test_add_listener_returns_the_function_so_it_works_as_a_decorator(hook: EventHook) -> None:
@@ -199,3 +203,238 @@ def test_fire_makes_no_copy_of_the_listeners(hook: EventHook) -> None:
 def test_repr_names_the_hook_and_counts_its_listeners(hook: EventHook) -> None:
     hook.add_listener(Recorder())
     assert repr(hook) == "<EventHook 'my_event' with 1 listener(s)>"
+
+
+def test_registrations_list_each_listener_with_the_pool_it_runs_in(hook: EventHook) -> None:
+    pool = ListenerPool(size=1, name="writer")
+    first, second = Recorder("first"), Recorder("second")
+    hook.add_listener(first)
+    hook.add_listener(second, spawn=pool)
+    hook.add_listener(first)
+    assert hook.registrations == (
+        Registration(first, None),
+        Registration(second, pool),
+        Registration(first, None),
+    )
+    hook.remove_listener(first)
+    assert [registration.listener for registration in hook.registrations] == [second, first]
+
+
+def test_registrations_is_a_snapshot_of_frozen_records(hook: EventHook) -> None:
+    hook.add_listener(Recorder())
+    registrations = hook.registrations
+    hook.add_listener(Recorder())
+    assert len(registrations) == 1
+    with pytest.raises(AttributeError):
+        registrations[0].pool = None  # type: ignore[misc]
+
+
+def test_record_failure_logs_and_counts_and_never_raises_even_when_strict(
+    registry: Events, caplog: pytest.LogCaptureFixture
+) -> None:
+    registry.strict = True
+
+    def on_stop(**kwargs: Any) -> None:
+        pass
+
+    registry.test_stop.record_failure(on_stop, RuntimeError("worker ran it and it broke"))
+    assert registry.test_stop.error_count == 1
+    assert registry.error_count == 1
+    assert "worker ran it and it broke" in caplog.text
+
+
+# Per-user listeners: a locustfile registers a bound method of its User class for each of
+# thousands of users, and removes them as the users stop.
+PER_USER = 1_000
+
+
+class User:
+    def on_request(self, request_type: str, name: str, **kwargs: Any) -> None:
+        self.last = name
+
+
+def test_bound_methods_of_one_function_have_their_signature_read_once(
+    registry: Events, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inspected: list[object] = []
+    check = hooks_module.check_listener_signature
+
+    def counting_check(*args: Any) -> Any:
+        inspected.append(args[-1])
+        return check(*args)
+
+    monkeypatch.setattr(hooks_module, "check_listener_signature", counting_check)
+    users = [User() for _ in range(PER_USER)]
+    for user in users:
+        registry.request.add_listener(user.on_request)
+    assert len(inspected) == 1
+    registry.request.fire(**REQUEST_PAYLOAD)
+    assert all(user.last == REQUEST_PAYLOAD["name"] for user in users)
+
+
+def test_a_changed_function_is_checked_again(registry: Events) -> None:
+    def on_request(request_type: str, name: str, **kwargs: Any) -> None:
+        pass
+
+    registry.request.add_listener(on_request)
+    on_request.__code__ = (lambda request_type, name, spare: None).__code__
+    with pytest.raises(TypeError, match="'spare'"):
+        registry.request.add_listener(on_request)
+    on_request.__defaults__ = ("unused",)
+    registry.request.add_listener(on_request)
+    assert len(registry.request) == 2
+
+
+class CountedEquality:
+    """A listener equal to any other of the same key, counting how often ``==`` is asked."""
+
+    compared = 0
+
+    def __init__(self, key: int) -> None:
+        self.key = key
+
+    def __call__(self, **kwargs: Any) -> None:
+        pass
+
+    def __eq__(self, other: object) -> bool:
+        CountedEquality.compared += 1
+        return isinstance(other, CountedEquality) and other.key == self.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+
+def test_remove_listener_compares_only_with_listeners_of_the_same_hash(hook: EventHook) -> None:
+    for key in range(PER_USER):
+        hook.add_listener(CountedEquality(key))
+    CountedEquality.compared = 0
+    for key in reversed(range(PER_USER)):
+        hook.remove_listener(CountedEquality(key))  # an equal object, not the one registered
+    assert CountedEquality.compared <= PER_USER
+    assert len(hook) == 0
+
+
+def test_unhashable_listeners_are_still_removed_by_equality(hook: EventHook) -> None:
+    class Unhashable(CountedEquality):
+        __hash__ = None  # type: ignore[assignment]
+
+    hook.add_listener(Unhashable(1))
+    hook.add_listener(Unhashable(2))
+    hook.remove_listener(Unhashable(2))
+    assert [listener.key for listener in hook.listeners] == [1]  # type: ignore[attr-defined]
+
+
+def test_many_listeners_are_called_in_order_after_adds_and_removes(hook: EventHook) -> None:
+    log: list[str] = []
+    recorders = [Recorder(str(number), log) for number in range(PER_USER)]
+    for recorder in recorders:
+        hook.add_listener(recorder)
+    for recorder in recorders[::2]:
+        hook.remove_listener(recorder)
+    hook.fire(x=1)
+    assert log == [str(number) for number in range(1, PER_USER, 2)]
+    log.clear()
+    hook.fire(reverse=True)
+    assert log == [str(number) for number in reversed(range(1, PER_USER, 2))]
+    assert len(hook) == PER_USER // 2
+
+
+def test_a_fire_of_many_listeners_keeps_the_listeners_it_started_with(hook: EventHook) -> None:
+    log: list[str] = []
+    late = Recorder("late", log)
+    first = Recorder("first", log)
+
+    def changes_the_hook(**kwargs: Any) -> None:
+        hook.remove_listener(first)
+        hook.add_listener(late)
+
+    hook.add_listener(changes_the_hook)
+    hook.add_listener(first)
+    for _ in range(PER_USER):
+        hook.add_listener(Recorder("other"))  # past what a change rebuilds at once
+    hook.fire()
+    assert log[0] == "first"
+    assert "late" not in log
+    log.clear()
+    hook.fire()
+    assert log[-1] == "late"
+    assert "first" not in log
+
+
+def test_a_strict_error_among_many_listeners_stops_the_fire_counted_once(
+    registry: Events,
+) -> None:
+    registry.strict = True
+    after = Recorder()
+
+    def broken(**kwargs: Any) -> None:
+        raise RuntimeError("listener bug")
+
+    for _ in range(PER_USER):
+        registry.test_stop.add_listener(Recorder())
+    registry.test_stop.add_listener(broken)
+    registry.test_stop.add_listener(after)
+    with pytest.raises(RuntimeError, match="listener bug"):
+        registry.test_stop.fire(environment=None)
+    assert registry.error_count == 1
+    assert after.calls == []
+
+
+def test_an_error_among_many_listeners_is_logged_for_that_listener(registry: Events) -> None:
+    seen: list[object] = []
+    registry.test_stop.policy.callbacks.append(lambda hook, listener, error: seen.append(listener))
+
+    def broken(**kwargs: Any) -> None:
+        raise RuntimeError("listener bug")
+
+    after = Recorder()
+    for _ in range(PER_USER):
+        registry.test_stop.add_listener(Recorder())
+    registry.test_stop.add_listener(broken)
+    registry.test_stop.add_listener(after)
+    registry.test_stop.fire(environment=None)
+    assert seen == [broken]
+    assert len(after.calls) == 1
+
+
+def test_a_hook_of_many_listeners_is_freed_as_soon_as_it_is_dropped() -> None:
+    hook = EventHook("per_user")
+    for _ in range(PER_USER):
+        hook.add_listener(Recorder())
+    gone = weakref.ref(hook)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        del hook
+        assert gone() is None
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def test_a_fire_from_code_run_inside_a_registration_does_not_deadlock(hook: EventHook) -> None:
+    """A listener's ``__hash__`` runs while the hook registers it; a signal handler may run
+    there too. A fire from there, of a hook whose tuples wait for a rebuild, still runs."""
+    log: list[str] = []
+    for _ in range(PER_USER):
+        hook.add_listener(Recorder("other", log))
+
+    class FiresWhileHashed:
+        def __call__(self, **kwargs: Any) -> None:
+            log.append("hashed one")
+
+        def __hash__(self) -> int:
+            if "fired" not in log:
+                log.append("fired")
+                hook.fire()
+            return 1
+
+    def register() -> None:
+        hook.add_listener(FiresWhileHashed())
+        log.append("registered")
+
+    worker = threading.Thread(target=register, daemon=True)
+    worker.start()
+    worker.join(60)  # a deadlock never ends; the registration takes milliseconds
+    assert log[-1] == "registered"
+    assert log.count("other") == PER_USER

@@ -155,3 +155,34 @@ def test_the_table_shortens_long_listener_names_in_the_middle(registry: Events) 
     assert name.startswith("tests.test_profiling.")
     assert "…" in name
     assert name.endswith("distributed_run")
+
+
+def test_the_profiler_imports_no_hook_module_when_it_runs() -> None:
+    """The hooks import the profiler; the profiler gets each entry with its pool instead."""
+    import ast
+    import inspect
+
+    from locust_events import _profiling
+
+    tree = ast.parse(inspect.getsource(_profiling))
+    type_checking_only = {
+        id(node)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and ast.unparse(block.test) == "TYPE_CHECKING"
+        for node in ast.walk(block)
+    }
+    imported = [
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and id(node) not in type_checking_only
+    ]
+    assert "_hooks" not in imported
+
+
+def test_profiling_is_requested_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from locust_events._profiling import PROFILE_VARIABLE, profiling_requested
+
+    monkeypatch.setenv(PROFILE_VARIABLE, "1")
+    assert profiling_requested()
+    monkeypatch.setenv(PROFILE_VARIABLE, "0")
+    assert not profiling_requested()

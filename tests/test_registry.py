@@ -248,3 +248,28 @@ def test_importing_the_package_imports_no_locust_and_patches_nothing() -> None:
         "assert not leaked, leaked\n"
     )
     subprocess.run([sys.executable, "-c", probe], check=True)
+
+
+def test_the_package_exports_the_registry_hooks_pools_and_the_handler_names_only() -> None:
+    assert set(locust_events.__all__) == {
+        *("events", "Events", "EventHook", "DeprecatedEventHook", "Registration", "declare_hook"),
+        *("ListenerPool", "PoolStats", "PoolFull", "PoolClosed", "DispatchError", "ErrorPolicy"),
+        *("Lifecycle", "UsageMonitor", "COMPILED", "__version__"),
+        *("EventHandler", "LifecycleHandler", "RequestHandler", "StatisticsHandler"),
+        *("SystemHandler", "UserErrorHandler"),
+    }
+    assert all(hasattr(locust_events, name) for name in locust_events.__all__)
+
+
+def test_the_handler_names_are_the_listener_protocols() -> None:
+    from locust_events import listeners
+
+    assert locust_events.RequestHandler is listeners.RequestListener
+    assert locust_events.UserErrorHandler is listeners.UserErrorListener
+    assert locust_events.LifecycleHandler is listeners.EnvironmentListener
+    assert locust_events.StatisticsHandler is listeners.UsageMonitorListener
+    assert locust_events.SystemHandler is listeners.CpuWarningListener
+    protocols = [name for name in listeners.__all__ if name.endswith("Listener")]
+    assert len(protocols) == 14
+    for name in protocols:
+        assert getattr(listeners, name)._is_protocol, name

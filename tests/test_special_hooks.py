@@ -101,3 +101,20 @@ def test_quit_calls_after_fire_once_its_listeners_ran_even_when_one_fails(
     registry.quit.fire(exit_code=0)
     assert log == ["listener 0", "after"]
     assert registry.error_count == 1
+
+
+def test_quitting_gives_each_of_many_listeners_the_exit_code_known_then(
+    registry: Events,
+) -> None:
+    environment = types.SimpleNamespace(process_exit_code=None)
+    registry.quitting.exit_code_source = lambda env: env.process_exit_code or 0
+    seen: list[int] = []
+    for _ in range(100):  # more than a change rebuilds the listener tuples for at once
+        registry.quitting.add_listener(lambda exit_code, **kwargs: seen.append(exit_code))
+
+    @registry.quitting.add_listener
+    def sets_the_code(environment: Any) -> None:
+        environment.process_exit_code = 3
+
+    registry.quitting.fire(environment=environment, reverse=True)
+    assert seen == [3] * 100

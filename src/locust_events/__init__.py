@@ -7,29 +7,14 @@ from __future__ import annotations
 
 from ._errors import DispatchError, ErrorPolicy
 from ._events import Events
-from ._hooks import DeprecatedEventHook, EventHook, SpawnedListener
+from ._hooks import DeprecatedEventHook, EventHook, Registration
 from ._implementation import COMPILED  # whether fire runs the compiled loop (_speedups)
 from ._lifecycle import Lifecycle
-from ._listeners import (
-    CpuWarningListener,
-    EnvironmentListener,
-    HeartbeatListener,
-    InitCommandLineParserListener,
-    InitListener,
-    QuitListener,
-    QuittingListener,
-    ReportListener,
-    RequestListener,
-    ResetStatsListener,
-    SpawningCompleteListener,
-    UsageMonitorListener,
-    UserErrorListener,
-    WorkerConnectListener,
-)
 from ._monitor import UsageMonitor
 from ._pool import ListenerPool, PoolClosed, PoolFull, PoolStats
 from ._registry import declare_hook
-from ._types import (
+from ._version import __version__
+from .listeners import (
     EventHandler,
     LifecycleHandler,
     RequestHandler,
@@ -37,42 +22,27 @@ from ._types import (
     SystemHandler,
     UserErrorHandler,
 )
-from ._version import __version__
 
 __all__ = [
     "COMPILED",
-    "CpuWarningListener",
     "DeprecatedEventHook",
     "DispatchError",
-    "EnvironmentListener",
     "ErrorPolicy",
     "EventHandler",
     "EventHook",
     "Events",
-    "HeartbeatListener",
-    "InitCommandLineParserListener",
-    "InitListener",
     "Lifecycle",
     "LifecycleHandler",
     "ListenerPool",
     "PoolClosed",
     "PoolFull",
     "PoolStats",
-    "QuitListener",
-    "QuittingListener",
-    "ReportListener",
+    "Registration",
     "RequestHandler",
-    "RequestListener",
-    "ResetStatsListener",
-    "SpawnedListener",
-    "SpawningCompleteListener",
     "StatisticsHandler",
     "SystemHandler",
     "UsageMonitor",
-    "UsageMonitorListener",
     "UserErrorHandler",
-    "UserErrorListener",
-    "WorkerConnectListener",
     "__version__",
     "declare_hook",
     "events",

@@ -10,7 +10,11 @@ from typing import Any, ClassVar
 
 from ._errors import ErrorCallback, ErrorPolicy, log_safely
 from ._hooks import EventHook
-from ._listeners import (
+from ._pool import ListenerPool
+from ._profiling import Profiler
+from ._registry import HookDeclaration, collect_hook_declarations
+from ._special_hooks import CpuWarningHook, InitHook, QuitHook, QuittingHook, UsageMonitorHook
+from .listeners import (
     CpuWarningListener,
     EnvironmentListener,
     HeartbeatListener,
@@ -26,10 +30,6 @@ from ._listeners import (
     UserErrorListener,
     WorkerConnectListener,
 )
-from ._pool import ListenerPool
-from ._profiling import Profiler
-from ._registry import HookDeclaration, collect_hook_declarations
-from ._special_hooks import CpuWarningHook, InitHook, QuitHook, QuittingHook, UsageMonitorHook
 
 __all__ = ["Events"]
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import contextlib
 import threading
 import warnings
-from collections.abc import Callable, Iterable
-from typing import Any, Generic, TypeVar
+import weakref
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from types import FunctionType, MethodType
+from typing import Any, Final, Generic, TypeVar, final
 
 from ._errors import ErrorPolicy, describe_listener, logger
 from ._implementation import FilteredListener, HookCore, Measurement
@@ -15,7 +18,7 @@ from ._pool import ListenerPool, SpawnedListener, default_pool
 from ._profiling import Profiler
 from ._signature import check_listener_signature
 
-__all__ = ["DeprecatedEventHook", "EventHook", "SpawnedListener"]
+__all__ = ["DeprecatedEventHook", "EventHook", "Registration"]
 
 _ListenerT = TypeVar("_ListenerT", bound=Callable[..., Any])
 #: The listener type a hook accepts. Contravariant: a hook that takes any callable can stand
@@ -23,6 +26,62 @@ _ListenerT = TypeVar("_ListenerT", bound=Callable[..., Any])
 #: against it while returning the listener's type.
 _AcceptsT = TypeVar("_AcceptsT", bound=Callable[..., Any], contravariant=True)
 PoolSource = Callable[[], ListenerPool]
+
+#: Up to this many listeners, a change rebuilds the tuples fire walks at once (a copy of a
+#: few dozen pointers). Beyond, the first fire after changes rebuilds them, once for all the
+#: changes since: per-user listeners then register in constant time, and the fire that
+#: pays the copy of ``n`` pointers is calling ``n`` listeners anyway.
+REBUILD_AT_ONCE_UP_TO: Final = 64
+#: How many listener functions a hook remembers the registration checks of.
+_CHECKS_KEPT: Final = 256
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """One registration on a hook, as :attr:`EventHook.registrations` lists them."""
+
+    #: What the caller passed to :meth:`EventHook.add_listener`.
+    listener: Callable[..., Any]
+    #: The pool a spawned listener runs in; ``None`` for one called in the firing greenlet.
+    pool: ListenerPool | None
+
+
+#: What a hook keeps per registration: the listener registered, what fire calls for it (the
+#: listener, a ``FilteredListener`` or the ``SpawnedListener`` that queues it), its pool, and
+#: whether it is in the hook's index (else it could not be hashed).
+_Record = tuple[Callable[..., Any], Callable[..., Any], "ListenerPool | None", bool]
+
+
+@final
+class _RebuildingFire:
+    """Stands alone in a hook's tuples after listeners changed: the fire that calls it
+    rebuilds the tuples, once for every change since, and calls the listeners itself.
+
+    A fire running meanwhile keeps the tuple it started with, as with every change. It refers
+    to its hook weakly: a hook's own tuples never keep it alive.
+    """
+
+    __slots__ = ("_hook", "_reverse")
+
+    def __init__(self, hook: EventHook[Any], reverse: bool) -> None:
+        self._hook = weakref.ref(hook)
+        self._reverse = reverse
+
+    def __call__(self, **kwargs: Any) -> None:
+        hook = self._hook()
+        if hook is None:  # only a tuple kept from a hook that is gone
+            return
+        listener_failed = hook._listener_failed
+        for listener in hook._current_listeners(self._reverse):
+            try:
+                listener(**kwargs)
+            except Exception as error:
+                listener_failed(listener, error)
+
+    def __repr__(self) -> str:
+        hook = self._hook()
+        return f"<listeners of {getattr(hook, 'name', None)!r}, rebuilt at the next fire>"
 
 
 class EventHook(HookCore, Generic[_AcceptsT]):
@@ -60,12 +119,17 @@ class EventHook(HookCore, Generic[_AcceptsT]):
     __slots__ = (
         "__dict__",
         "__weakref__",
-        "_entries",
+        "_checked",
+        "_index",
         "_mutation_lock",
+        "_next_serial",
         "_policy",
         "_pool_source",
         "_profiler",
-        "_registered",
+        "_records",
+        "_stale",
+        "_stand_ins",
+        "_unindexed",
         "error_count",
         "name",
         "passes",
@@ -88,38 +152,62 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         self.error_count: int = 0
         self._policy = ErrorPolicy() if policy is None else policy
         self._pool_source = pool_source
-        #: What callers registered, parallel to the entries.
-        self._registered: tuple[Callable[..., Any], ...] = ()
-        #: What fire calls for each registration when not profiling: the listener itself, or
-        #: the ``SpawnedListener`` that queues it.
-        self._entries: tuple[Callable[..., Any], ...] = ()
+        #: The registrations, by a serial number that grows with each: in registration order,
+        #: and one is removed without moving the others. The tuples fire walks derive from it.
+        self._records: dict[int, _Record] = {}
+        self._next_serial = 0
+        #: The serial of the registration of each hashable listener (a list of them, in order,
+        #: for one registered more than once), found as a dict finds keys (identity, else
+        #: equal hash and ``==``): remove_listener scans none. A lone serial is kept as an int,
+        #: not a list: per-user listeners then allocate less for the cycle collector to walk.
+        self._index: dict[object, int | list[int]] = {}
+        #: The serials of listeners that cannot be hashed (or whose hash or ``==`` raised).
+        self._unindexed: dict[int, None] = {}
+        #: Whether the tuples fire walks are the stand-ins that rebuild them (see
+        #: ``REBUILD_AT_ONCE_UP_TO``); ``len(hook)`` and the properties read the records.
+        self._stale = False
+        self._stand_ins = ((_RebuildingFire(self, False),), (_RebuildingFire(self, True),))
+        #: (function, bound) -> (code, defaults, keyword defaults, passes, names it takes):
+        #: the registration checks of plain functions, which depend on nothing else.
+        self._checked: dict[tuple[FunctionType, bool], tuple[object, object, object, object, Any]]
+        self._checked = {}
         #: While set, fire calls profiling wrappers of the entries instead.
         self._profiler: Profiler | None = None
-        # Threads may register too; greenlets never switch inside a mutation.
-        self._mutation_lock = threading.Lock()
+        # Threads may register too; greenlets never switch inside a mutation. Reentrant: the
+        # first fire after changes takes it to rebuild the tuples, and a signal handler may
+        # fire between two statements of a mutation in the same thread.
+        self._mutation_lock = threading.RLock()
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.name!r} with {len(self._listeners)} listener(s)>"
+        return f"<{type(self).__name__} {self.name!r} with {len(self._records)} listener(s)>"
 
     def __len__(self) -> int:
         """How many listener registrations a fire calls (a listener added twice counts twice)."""
-        return len(self._listeners)
+        return len(self._records)
 
     def __bool__(self) -> bool:
         """Whether any listener is registered: ``if hook:`` skips building an unwanted payload."""
-        return bool(self._listeners)
+        return bool(self._records)
 
     @property
     def listeners(self) -> tuple[Callable[..., Any], ...]:
         """The registered listeners, in order, as a snapshot that later changes do not touch."""
-        return self._registered
+        with self._mutation_lock:
+            return tuple([record[0] for record in self._records.values()])
+
+    @property
+    def registrations(self) -> tuple[Registration, ...]:
+        """Every registration, in order: the listener and the pool it runs in (``None``:
+        called in the firing greenlet). A snapshot that later changes do not touch."""
+        with self._mutation_lock:
+            records = tuple(self._records.values())
+        return tuple(Registration(listener, pool) for listener, _, pool, _ in records)
 
     @property
     def pools(self) -> frozenset[ListenerPool]:
         """The pools the spawned listeners registered now run in."""
-        return frozenset(
-            entry.pool for entry in self._entries if isinstance(entry, SpawnedListener)
-        )
+        with self._mutation_lock:
+            return frozenset(record[2] for record in self._records.values() if record[2])
 
     @property
     def policy(self) -> ErrorPolicy:
@@ -146,18 +234,23 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         """
         takes = self._check_listener(func)
         listener: Callable[..., Any] = func if takes is None else FilteredListener(func, takes)
+        pool: ListenerPool | None = None
         if spawn is True:
-            listener = SpawnedListener(self, listener, self._pool_source())
+            pool = self._pool_source()
         elif isinstance(spawn, ListenerPool):
-            listener = SpawnedListener(self, listener, spawn)
+            pool = spawn
         elif spawn is not False:
             raise TypeError(
                 f"Cannot add listener {describe_listener(func)} to hook {self.name!r}: spawn "
                 f"must be True, False or a ListenerPool, not {spawn!r}"
             )
+        if pool is not None:
+            listener = SpawnedListener(self, listener, pool)
         with self._mutation_lock:
-            self._registered = (*self._registered, func)
-            self._set_listeners((*self._entries, listener))
+            serial = self._next_serial
+            self._next_serial = serial + 1
+            self._records[serial] = (func, listener, pool, self._indexed(func, serial))
+            self._listeners_changed()
         return func
 
     def spawn_listener(self: EventHook[_ListenerT], func: _ListenerT) -> _ListenerT:
@@ -169,21 +262,25 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         (as a new bound method of the same object and function is).
 
         A fire already running still calls it. A registered listener whose ``==`` raises is
-        taken as not equal.
+        taken as not equal. Equal listeners are found as a dict finds keys, by their hash
+        first, so removing one costs the same however many are registered; a listener that
+        cannot be hashed is compared with every registered one.
 
         :raises ValueError: ``func`` is not registered on this hook.
         """
         with self._mutation_lock:
-            registered = self._registered
-            index = _index_of(registered, func)
-            if index is None:
+            serial = self._serial_of(func)
+            if serial is None:
                 raise ValueError(
                     f"Cannot remove listener {describe_listener(func)} from hook {self.name!r}: "
                     "it is not registered there (was it added to another hook, or removed already?)"
                 )
-            self._registered = registered[:index] + registered[index + 1 :]
-            entries = self._entries
-            self._set_listeners(entries[:index] + entries[index + 1 :])
+            registered, _, _, indexed = self._records.pop(serial)
+            if indexed:
+                self._unindex(registered, serial)
+            else:
+                del self._unindexed[serial]
+            self._listeners_changed()
 
     def measure(
         self,
@@ -206,57 +303,163 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         """
         return Measurement(self, request_type, name, response_length, context)
 
+    def record_failure(self, listener: Callable[..., Any], error: Exception) -> None:
+        """Log and count ``error``, raised by ``listener`` outside a fire (a pool ran it),
+        under the hook's error policy; it never raises, strict mode included, since no fire
+        is there to stop."""
+        if type(listener) is FilteredListener:
+            listener = listener.__wrapped__
+        self._policy.record(self, listener, error)
+
     def _check_listener(self, func: object) -> frozenset[str] | None:
         """Refuse ``func`` if it cannot be a listener here; else the names to call it with
-        (``None``: everything a fire passes)."""
+        (``None``: everything a fire passes).
+
+        The checks of a plain function (or a method bound to one) depend only on its code,
+        its defaults and whether it is bound: they run once for, say, the bound methods of
+        10,000 users of one class, and again when any of those changed.
+        """
         if not callable(func):
             raise TypeError(
                 f"Cannot add {func!r} to hook {self.name!r}: a listener must be callable "
                 "(pass the function itself, not the result of calling it)"
             )
+        bound = isinstance(func, MethodType)
+        function: object = func.__func__ if isinstance(func, MethodType) else func
+        # Attributes (``__wrapped__``, ``__signature__``...) can change what inspect sees.
+        if not isinstance(function, FunctionType) or function.__dict__:
+            return self._inspect_listener(func)
+        key = (function, bound)
+        passes = self.passes
+        checked = self._checked.get(key)
+        if (
+            checked is not None
+            and checked[0] is function.__code__
+            and checked[1] is function.__defaults__
+            and checked[2] is function.__kwdefaults__
+            and checked[3] is passes
+        ):
+            takes: frozenset[str] | None = checked[4]
+            return takes
+        takes = self._inspect_listener(func)
+        if len(self._checked) >= _CHECKS_KEPT:
+            self._checked.clear()
+        self._checked[key] = (
+            function.__code__,
+            function.__defaults__,
+            function.__kwdefaults__,
+            passes,
+            takes,
+        )
+        return takes
+
+    def _inspect_listener(self, func: object) -> frozenset[str] | None:
         refuse_listener_that_never_runs(self.name, func)
         if self.passes is not None:
             return check_listener_signature(self.name, self.passes, func)
         return None
 
-    def _set_listeners(self, entries: tuple[Callable[..., Any], ...]) -> None:
-        self._entries = entries
+    def _indexed(self, func: object, serial: int) -> bool:
+        """Enter registration ``serial`` of ``func`` in the index; whether it could be."""
+        index = self._index
+        try:
+            equals = index.get(func)
+            if equals is None:
+                index[func] = serial
+            elif isinstance(equals, int):
+                index[func] = [equals, serial]
+            else:
+                equals.append(serial)
+        except Exception:  # unhashable, or a hash or == that raises
+            self._unindexed[serial] = None
+            return False
+        return True
+
+    def _unindex(self, registered: object, serial: int) -> None:
+        # An == that raises leaves the entry: lookups skip serials no longer registered.
+        with contextlib.suppress(Exception):
+            equals = self._index[registered]
+            if isinstance(equals, int):
+                del self._index[registered]
+            else:
+                equals.remove(serial)
+                if not equals:
+                    del self._index[registered]
+
+    def _serial_of(self, func: object) -> int | None:
+        """The first registration of ``func``: the very object, else one equal to it. An
+        ``==`` that raises is no match, so one listener's broken ``__eq__`` cannot keep
+        another from being removed."""
+        records = self._records
+        try:
+            equals = self._index.get(func)
+        except Exception:  # unhashable, or a hash or == that raises: look at every one
+            candidates: Iterable[int] = records
+        else:
+            if isinstance(equals, int):
+                if equals in records:
+                    return equals
+            elif equals:
+                registered = [serial for serial in equals if serial in records]
+                for serial in registered:
+                    if records[serial][0] is func:
+                        return serial
+                if registered:
+                    return registered[0]
+            candidates = self._unindexed
+        return _first_match(func, ((serial, records[serial][0]) for serial in candidates))
+
+    def _listeners_changed(self) -> None:
+        """Bring the tuples fire walks up to date, now or at the next fire (under the lock)."""
+        if len(self._records) <= REBUILD_AT_ONCE_UP_TO:
+            self._rebuild_listeners()
+        else:
+            self._stale = True
+            self._listeners, self._reversed_listeners = self._stand_ins
+
+    def _rebuild_listeners(self) -> None:
+        records = tuple(self._records.values())
         profiler = self._profiler
-        listeners = entries if profiler is None else profiler.wrap_all(self, entries)
+        listeners = (
+            tuple([record[1] for record in records])
+            if profiler is None
+            else profiler.wrap_all(self, tuple([(entry, pool) for _, entry, pool, _ in records]))
+        )
         self._listeners = listeners
         self._reversed_listeners = listeners[::-1]
+        self._stale = False
+
+    def _current_listeners(self, reverse: bool) -> tuple[Callable[..., Any], ...]:
+        """The listeners a fire starting now calls, the tuples rebuilt if changes wait."""
+        with self._mutation_lock:
+            if self._stale:
+                self._rebuild_listeners()
+            return self._reversed_listeners if reverse else self._listeners
 
     def _profile_with(self, profiler: Profiler | None) -> None:
         """Start (a profiler) or stop (``None``) calling profiling wrappers of the listeners."""
         with self._mutation_lock:
             self._profiler = profiler
-            self._set_listeners(self._entries)
+            self._rebuild_listeners()
 
     def _listener_failed(self, listener: Callable[..., Any], error: Exception) -> None:
+        if type(listener) is _RebuildingFire:
+            raise error  # it handled each listener's error as it raised; this one stops the fire
         if type(listener) is FilteredListener:
             listener = listener.__wrapped__
         self._policy.handle(self, listener, error)
 
-    def _record_spawned_failure(self, listener: Callable[..., Any], error: Exception) -> None:
-        if type(listener) is FilteredListener:
-            listener = listener.__wrapped__
-        self._policy.record(self, listener, error)
 
-    # Merge note: the hooks branch adds the public ``record_failure``; this alias stands in
-    # for it until then (drop it at the merge).
-    record_failure = _record_spawned_failure
-
-
-def _index_of(registered: tuple[Callable[..., Any], ...], func: object) -> int | None:
-    """Where ``func`` is registered: identity first, then ``==`` (an ``==`` that raises is
-    no match, so one listener's broken ``__eq__`` cannot keep another from being removed)."""
-    for index, candidate in enumerate(registered):
+def _first_match(func: object, registered: Iterator[tuple[int, object]]) -> int | None:
+    """The serial of the first of ``registered`` that is ``func``, else that equals it."""
+    candidates = list(registered)
+    for serial, candidate in candidates:
         if candidate is func:
-            return index
-    for index, candidate in enumerate(registered):
+            return serial
+    for serial, candidate in candidates:
         with contextlib.suppress(Exception):
             if candidate == func:
-                return index
+                return serial
     return None
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final, Literal, final
+from typing import TYPE_CHECKING, Any, Literal, final
+
+from ._profiling import profiling_requested
 
 if TYPE_CHECKING:
     from ._events import Events
@@ -14,14 +15,6 @@ if TYPE_CHECKING:
 __all__ = ["Lifecycle"]
 
 State = Literal["new", "ready", "running", "stopped", "quit"]
-
-#: Set to 1 to profile every listener from ``init`` on and log the table at ``quit``.
-PROFILE_VARIABLE: Final = "LOCUST_EVENTS_PROFILE"
-
-
-def profiling_requested() -> bool:
-    """Whether the environment asks for listener profiling (``LOCUST_EVENTS_PROFILE=1``)."""
-    return os.environ.get(PROFILE_VARIABLE, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 @final

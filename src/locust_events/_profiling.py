@@ -8,19 +8,29 @@ from __future__ import annotations
 
 import functools
 import keyword
+import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Final, final
+from typing import TYPE_CHECKING, Any, Final, cast, final
 
 from ._errors import describe_listener
-from ._pool import SpawnedListener
 from ._text import shorten_middle
 
 if TYPE_CHECKING:
     from ._hooks import EventHook
+    from ._pool import ListenerPool, SpawnedListener
 
-__all__ = ["ListenerProfile", "Profiler"]
+__all__ = ["PROFILE_VARIABLE", "ListenerProfile", "Profiler", "profiling_requested"]
+
+#: Set to 1 to profile every listener from ``init`` on and log the table at ``quit``.
+PROFILE_VARIABLE: Final = "LOCUST_EVENTS_PROFILE"
+
+
+def profiling_requested() -> bool:
+    """Whether the environment asks for listener profiling (``LOCUST_EVENTS_PROFILE=1``)."""
+    return os.environ.get(PROFILE_VARIABLE, "").strip().lower() in ("1", "true", "yes", "on")
+
 
 _perf_counter: Final = time.perf_counter
 
@@ -240,9 +250,15 @@ def _sampled_call_of_hook(
     return sampled
 
 
-def _listener_of(entry: object) -> object:
+#: What a hook calls for one registration (the listener, a ``FilteredListener`` or the
+#: ``SpawnedListener`` that queues it), and the pool it runs in (``None``: not spawned).
+Entry = tuple[Callable[..., Any], "ListenerPool | None"]
+
+
+def _listener_of(entry: Entry) -> object:
     """The listener a hook entry stands for: a spawned listener's function, else itself."""
-    return entry.listener if isinstance(entry, SpawnedListener) else entry
+    called, pool = entry
+    return called if pool is None else cast("SpawnedListener", called).listener
 
 
 @final
@@ -315,14 +331,14 @@ class Profiler:
         self._wrappers: dict[str, dict[int, tuple[object, Callable[..., Any]]]] = {}
 
     def wrap_all(
-        self, hook: EventHook[Any], entries: tuple[Callable[..., Any], ...]
+        self, hook: EventHook[Any], entries: Sequence[Entry]
     ) -> tuple[Callable[..., Any], ...]:
         """The callables a profiled hook calls in place of its ``entries``, in order.
 
         Listeners no longer among the entries are let go: their rows keep their figures.
         """
         wrappers = tuple(self.wrap(hook, entry) for entry in entries)
-        current = {id(entry) for entry in entries}
+        current = {id(called) for called, _ in entries}
         cache = self._wrappers.get(hook.name, {})
         for entry_id in [entry_id for entry_id in cache if entry_id not in current]:
             del cache[entry_id]
@@ -332,34 +348,35 @@ class Profiler:
             self._retired.append(profiles.pop(listener_id))
         return wrappers
 
-    def wrap(self, hook: EventHook[Any], entry: Callable[..., Any]) -> Callable[..., Any]:
+    def wrap(self, hook: EventHook[Any], entry: Entry) -> Callable[..., Any]:
         """The callable a profiled hook calls in place of ``entry`` (a listener or a spawn)."""
+        called, pool = entry
         cache = self._wrappers.setdefault(hook.name, {})
-        cached = cache.get(id(entry))
-        if cached is not None and cached[0] is entry:
+        cached = cache.get(id(called))
+        if cached is not None and cached[0] is called:
             return cached[1]
-        spawned = isinstance(entry, SpawnedListener)
         listener = _listener_of(entry)
         profiles = self._profiles.setdefault(hook.name, {})
         profile = profiles.get(id(listener))
         if profile is None:
-            profile = ListenerProfile(hook.name, describe_listener(listener), spawned)
-            if isinstance(entry, SpawnedListener):
-                profile.pool = entry.pool.name
+            profile = ListenerProfile(hook.name, describe_listener(listener), pool is not None)
+            if pool is not None:
+                profile.pool = pool.name
             profiles[id(listener)] = profile
         every = self.sample_every
         wrapper: Callable[..., Any]
-        if every == 1:
+        if pool is not None:
+            spawned = cast("SpawnedListener", called)
             wrapper = (
-                _TimedSpawn(entry, profile)
-                if isinstance(entry, SpawnedListener)
-                else _TimedCall(entry, profile)
+                _TimedSpawn(spawned, profile)
+                if every == 1
+                else _SampledSpawn(spawned, profile, every)
             )
-        elif isinstance(entry, SpawnedListener):
-            wrapper = _SampledSpawn(entry, profile, every)
+        elif every == 1:
+            wrapper = _TimedCall(called, profile)
         else:
-            wrapper = _sampled_call_of_hook(hook.passes, entry, profile, every)
-        cache[id(entry)] = (entry, wrapper)
+            wrapper = _sampled_call_of_hook(hook.passes, called, profile, every)
+        cache[id(called)] = (called, wrapper)
         return wrapper
 
     @property

@@ -83,7 +83,7 @@ class QuittingHook(EventHook[_AcceptsT]):
             super().fire(reverse=reverse, **kwargs)
             return
         environment = kwargs.get("environment")
-        for listener in self._reversed_listeners if reverse else self._listeners:
+        for listener in self._current_listeners(reverse):
             kwargs["exit_code"] = source(environment)
             try:
                 listener(**kwargs)

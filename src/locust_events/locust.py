@@ -24,7 +24,7 @@ from locust.exception import (
 from . import events as _global_events
 from ._errors import logger
 from ._events import Events
-from ._lifecycle import profiling_requested
+from ._profiling import profiling_requested
 from ._special_hooks import InitHook, QuitHook, QuittingHook
 
 __all__ = [

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from locust_events import EventHook, Events, events
+from locust_events import EventHook, Events, RequestHandler, events
+from locust_events.listeners import QuitListener
 
 
 def missing_names(request_type: str, name: str) -> None:
@@ -43,3 +44,9 @@ def on_order(order_id: str, **kwargs: Any) -> None:
 
 
 ShopEvents().order_placed.add_listener(on_order)  # expect-error
+
+
+# A handler of Locust's request event is a keyword listener, not a positional callable.
+request_handler: RequestHandler = missing_names  # expect-error
+quit_hook: EventHook[QuitListener] = EventHook("quit", ("exit_code",))
+quit_hook.add_listener(wrong_type)  # expect-error

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from locust_events import EventHook, Events, ListenerPool, events
+from locust_events import EventHook, Events, ListenerPool, Registration, RequestHandler, events
+from locust_events.listeners import QuitListener, RequestListener
 
 
 @events.request.add_listener
@@ -65,3 +66,11 @@ class ShopEvents(Events):
 @ShopEvents().order_placed.add_listener
 def on_order(order_id: int, amount: float) -> None:
     pass
+
+
+# The listener protocols type hooks of one's own; the ...Handler names are the same protocols.
+quit_hook: EventHook[QuitListener] = EventHook("quit", ("exit_code",))
+quit_hook.add_listener(on_quit)
+request_handler: RequestHandler = on_request
+request_listener: RequestListener = request_handler
+registrations: tuple[Registration, ...] = events.request.registrations

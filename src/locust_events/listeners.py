@@ -4,26 +4,36 @@ A hook annotated ``EventHook[RequestListener]`` accepts, for a type checker, onl
 can be called with exactly the protocol's keyword arguments; at run time the same names are
 the hook's declared ``passes``. Locust's own objects (environment, runner, parser) are typed
 ``Any``, since importing this package never imports Locust.
+
+The ``...Handler`` names are the same protocols under the names the event system's design
+gives them (``RequestHandler`` is ``RequestListener``); ``EventHandler`` is any listener.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 
 __all__ = [
     "CpuWarningListener",
     "EnvironmentListener",
+    "EventHandler",
     "HeartbeatListener",
     "InitCommandLineParserListener",
     "InitListener",
+    "LifecycleHandler",
     "QuitListener",
     "QuittingListener",
     "ReportListener",
+    "RequestHandler",
     "RequestListener",
     "ResetStatsListener",
     "SpawningCompleteListener",
+    "StatisticsHandler",
+    "SystemHandler",
     "UsageMonitorListener",
+    "UserErrorHandler",
     "UserErrorListener",
     "WorkerConnectListener",
 ]
@@ -127,3 +137,18 @@ class UsageMonitorListener(Protocol):
     def __call__(
         self, *, environment: Any, cpu_usage: float, memory_usage: int, stats: dict[str, Any]
     ) -> object: ...
+
+
+#: ``request``: the same as :class:`RequestListener`.
+RequestHandler: TypeAlias = RequestListener
+#: ``user_error``: the same as :class:`UserErrorListener`.
+UserErrorHandler: TypeAlias = UserErrorListener
+#: ``test_start``, ``test_stopping``, ``test_stop``: the same as :class:`EnvironmentListener`
+#: (``init`` also passes the runner and web UI: :class:`InitListener`).
+LifecycleHandler: TypeAlias = EnvironmentListener
+#: ``usage_monitor``: the same as :class:`UsageMonitorListener`.
+StatisticsHandler: TypeAlias = UsageMonitorListener
+#: ``cpu_warning``: the same as :class:`CpuWarningListener`.
+SystemHandler: TypeAlias = CpuWarningListener
+#: A listener of any hook.
+EventHandler: TypeAlias = Callable[..., object]
