@@ -424,22 +424,23 @@ def test_without_locust_the_doctor_exits_2_naming_the_extra(runs: dict[str, Comp
     assert "the 'locust' extra" in without.stderr
 
 
-def test_each_signature_problem_is_split_into_what_is_wrong_and_its_fix() -> None:
-    from locust_events._signature import check_listener_signature
-    from locust_events.tools.doctor import _split_signature_error
+def test_each_signature_problem_is_reported_as_what_is_wrong_and_its_fix() -> None:
+    from locust_events._signature import examine_listener_signature
+    from locust_events.tools.doctor.listing import signature_problem
+    from locust_events.tools.doctor.report import Listener
 
     def listener(user, /, tag):
         pass
 
-    with pytest.raises(TypeError) as raised:
-        check_listener_signature("test_start", frozenset({"environment"}), listener)
-    what, fix = _split_signature_error(str(raised.value), "test_start")
-    assert what == (
+    check = examine_listener_signature("test_start", frozenset({"environment"}), listener)
+    problem = signature_problem(Listener("test_start", "locust_events.events", listener), check)
+    assert problem.kind == "invalid signature"
+    assert problem.message == (
         "it requires positional-only parameter(s) 'user', but hooks pass keyword arguments only; "
         "it requires 'tag', which 'test_start' never passes. "
         "The hook passes: 'environment'."
     )
-    assert fix == "make them ordinary parameters; give them a default value or remove them"
+    assert problem.fix == "make them ordinary parameters; give them a default value or remove them"
 
 
 #: A listener from an installed package deep in a site-packages directory, with a long name.
