@@ -10,6 +10,9 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 import locust_events
 
@@ -43,3 +46,23 @@ def test_a_command_is_required(tmp_path: Path) -> None:
     completed = run_command(cwd=tmp_path)
     assert completed.returncode == 2
     assert "COMMAND" in completed.stderr
+
+
+def test_the_request_payload_has_locusts_nine_names_in_the_registrys_order() -> None:
+    from locust_events import Events
+    from locust_events.tools.request_payload import REQUEST_NAMES, REQUEST_PAYLOAD
+
+    assert Events.hook_declarations["request"].passes == REQUEST_NAMES
+    assert tuple(REQUEST_PAYLOAD) == REQUEST_NAMES
+    with pytest.raises(TypeError):
+        REQUEST_PAYLOAD["name"] = "changed"  # type: ignore[index]
+
+
+def test_every_timed_round_fires_the_one_request_payload() -> None:
+    from locust_events.tools.bench import CALLS_PER_ROUND, _calls
+    from locust_events.tools.request_payload import REQUEST_PAYLOAD
+
+    received: list[dict[str, Any]] = []
+    _calls(lambda **kwargs: received.append(kwargs))()
+    assert len(received) == CALLS_PER_ROUND
+    assert all(kwargs == REQUEST_PAYLOAD for kwargs in received)

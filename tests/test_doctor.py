@@ -443,6 +443,19 @@ def test_each_signature_problem_is_reported_as_what_is_wrong_and_its_fix() -> No
     assert problem.fix == "make them ordinary parameters; give them a default value or remove them"
 
 
+def test_the_doctor_fires_request_listeners_with_the_one_request_payload() -> None:
+    from locust_events.tools.doctor import synthetic_payload
+    from locust_events.tools.request_payload import REQUEST_NAMES, REQUEST_PAYLOAD
+
+    payload = synthetic_payload("request", REQUEST_NAMES, environment=None)
+    assert list(payload) == list(REQUEST_NAMES)
+    # Its own context to write to, and a start time of now; the rest is the shared payload.
+    assert payload["context"] == {}
+    assert payload["context"] is not REQUEST_PAYLOAD["context"]
+    fixed = set(REQUEST_NAMES) - {"context", "start_time"}
+    assert {name: payload[name] for name in fixed} == {n: REQUEST_PAYLOAD[n] for n in fixed}
+
+
 #: A listener from an installed package deep in a site-packages directory, with a long name.
 FAR_AWAY = """\
 import pathlib

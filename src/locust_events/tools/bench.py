@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .. import _measure, _native
+from .request_payload import REQUEST_PAYLOAD
 
 if TYPE_CHECKING:
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -47,22 +48,14 @@ def no_op(**kwargs: Any) -> None:
 
 
 def _calls(target: Callable[..., object]) -> Round:
-    """A round of calls of ``target`` with the request's keywords: the same code times a direct
-    call (``target`` the listener) and a fire (``target`` a hook's ``fire``)."""
+    """A round of calls of ``target`` with the request's keywords, as Locust's clients fire
+    them (``fire(**request_meta)``): the same code times a direct call (``target`` the
+    listener) and a fire (``target`` a hook's ``fire``)."""
+    payload = dict(REQUEST_PAYLOAD)  # a dict: ``**`` copies any other mapping key by key
 
     def round_() -> None:
         for _ in ROUND:
-            target(
-                request_type="GET",
-                name="/api",
-                response_time=12.5,
-                response_length=512,
-                exception=None,
-                context=CONTEXT,
-                start_time=1.0,
-                url="/api",
-                response=None,
-            )
+            target(**payload)
 
     return round_
 
@@ -73,21 +66,12 @@ def _direct_call() -> Round:
 
 def _ten_direct_calls() -> Round:
     listeners = (no_op,) * 10
+    payload = dict(REQUEST_PAYLOAD)
 
     def round_() -> None:
         for _ in ROUND:
             for listener in listeners:
-                listener(
-                    request_type="GET",
-                    name="/api",
-                    response_time=12.5,
-                    response_length=512,
-                    exception=None,
-                    context=CONTEXT,
-                    start_time=1.0,
-                    url="/api",
-                    response=None,
-                )
+                listener(**payload)
 
     return round_
 
@@ -156,21 +140,11 @@ def _blinker_sends() -> Round | None:
 
     signal.connect(receiver, weak=False)  # nothing else keeps it alive once we return
     send = signal.send
+    payload = dict(REQUEST_PAYLOAD)
 
     def round_() -> None:
         for _ in ROUND:
-            send(
-                None,
-                request_type="GET",
-                name="/api",
-                response_time=12.5,
-                response_length=512,
-                exception=None,
-                context=CONTEXT,
-                start_time=1.0,
-                url="/api",
-                response=None,
-            )
+            send(None, **payload)
 
     return round_
 

@@ -15,6 +15,7 @@ from typing import Any, Final, Literal
 import gevent
 import greenlet
 
+from ..request_payload import REQUEST_PAYLOAD
 from .network_guard import NetworkGuard
 from .report import LOCUSTS, OURS, Listener, Problem, Report, Timing
 
@@ -50,15 +51,9 @@ def synthetic_payload(hook: str, passes: Iterable[str], environment: Any) -> dic
     now = time.time()
     cpu_usage, memory_usage = 50.0, 100 * 2**20
     known: dict[str, Any] = {
-        "request_type": "GET",
-        "name": "/doctor",
-        "response_time": 12.5,
-        "response_length": 512,
-        "exception": None,
-        "context": {},
+        **REQUEST_PAYLOAD,
+        "context": {},  # a listener may write to it: one of its own for each listener
         "start_time": now,
-        "url": "http://127.0.0.1/doctor",
-        "response": None,
         "environment": environment,
         "runner": None,
         "web_ui": None,
