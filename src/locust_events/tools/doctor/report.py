@@ -25,8 +25,10 @@ __all__ = [
     "Timing",
 ]
 
+#: How the report names the two registries: ours, and Locust's when its hooks are its own.
 OURS: Final = "locust_events.events"
 LOCUSTS: Final = "locust.events"
+#: The exit statuses: nothing found, problems found, the locustfile cannot be examined.
 EXIT_CLEAN: Final = 0
 EXIT_PROBLEMS: Final = 1
 EXIT_CANNOT_IMPORT: Final = 2
