@@ -8,18 +8,7 @@ from typing import Any
 import pytest
 
 from locust_events import EventHook, Events
-
-REQUEST_PAYLOAD: dict[str, Any] = {
-    "request_type": "GET",
-    "name": "/api/data",
-    "response_time": 12.5,
-    "response_length": 512,
-    "exception": None,
-    "context": {},
-    "start_time": 1_700_000_000.0,
-    "url": "http://127.0.0.1/api/data",
-    "response": None,
-}
+from locust_events.tools.request_payload import REQUEST_PAYLOAD as REQUEST_PAYLOAD  # re-exported
 
 
 @pytest.fixture

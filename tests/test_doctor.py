@@ -424,22 +424,36 @@ def test_without_locust_the_doctor_exits_2_naming_the_extra(runs: dict[str, Comp
     assert "the 'locust' extra" in without.stderr
 
 
-def test_each_signature_problem_is_split_into_what_is_wrong_and_its_fix() -> None:
-    from locust_events._signature import check_listener_signature
-    from locust_events.tools.doctor import _split_signature_error
+def test_each_signature_problem_is_reported_as_what_is_wrong_and_its_fix() -> None:
+    from locust_events._signature import examine_listener_signature
+    from locust_events.tools.doctor.listing import signature_problem
+    from locust_events.tools.doctor.report import Listener
 
     def listener(user, /, tag):
         pass
 
-    with pytest.raises(TypeError) as raised:
-        check_listener_signature("test_start", frozenset({"environment"}), listener)
-    what, fix = _split_signature_error(str(raised.value), "test_start")
-    assert what == (
+    check = examine_listener_signature("test_start", frozenset({"environment"}), listener)
+    problem = signature_problem(Listener("test_start", "locust_events.events", listener), check)
+    assert problem.kind == "invalid signature"
+    assert problem.message == (
         "it requires positional-only parameter(s) 'user', but hooks pass keyword arguments only; "
         "it requires 'tag', which 'test_start' never passes. "
         "The hook passes: 'environment'."
     )
-    assert fix == "make them ordinary parameters; give them a default value or remove them"
+    assert problem.fix == "make them ordinary parameters; give them a default value or remove them"
+
+
+def test_the_doctor_fires_request_listeners_with_the_one_request_payload() -> None:
+    from locust_events.tools.doctor import synthetic_payload
+    from locust_events.tools.request_payload import REQUEST_NAMES, REQUEST_PAYLOAD
+
+    payload = synthetic_payload("request", REQUEST_NAMES, environment=None)
+    assert list(payload) == list(REQUEST_NAMES)
+    # Its own context to write to, and a start time of now; the rest is the shared payload.
+    assert payload["context"] == {}
+    assert payload["context"] is not REQUEST_PAYLOAD["context"]
+    fixed = set(REQUEST_NAMES) - {"context", "start_time"}
+    assert {name: payload[name] for name in fixed} == {n: REQUEST_PAYLOAD[n] for n in fixed}
 
 
 #: A listener from an installed package deep in a site-packages directory, with a long name.

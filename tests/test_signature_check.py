@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from locust_events import EventHook, Events
+from locust_events._signature import SignatureProblem, examine_listener_signature
 
 from .conftest import REQUEST_PAYLOAD
 
@@ -279,3 +280,51 @@ def test_every_registry_hook_accepts_a_listener_taking_its_declared_names(
         hook.add_listener(listener)
         hook.fire(**dict.fromkeys(names))
     assert registry.error_count == 0
+
+
+def _positional_user_and_tag(user: Any, /, tag: str) -> None:
+    pass
+
+
+def test_the_check_gives_each_problem_and_its_fix_as_data() -> None:
+    check = examine_listener_signature(
+        "test_start", frozenset({"environment"}), _positional_user_and_tag
+    )
+    assert check.problems == (
+        SignatureProblem(
+            problem="it requires positional-only parameter(s) 'user', but hooks pass keyword "
+            "arguments only",
+            fix="make them ordinary parameters",
+        ),
+        SignatureProblem(
+            problem="it requires 'tag', which 'test_start' never passes",
+            fix="give them a default value or remove them",
+        ),
+    )
+    assert check.passes_text == "'environment'"
+
+
+def test_the_error_add_listener_raises_is_built_from_the_problems_and_fixes(
+    registry: Events,
+) -> None:
+    with pytest.raises(TypeError) as raised:
+        registry.test_start.add_listener(_positional_user_and_tag)
+    assert str(raised.value) == (
+        "Cannot add listener tests.test_signature_check._positional_user_and_tag"
+        "(user: 'Any', /, tag: 'str') -> 'None' to hook 'test_start': "
+        "it requires positional-only parameter(s) 'user', but hooks pass keyword arguments "
+        "only; make them ordinary parameters; "
+        "it requires 'tag', which 'test_start' never passes; "
+        "give them a default value or remove them. The hook passes: 'environment'."
+    )
+
+
+def test_an_accepted_listener_has_no_problem_and_says_which_names_it_takes() -> None:
+    def on_request(name: str, response_time: float) -> None:
+        pass
+
+    check = examine_listener_signature("request", frozenset(REQUEST_PAYLOAD), on_request)
+    assert check.problems == ()
+    assert check.takes == {"name", "response_time"}
+    nothing_passed = examine_listener_signature("reset_stats", frozenset(), lambda: None)
+    assert nothing_passed.passes_text == "nothing"

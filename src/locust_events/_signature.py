@@ -4,16 +4,62 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Collection
+from dataclasses import dataclass
 
 from ._errors import describe_listener
 
-__all__ = ["check_listener_signature"]
+__all__ = [
+    "SignatureCheck",
+    "SignatureProblem",
+    "check_listener_signature",
+    "examine_listener_signature",
+]
 
 _KEYWORD_KINDS = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
 
 
 def _quoted(names: Collection[str]) -> str:
     return ", ".join(repr(name) for name in sorted(names))
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureProblem:
+    """One reason a listener would fail on every fire of a hook, and what to do about it."""
+
+    #: What is wrong, e.g. "it requires 'tag', which 'test_start' never passes".
+    problem: str
+    #: What to change in the listener, e.g. "give them a default value or remove them".
+    fix: str
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureCheck:
+    """What checking one listener against what one hook passes found."""
+
+    hook_name: str
+    #: The keyword arguments the hook's fires pass.
+    passes: frozenset[str]
+    listener: object
+    #: The listener's signature; ``None`` when it cannot be read (then nothing is wrong).
+    signature: inspect.Signature | None
+    #: Why every fire would fail; empty when the listener is accepted.
+    problems: tuple[SignatureProblem, ...]
+    #: ``None`` to call the listener with everything a fire passes, else the names it takes.
+    takes: frozenset[str] | None
+
+    @property
+    def passes_text(self) -> str:
+        """What the hook passes, as a person reads it: ``'environment'``, or ``nothing``."""
+        return _quoted(self.passes) or "nothing"
+
+    def message(self) -> str:
+        """The error ``add_listener`` raises: the listener, the hook, each problem and its fix,
+        then what the hook passes."""
+        problems = "; ".join(f"{found.problem}; {found.fix}" for found in self.problems)
+        return (
+            f"Cannot add listener {describe_listener(self.listener)}{self.signature} to hook "
+            f"{self.hook_name!r}: {problems}. The hook passes: {self.passes_text}."
+        )
 
 
 def check_listener_signature(
@@ -32,10 +78,21 @@ def check_listener_signature(
         some builtins and C callables); else the names it takes, to which each fire's keyword
         arguments are narrowed.
     """
+    check = examine_listener_signature(hook_name, passes, listener)
+    if check.problems:
+        raise TypeError(check.message())
+    return check.takes
+
+
+def examine_listener_signature(
+    hook_name: str, passes: frozenset[str], listener: object
+) -> SignatureCheck:
+    """Check ``listener`` against the keyword arguments ``passes`` of the hook ``hook_name``,
+    and return what was found, problems and fixes as data (see :func:`check_listener_signature`)."""
     try:
         signature = inspect.signature(listener)  # type: ignore[arg-type]
     except Exception:  # unreadable, or a __signature__ that raises: checked by its first fire
-        return None
+        return SignatureCheck(hook_name, passes, listener, None, (), None)
     accepted: set[str] = set()
     takes_any_keyword = False
     required_but_never_passed: list[str] = []
@@ -53,23 +110,22 @@ def check_listener_signature(
         ):
             positional_only.append(parameter.name)
 
-    problems: list[str] = []
+    problems: list[SignatureProblem] = []
     if positional_only:
         problems.append(
-            f"it requires positional-only parameter(s) {_quoted(positional_only)}, but hooks "
-            "pass keyword arguments only; make them ordinary parameters"
+            SignatureProblem(
+                f"it requires positional-only parameter(s) {_quoted(positional_only)}, but "
+                "hooks pass keyword arguments only",
+                "make them ordinary parameters",
+            )
         )
     if required_but_never_passed:
         problems.append(
-            f"it requires {_quoted(required_but_never_passed)}, which {hook_name!r} never "
-            "passes; give them a default value or remove them"
+            SignatureProblem(
+                f"it requires {_quoted(required_but_never_passed)}, which {hook_name!r} never "
+                "passes",
+                "give them a default value or remove them",
+            )
         )
-    if problems:
-        passed = _quoted(passes) or "nothing"
-        raise TypeError(
-            f"Cannot add listener {describe_listener(listener)}{signature} to hook "
-            f"{hook_name!r}: {'; '.join(problems)}. The hook passes: {passed}."
-        )
-    if takes_any_keyword or passes <= accepted:
-        return None
-    return frozenset(accepted)
+    takes = None if takes_any_keyword or passes <= accepted else frozenset(accepted)
+    return SignatureCheck(hook_name, passes, listener, signature, tuple(problems), takes)

@@ -6,10 +6,35 @@ import argparse
 import os
 import platform
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Final, Protocol
 
 from .._version import __version__, loop_description
 from . import bench, demo, doctor, target
+
+if TYPE_CHECKING:
+    SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
+
+__all__ = ["COMMANDS", "Command", "main", "version_text"]
+
+
+class Command(Protocol):
+    """The shape of every command: a module that adds its parser, and runs what was parsed."""
+
+    def add_parser(self, subparsers: SubParsers) -> None:
+        """Add the command (named as its module) and its options to ``subparsers``."""
+
+    def run(self, args: argparse.Namespace) -> int:
+        """Do what ``args`` asks; return the process's exit status."""
+
+
+#: Every command, by name, in the order ``--help`` lists them.
+COMMANDS: Final[Mapping[str, Command]] = {
+    "bench": bench,
+    "doctor": doctor,
+    "demo": demo,
+    "target": target,
+}
 
 
 def version_text() -> str:
@@ -32,14 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--version", action="version", version=version_text())
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    # One line per command: each module adds its parser and sets ``run``.
-    bench.add_parser(commands)
-    doctor.add_parser(commands)
-    demo.add_parser(commands)
-    target.add_parser(commands)
+    for command in COMMANDS.values():
+        command.add_parser(commands)
     args = parser.parse_args(argv)
-    status: int = args.run(args)
-    return status
+    return COMMANDS[args.command].run(args)
 
 
 if __name__ == "__main__":

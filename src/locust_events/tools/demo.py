@@ -21,7 +21,7 @@ from typing import IO, TYPE_CHECKING, Any
 if TYPE_CHECKING:
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
-__all__ = ["add_parser", "parse_timespan", "run_demo"]
+__all__ = ["add_parser", "parse_timespan", "run", "run_demo"]
 
 #: The target fails one ``/api/data`` request in this many, so the listeners see failures.
 FAIL_EVERY = 40
@@ -43,9 +43,9 @@ def parse_timespan(text: str) -> int:
     return int(match["h"] or 0) * 3600 + int(match["m"] or 0) * 60 + int(match["s"] or 0)
 
 
-def add_parser(commands: SubParsers) -> None:
+def add_parser(subparsers: SubParsers) -> None:
     """Add the ``demo`` command to the command line."""
-    parser = commands.add_parser(
+    parser = subparsers.add_parser(
         "demo",
         help="run a real headless Locust test against a local target and show what the "
         "listeners saw (needs the locust extra)",
@@ -66,11 +66,11 @@ def add_parser(commands: SubParsers) -> None:
         metavar="TIME",
         help="how long the users run, e.g. 30s, 1m (default 15s)",
     )
-    parser.set_defaults(
-        run=lambda args: run_demo(
-            users=args.users, spawn_rate=args.spawn_rate, run_time=args.run_time
-        )
-    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the demo with the users, spawn rate and run time ``args`` give."""
+    return run_demo(users=args.users, spawn_rate=args.spawn_rate, run_time=args.run_time)
 
 
 def run_demo(users: int = 300, spawn_rate: float = 100, run_time: int = 15) -> int:

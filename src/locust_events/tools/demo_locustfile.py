@@ -1,4 +1,4 @@
-"""The demo's locustfile: the examples' listeners in one real Locust run (see ``_demo``).
+"""The demo's locustfile: the examples' listeners in one real Locust run (see ``demo``).
 
 It writes what the listeners saw to the JSON file named by ``LOCUST_EVENTS_DEMO_REPORT`` and,
 every half second while users run, the run's progress to ``LOCUST_EVENTS_DEMO_PROGRESS``.

@@ -18,7 +18,7 @@ from gevent.pywsgi import WSGIServer
 if TYPE_CHECKING:
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
-__all__ = ["PAGES", "Target", "add_parser", "read_webhook_count"]
+__all__ = ["PAGES", "Target", "add_parser", "read_webhook_count", "run", "serve"]
 
 #: Where the target listens; it never binds anything but the loopback interface.
 HOST = "127.0.0.1"
@@ -141,19 +141,23 @@ def read_webhook_count(base_url: str, timeout: float = 5.0) -> dict[str, Any]:
     return result
 
 
-def add_parser(commands: SubParsers) -> None:
+def add_parser(subparsers: SubParsers) -> None:
     """Add the ``target`` command to the command line."""
-    parser = commands.add_parser(
+    parser = subparsers.add_parser(
         "target", help="serve the examples' local target on 127.0.0.1 until interrupted"
     )
     parser.add_argument("--port", type=int, default=0, help="port to bind (default: a free one)")
     parser.add_argument(
         "--fail-every", type=int, default=0, help="answer every n-th /api/data with 503"
     )
-    parser.set_defaults(run=lambda args: main(port=args.port, fail_every=args.fail_every))
 
 
-def main(port: int = 0, fail_every: int = 0) -> int:
+def run(args: argparse.Namespace) -> int:
+    """Serve on ``args.port``, failing every ``args.fail_every``-th data request."""
+    return serve(port=args.port, fail_every=args.fail_every)
+
+
+def serve(port: int = 0, fail_every: int = 0) -> int:
     """Serve until interrupted, after printing the URL on one line (tests read it)."""
     target = Target(port, fail_every=fail_every).start()
     print(f"locust-events target listening on {target.url}", flush=True)

@@ -1,0 +1,93 @@
+"""Listing every hook's listeners, in both registries, and checking each signature."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..._events import Events
+from ..._hooks import EventHook, SpawnedListener
+from ..._pool import ListenerPool
+from ..._signature import SignatureCheck, examine_listener_signature
+from .report import LOCUSTS, OURS, Hook, Listener, Problem, Report
+
+__all__ = ["check_signatures", "collect_hooks", "registrations_of", "signature_problem"]
+
+
+def collect_hooks(ours: Events, locusts: object) -> list[Hook]:
+    """Every hook of ``ours`` and, unless they are the same objects, of Locust's ``locusts``.
+
+    Hooks come in our registry's order, a hook of Locust's right after ours of the same name.
+    """
+    hooks = [_our_hook(ours, name, hook, OURS) for name, hook in ours.hooks.items()]
+    our_hooks = {id(hook) for hook in ours.hooks.values()}
+    for name, hook in vars(locusts).items():
+        if id(hook) in our_hooks:
+            continue
+        if isinstance(hook, EventHook):
+            hooks.append(_our_hook(ours, name, hook, LOCUSTS))
+        elif isinstance(handlers := getattr(hook, "_handlers", None), list):
+            # Locust's hooks declare nothing: check and time them as our hook of that name.
+            ours_of_that_name = ours.hooks.get(name)
+            passes = None if ours_of_that_name is None else _passes(ours, ours_of_that_name)
+            listeners = [Listener(name, LOCUSTS, handler) for handler in handlers]
+            hooks.append(Hook(name, LOCUSTS, passes, listeners))
+    order = {name: index for index, name in enumerate(dict.fromkeys(h.name for h in hooks))}
+    return sorted(hooks, key=lambda hook: order[hook.name])
+
+
+def registrations_of(hook: EventHook[Any]) -> list[tuple[Callable[..., Any], ListenerPool | None]]:
+    """Each listener registered on ``hook``, in order, with the pool it is spawned into
+    (``None`` when it runs synchronously, in the greenlet that fires)."""
+    # The one place that reads the hook's internals: ``listeners`` holds what was registered,
+    # ``_entries`` (in the same order) what fire calls for each when not profiling: the
+    # listener itself or the SpawnedListener that queues it.
+    return [
+        (func, called.pool if isinstance(called, SpawnedListener) else None)
+        for func, called in zip(hook.listeners, hook._entries, strict=True)
+    ]
+
+
+def _our_hook(ours: Events, name: str, hook: EventHook[Any], registry: str) -> Hook:
+    listeners = []
+    for func, pool in registrations_of(hook):
+        listener = Listener(name, registry, func)
+        if pool is not None:
+            listener.runs, listener.pool = "spawned", pool.name
+        listeners.append(listener)
+    return Hook(name, registry, _passes(ours, hook), listeners)
+
+
+def _passes(ours: Events, hook: EventHook[Any]) -> tuple[str, ...] | None:
+    """What ``hook`` passes, in the order its declaration gives (else alphabetical)."""
+    if hook.passes is None:
+        return None
+    declaration = type(ours).hook_declarations.get(hook.name)
+    if declaration is not None and frozenset(declaration.passes or ()) == hook.passes:
+        return declaration.passes
+    return tuple(sorted(hook.passes))
+
+
+def check_signatures(report: Report) -> None:
+    """Check every listener against what its hook passes, as ``add_listener`` does."""
+    for hook in report.hooks:
+        if hook.passes is None:
+            continue
+        for listener in hook.listeners:
+            check = examine_listener_signature(hook.name, frozenset(hook.passes), listener.func)
+            if check.problems:
+                listener.signature = "invalid"
+                report.problems.append(signature_problem(listener, check))
+            else:
+                listener.signature = "ok"
+                listener.takes = check.takes
+
+
+def signature_problem(listener: Listener, check: SignatureCheck) -> Problem:
+    """The doctor's problem for a listener the signature check rejects: every reason, with
+    what the hook passes, and every fix."""
+    what = "; ".join(found.problem for found in check.problems)
+    fix = "; ".join(found.fix for found in check.problems)
+    return Problem(
+        "invalid signature", listener, f"{what}. The hook passes: {check.passes_text}.", fix
+    )

@@ -1,0 +1,114 @@
+"""The doctor's report as a person reads it on a terminal, or as one JSON document."""
+
+from __future__ import annotations
+
+import json
+from typing import Final
+
+from ..._text import shorten_middle
+from .report import LOCUSTS, OURS, Listener, Report
+
+__all__ = ["render_json", "render_text"]
+
+#: The widest LISTENER and WHERE cells of the table; longer ones are shortened in the middle.
+_NAME_WIDTH: Final = 48
+_WHERE_WIDTH: Final = 40
+
+
+def _state(listener: Listener) -> str:
+    if listener.signature == "invalid":
+        return "INVALID signature"
+    timing = listener.timing
+    if timing is None:
+        return "ok" if listener.signature == "ok" else "not checked"
+    if timing.verdict == "ok":
+        return f"ok, {timing.median_us:.1f} us/call"
+    if timing.verdict == "over budget":
+        return f"OVER BUDGET, {timing.median_us:.1f} us/call"
+    return timing.verdict.upper()
+
+
+def render_text(report: Report) -> str:
+    """The report as a person reads it on a terminal: a table, then the problems and fixes."""
+    if report.shared:
+        registries = f"{LOCUSTS} has the same hooks as {OURS} (the Locust integration is on)"
+    else:
+        registries = (
+            f"{LOCUSTS} has Locust's own hooks (the integration is off): both registries listed"
+        )
+    lines = [
+        f"locust_events doctor: {report.locustfile}",
+        f"Locust {report.locust_version}; {registries}",
+        f"Timed: synchronous listeners of {', '.join(report.timed_hooks)}; "
+        f"budget {report.budget_us:g} us per call; time limit {report.time_limit:g} s",
+        "",
+    ]
+    rows = [("HOOK", "REGISTRY", "LISTENER", "WHERE", "RUNS", "CHECK")]
+    for listener in report.listeners:
+        runs = "sync" if listener.pool is None else f"spawned, pool {listener.pool!r}"
+        state = _state(listener)
+        name = shorten_middle(listener.name, _NAME_WIDTH)
+        where = shorten_middle(listener.where, _WHERE_WIDTH)
+        rows.append((listener.hook, listener.registry, name, where, runs, state))
+    if len(rows) == 1:
+        lines.append("No listener is registered on any hook.")
+    else:
+        widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
+        for row in rows:
+            cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)]
+            lines.append("  ".join([*cells, row[-1]]).rstrip())
+    empty = sum(1 for hook in report.hooks if not hook.listeners)
+    if empty and len(rows) > 1:
+        lines.append(f"({empty} hook(s) without listeners not shown)")
+    if report.problems:
+        lines += ["", "Problems:"]
+        for number, problem in enumerate(report.problems, 1):
+            listener = problem.listener
+            lines.append(
+                f"{number}. {problem.kind}: {listener.name} on {listener.registry}.{listener.hook}"
+                f" ({listener.where})"
+            )
+            lines.append(f"   {problem.message}")
+            lines.append(f"   fix: {problem.fix}")
+    lines += ["", f"Verdict: {report.summary()} (exit status {report.exit_status})"]
+    return "\n".join(lines)
+
+
+def render_json(report: Report) -> str:
+    """The report as one JSON document: hooks, listeners, problems, timings, verdict."""
+    document = {
+        "locustfile": report.locustfile,
+        "locust_version": report.locust_version,
+        "locust_hooks_shared": report.shared,
+        "budget_us": report.budget_us,
+        "time_limit_s": report.time_limit,
+        "timed_hooks": report.timed_hooks,
+        "hooks": [
+            {
+                "name": hook.name,
+                "registry": hook.registry,
+                "passes": None if hook.passes is None else list(hook.passes),
+                "listeners": len(hook.listeners),
+                "timed": hook.name in report.timed_hooks,
+            }
+            for hook in report.hooks
+        ],
+        "listeners": [listener.as_json() for listener in report.listeners],
+        "problems": [problem.as_json() for problem in report.problems],
+        "timings": [
+            {
+                "hook": listener.hook,
+                "registry": listener.registry,
+                "listener": listener.name,
+                **vars(listener.timing),
+            }
+            for listener in report.listeners
+            if listener.timing is not None
+        ],
+        "verdict": {
+            "exit_status": report.exit_status,
+            "clean": not report.problems,
+            "summary": report.summary(),
+        },
+    }
+    return json.dumps(document, indent=2)
