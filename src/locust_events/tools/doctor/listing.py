@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..._events import Events
-from ..._hooks import EventHook, SpawnedListener
+from ..._hooks import EventHook
 from ..._pool import ListenerPool
 from ..._signature import SignatureCheck, examine_listener_signature
 from .report import LOCUSTS, OURS, Hook, Listener, Problem, Report
@@ -39,13 +39,7 @@ def collect_hooks(ours: Events, locusts: object) -> list[Hook]:
 def registrations_of(hook: EventHook[Any]) -> list[tuple[Callable[..., Any], ListenerPool | None]]:
     """Each listener registered on ``hook``, in order, with the pool it is spawned into
     (``None`` when it runs synchronously, in the greenlet that fires)."""
-    # The one place that reads the hook's internals: ``listeners`` holds what was registered,
-    # ``_entries`` (in the same order) what fire calls for each when not profiling: the
-    # listener itself or the SpawnedListener that queues it.
-    return [
-        (func, called.pool if isinstance(called, SpawnedListener) else None)
-        for func, called in zip(hook.listeners, hook._entries, strict=True)
-    ]
+    return [(registration.listener, registration.pool) for registration in hook.registrations]
 
 
 def _our_hook(ours: Events, name: str, hook: EventHook[Any], registry: str) -> Hook:
