@@ -1,4 +1,4 @@
-"""The compiled module keeps no static state: each load is a module of its own, with its own types."""
+"""The compiled module keeps no static state: each load is a module of its own, with its types."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ HEAP_TYPE = 1 << 9
 def load_again() -> ModuleType:
     """A fresh module object from the same shared library, as another interpreter would get."""
     spec = importlib.util.spec_from_file_location(_speedups.__name__, _speedups.__file__)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -44,7 +44,6 @@ class HookCore:
         def fire(self, /, *, reverse: bool = False, **kwargs: Any) -> None: ...
 
     else:
-
         # Twin: hookcore_fire (with call_listeners, fire_with_reverse, listener_failed).
         def fire(self, /, *args, reverse=False, **kwargs):
             """Call every listener with ``kwargs``, in the calling greenlet, in order.
