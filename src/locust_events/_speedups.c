@@ -776,8 +776,8 @@ fire_request_meta(Measurement *self, int swallowed)
     }
     PyObject *result = NULL;
     if (!failed) {
-        result = PyObject_VectorcallMethod(self->state->keys[FIRE], stack,
-                                           1 | PY_VECTORCALL_ARGUMENTS_OFFSET, names);
+        /* No PY_VECTORCALL_ARGUMENTS_OFFSET: stack[-1] is not ours to lend. */
+        result = PyObject_VectorcallMethod(self->state->keys[FIRE], stack, 1, names);
     }
     for (Py_ssize_t j = 0; j < 1 + i; j++) {
         Py_DECREF(stack[j]);
