@@ -16,6 +16,7 @@ class _Fires(Protocol):
     def fire(self, *, reverse: bool = False, **kwargs: Any) -> None: ...
 
 
+# Twin: Measurement in _speedups.c (struct Measurement, measurement_* functions).
 @final
 class Measurement:
     """Context manager returned by :meth:`EventHook.measure`.
@@ -29,6 +30,7 @@ class Measurement:
 
     __slots__ = ("_hook", "_request_meta", "_started")
 
+    # Twin: measurement_vectorcall.
     def __init__(
         self,
         hook: _Fires,
@@ -50,12 +52,14 @@ class Measurement:
         }
         self._started = 0.0
 
+    # Twin: measurement_enter.
     def __enter__(self) -> dict[str, Any]:
         request_meta = self._request_meta
         request_meta["start_time"] = _wall_clock()
         self._started = _perf_counter()
         return request_meta
 
+    # Twin: measurement_exit (with fire_request_meta).
     def __exit__(
         self,
         exc_type: type[BaseException] | None,

@@ -10,6 +10,7 @@ __all__ = ["FilteredListener", "HookCore", "positional_arguments_refused"]
 Listener = Callable[..., Any]
 
 
+# Twin: refuse_positional_arguments in _speedups.c.
 def positional_arguments_refused(hook: object, args: tuple[object, ...]) -> TypeError:
     """The error for ``hook.fire`` given positional arguments, worded as the C loop words it."""
     name = getattr(hook, "name", type(hook).__name__)
@@ -19,6 +20,7 @@ def positional_arguments_refused(hook: object, args: tuple[object, ...]) -> Type
     )
 
 
+# Twin: HookCore in _speedups.c (struct HookCore, hookcore_* functions).
 class HookCore:
     """Holds a hook's listeners as immutable tuples and calls them on :meth:`fire`.
 
@@ -30,6 +32,7 @@ class HookCore:
 
     __slots__ = ("_listeners", "_reversed_listeners")
 
+    # Twin: hookcore_init.
     def __init__(self) -> None:
         #: The callables fire calls, in registration order.
         self._listeners: tuple[Listener, ...] = ()
@@ -41,7 +44,7 @@ class HookCore:
         def fire(self, /, *, reverse: bool = False, **kwargs: Any) -> None: ...
 
     else:
-
+        # Twin: hookcore_fire (with call_listeners, fire_with_reverse, listener_failed).
         def fire(self, /, *args, reverse=False, **kwargs):
             """Call every listener with ``kwargs``, in the calling greenlet, in order.
 
@@ -57,11 +60,13 @@ class HookCore:
                 except Exception as error:
                     self._listener_failed(listener, error)
 
+    # Twin: hookcore_listener_failed.
     def _listener_failed(self, listener: Listener, error: Exception) -> None:
         """Log, count or re-raise ``error``; see :class:`~locust_events.EventHook`."""
         raise error
 
 
+# Twin: FilteredListener in _speedups.c (struct FilteredListener, filtered_* functions).
 class FilteredListener:
     """Calls a listener with only the keyword arguments it takes, of those a fire passes.
 
@@ -72,13 +77,16 @@ class FilteredListener:
 
     __slots__ = ("__wrapped__", "takes")
 
+    # Twin: filtered_new.
     def __init__(self, listener: Listener, takes: frozenset[str]) -> None:
         self.__wrapped__ = listener
         #: The keyword arguments the listener gets, where a fire passes them.
         self.takes = takes
 
+    # Twin: filtered_vectorcall (with filtered_learn).
     def __call__(self, **kwargs: Any) -> Any:
         return self.__wrapped__(**{name: kwargs[name] for name in self.takes if name in kwargs})
 
+    # Twin: filtered_repr.
     def __repr__(self) -> str:
         return f"<filtered {self.__wrapped__!r} taking {sorted(self.takes)}>"

@@ -16,22 +16,88 @@
 #define Py_READONLY READONLY
 #endif
 
-static PyObject *str_reverse;         /* "reverse", interned */
-static PyObject *str_listener_failed; /* "_listener_failed", interned */
+/* The keys of Measurement's request_meta, interned, in the order _measure.py inserts them. */
+enum { REQUEST_TYPE, NAME, RESPONSE_LENGTH, CONTEXT, EXCEPTION, URL, RESPONSE, START_TIME,
+       RESPONSE_TIME, FIRE, KEY_COUNT };
+static const char *const key_texts[KEY_COUNT] = {
+    "request_type", "name", "response_length", "context", "exception", "url", "response",
+    "start_time", "response_time", "fire"};
 
-/* The keyword names of the last fire without ``reverse``. A call site passes the same
- * constant tuple on each of its fires, so the next fire from there skips the search. */
-static PyObject *names_without_reverse;
+/* Everything the module keeps lives here, one per module object (multi-phase init): the
+ * module holds no static PyObject*, so each (sub-)interpreter gets its own. Instances reach
+ * it through a pointer stored at creation (their type keeps the module alive), so a fire
+ * pays one load for it, not a lookup. */
+typedef struct {
+    PyTypeObject *hookcore_type;
+    PyTypeObject *filtered_listener_type;
+    PyTypeObject *measurement_type;
+    PyObject *str_reverse;         /* "reverse", interned */
+    PyObject *str_listener_failed; /* "_listener_failed", interned */
+    PyObject *keys[KEY_COUNT];     /* key_texts, interned */
+    /* The names a fire from measure() passes, in its order. */
+    PyObject *request_names;
+    /* The template's values, by key index (its first START_TIME keys). */
+    PyObject *request_meta_values;
+    /* request_meta as a new Measurement starts it: the first seven keys, with room for nine,
+     * so that each Measurement copies it (a memcpy) instead of building and growing a dict. */
+    PyObject *request_meta_template;
+} ModuleState;
 
-/* The names a fire from measure() passes, in its order (set up with Measurement below). */
-static PyObject *request_names;
+static struct PyModuleDef speedups_module;
 
+/* The state of the module that defined ``type`` or one of its bases (a Python subclass of
+ * HookCore is not ours, its base is). Borrowed; NULL with an exception set if none. */
+static ModuleState *
+state_of_type(PyTypeObject *type)
+{
+#if PY_VERSION_HEX >= 0x030B0000
+    PyObject *module = PyType_GetModuleByDef(type, &speedups_module);
+    return module == NULL ? NULL : (ModuleState *)PyModule_GetState(module);
+#else /* 3.10 has no PyType_GetModuleByDef: walk the MRO as it does */
+    PyObject *mro = type->tp_mro;
+    for (Py_ssize_t i = 0; mro != NULL && i < PyTuple_GET_SIZE(mro); i++) {
+        PyTypeObject *base = (PyTypeObject *)PyTuple_GET_ITEM(mro, i);
+        if (!(base->tp_flags & Py_TPFLAGS_HEAPTYPE)) {
+            continue;
+        }
+        PyObject *module = ((PyHeapTypeObject *)base)->ht_module;
+        if (module != NULL && PyModule_GetDef(module) == &speedups_module) {
+            return (ModuleState *)PyModule_GetState(module);
+        }
+    }
+    PyErr_Format(PyExc_TypeError, "PyType_GetModuleByDef: No superclass of '%s' has the "
+                 "given module", type->tp_name);
+    return NULL;
+#endif
+}
+
+/* _native.HookCore's twin. */
 typedef struct {
     PyObject_HEAD
     PyObject *listeners;          /* tuple, registration order; NULL until __init__ */
     PyObject *reversed_listeners; /* the same tuple, last registered first */
+    /* The keyword names of this hook's last fire without ``reverse``. A call site passes the
+     * same constant tuple on each of its fires, so the next fire from there skips the
+     * search. Per hook, so that hooks fired from different places do not evict each other. */
+    PyObject *names_without_reverse;
+    ModuleState *state; /* of the module that made the type; set by __new__ */
 } HookCore;
 
+static PyObject *
+hookcore_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    ModuleState *state = state_of_type(type);
+    if (state == NULL) {
+        return NULL;
+    }
+    HookCore *self = (HookCore *)type->tp_alloc(type, 0);
+    if (self != NULL) {
+        self->state = state;
+    }
+    return (PyObject *)self;
+}
+
+/* _native.HookCore.__init__'s twin. */
 static int
 hookcore_init(HookCore *self, PyObject *args, PyObject *kwargs)
 {
@@ -51,8 +117,10 @@ hookcore_init(HookCore *self, PyObject *args, PyObject *kwargs)
 static int
 hookcore_traverse(HookCore *self, visitproc visit, void *arg)
 {
+    Py_VISIT(Py_TYPE(self)); /* a heap type: its instances keep it alive */
     Py_VISIT(self->listeners);
     Py_VISIT(self->reversed_listeners);
+    Py_VISIT(self->names_without_reverse);
     return 0;
 }
 
@@ -61,15 +129,20 @@ hookcore_clear(HookCore *self)
 {
     Py_CLEAR(self->listeners);
     Py_CLEAR(self->reversed_listeners);
+    Py_CLEAR(self->names_without_reverse);
     return 0;
 }
 
 static void
 hookcore_dealloc(HookCore *self)
 {
+    /* Also the dealloc of Python subclasses (EventHook): their subtype_dealloc leaves the
+     * type's reference to the first heap-type base's dealloc, this one. */
+    PyTypeObject *type = Py_TYPE(self);
     PyObject_GC_UnTrack(self);
     hookcore_clear(self);
-    Py_TYPE(self)->tp_free((PyObject *)self);
+    type->tp_free((PyObject *)self);
+    Py_DECREF(type);
 }
 
 /* A listener raised: give an Exception to self._listener_failed(listener, error), as the
@@ -100,8 +173,8 @@ listener_failed(HookCore *self, PyObject *listener)
     PyErr_GetExcInfo(&handled_type, &handled, &handled_traceback);
     PyErr_SetExcInfo((PyObject *)Py_NewRef(Py_TYPE(error)), Py_NewRef(error),
                      PyException_GetTraceback(error));
-    PyObject *result =
-        PyObject_CallMethodObjArgs((PyObject *)self, str_listener_failed, listener, error, NULL);
+    PyObject *result = PyObject_CallMethodObjArgs(
+        (PyObject *)self, self->state->str_listener_failed, listener, error, NULL);
     PyErr_SetExcInfo(handled_type, handled, handled_traceback);
     Py_DECREF(error);
     if (result == NULL) {
@@ -181,8 +254,8 @@ fire_with_reverse(HookCore *self, PyObject *const *args, PyObject *kwnames, Py_s
     return outcome;
 }
 
-/* fire() given positional arguments: the same TypeError as _native.HookCore.fire's, naming
- * the hook (its ``name``, else its type's name). */
+/* fire() given positional arguments: _native.positional_arguments_refused's twin, the same
+ * TypeError naming the hook (its ``name``, else its type's name). */
 static PyObject *
 refuse_positional_arguments(HookCore *self, Py_ssize_t nargs)
 {
@@ -202,7 +275,7 @@ refuse_positional_arguments(HookCore *self, Py_ssize_t nargs)
     return NULL;
 }
 
-/* fire(*, reverse=False, **kwargs): call every listener with the caller's keyword arguments,
+/* fire(*, reverse=False, **kwargs): _native.HookCore.fire's twin. Call every listener with the caller's keyword arguments,
  * passed on as they came (values array and names tuple, borrowed): no dict is built. */
 static PyObject *
 hookcore_fire(HookCore *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
@@ -210,7 +283,9 @@ hookcore_fire(HookCore *self, PyObject *const *args, Py_ssize_t nargs, PyObject 
     if (nargs != 0) {
         return refuse_positional_arguments(self, nargs);
     }
-    if (kwnames != NULL && kwnames != names_without_reverse && kwnames != request_names) {
+    if (kwnames != NULL && kwnames != self->names_without_reverse &&
+        kwnames != self->state->request_names) {
+        PyObject *str_reverse = self->state->str_reverse;
         Py_ssize_t count = PyTuple_GET_SIZE(kwnames);
         for (Py_ssize_t i = 0; i < count; i++) {
             PyObject *name = PyTuple_GET_ITEM(kwnames, i);
@@ -221,12 +296,13 @@ hookcore_fire(HookCore *self, PyObject *const *args, Py_ssize_t nargs, PyObject 
                 return fire_with_reverse(self, args, kwnames, i);
             }
         }
-        Py_XSETREF(names_without_reverse, Py_NewRef(kwnames));
+        Py_XSETREF(self->names_without_reverse, Py_NewRef(kwnames));
     }
     return call_listeners(self, self->listeners, args, kwnames);
 }
 
-/* _listener_failed(listener, error): the base class re-raises, as _native.HookCore does. */
+/* _listener_failed(listener, error): _native.HookCore._listener_failed's twin; the base class
+ * re-raises. */
 static PyObject *
 hookcore_listener_failed(HookCore *self, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -258,23 +334,28 @@ static PyMemberDef hookcore_members[] = {
     {NULL, 0, 0, 0, NULL},
 };
 
-static PyTypeObject HookCoreType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "locust_events._speedups.HookCore",
-    .tp_doc = PyDoc_STR("Holds a hook's listeners as immutable tuples and calls them on fire()."),
-    .tp_basicsize = sizeof(HookCore),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
-    .tp_new = PyType_GenericNew,
-    .tp_init = (initproc)hookcore_init,
-    .tp_traverse = (traverseproc)hookcore_traverse,
-    .tp_clear = (inquiry)hookcore_clear,
-    .tp_dealloc = (destructor)hookcore_dealloc,
-    .tp_methods = hookcore_methods,
-    .tp_members = hookcore_members,
+static PyType_Slot hookcore_slots[] = {
+    {Py_tp_doc,
+     (void *)PyDoc_STR("Holds a hook's listeners as immutable tuples and calls them on fire().")},
+    {Py_tp_new, hookcore_new},
+    {Py_tp_init, hookcore_init},
+    {Py_tp_traverse, hookcore_traverse},
+    {Py_tp_clear, hookcore_clear},
+    {Py_tp_dealloc, hookcore_dealloc},
+    {Py_tp_methods, hookcore_methods},
+    {Py_tp_members, hookcore_members},
+    {0, NULL},
+};
+
+static PyType_Spec hookcore_spec = {
+    .name = "locust_events._speedups.HookCore",
+    .basicsize = sizeof(HookCore),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .slots = hookcore_slots,
 };
 
 
-/* FilteredListener(listener, takes): _native.FilteredListener compiled. Calling it passes on
+/* FilteredListener(listener, takes): _native.FilteredListener's twin. Calling it passes on
  * the values of the keyword arguments whose names are in ``takes`` (a frozenset), as a
  * vectorcall without a dict. Which of a fire's names to keep is worked out once per names
  * tuple and cached: a call site passes the same tuple (or one with the same interned names)
@@ -352,6 +433,7 @@ filtered_learn(FilteredListener *self, PyObject *names)
     return 0;
 }
 
+/* _native.FilteredListener.__call__'s twin. */
 static PyObject *
 filtered_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *names)
 {
@@ -393,6 +475,7 @@ filtered_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, Py
     return result;
 }
 
+/* _native.FilteredListener.__init__'s twin. */
 static PyObject *
 filtered_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
@@ -422,6 +505,7 @@ filtered_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 static int
 filtered_traverse(FilteredListener *self, visitproc visit, void *arg)
 {
+    Py_VISIT(Py_TYPE(self));
     Py_VISIT(self->listener);
     Py_VISIT(self->takes);
     Py_VISIT(self->seen_names);
@@ -442,12 +526,15 @@ filtered_clear(FilteredListener *self)
 static void
 filtered_dealloc(FilteredListener *self)
 {
+    PyTypeObject *type = Py_TYPE(self);
     PyObject_GC_UnTrack(self);
     filtered_clear(self);
     PyMem_Free(self->kept_indexes);
-    Py_TYPE(self)->tp_free((PyObject *)self);
+    type->tp_free((PyObject *)self);
+    Py_DECREF(type);
 }
 
+/* _native.FilteredListener.__repr__'s twin. */
 static PyObject *
 filtered_repr(FilteredListener *self)
 {
@@ -463,20 +550,23 @@ static PyMemberDef filtered_members[] = {
     {NULL, 0, 0, 0, NULL},
 };
 
-static PyTypeObject FilteredListenerType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "locust_events._speedups.FilteredListener",
-    .tp_doc = PyDoc_STR("Calls a listener with only the keyword arguments it takes."),
-    .tp_basicsize = sizeof(FilteredListener),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
-    .tp_vectorcall_offset = offsetof(FilteredListener, vectorcall),
-    .tp_call = PyVectorcall_Call,
-    .tp_new = filtered_new,
-    .tp_traverse = (traverseproc)filtered_traverse,
-    .tp_clear = (inquiry)filtered_clear,
-    .tp_dealloc = (destructor)filtered_dealloc,
-    .tp_repr = (reprfunc)filtered_repr,
-    .tp_members = filtered_members,
+static PyType_Slot filtered_listener_slots[] = {
+    {Py_tp_doc, (void *)PyDoc_STR("Calls a listener with only the keyword arguments it takes.")},
+    {Py_tp_call, PyVectorcall_Call},
+    {Py_tp_new, filtered_new},
+    {Py_tp_traverse, filtered_traverse},
+    {Py_tp_clear, filtered_clear},
+    {Py_tp_dealloc, filtered_dealloc},
+    {Py_tp_repr, filtered_repr},
+    {Py_tp_members, filtered_members}, /* __vectorcalloffset__ sets tp_vectorcall_offset */
+    {0, NULL},
+};
+
+static PyType_Spec filtered_listener_spec = {
+    .name = "locust_events._speedups.FilteredListener",
+    .basicsize = sizeof(FilteredListener),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .slots = filtered_listener_slots,
 };
 
 
@@ -513,28 +603,17 @@ perf_counter(void)
 }
 #endif
 
-/* The keys of request_meta, interned, in the order _measure.py inserts them. */
-enum { REQUEST_TYPE, NAME, RESPONSE_LENGTH, CONTEXT, EXCEPTION, URL, RESPONSE, START_TIME,
-       RESPONSE_TIME, FIRE, KEY_COUNT };
-static const char *const key_texts[KEY_COUNT] = {
-    "request_type", "name", "response_length", "context", "exception", "url", "response",
-    "start_time", "response_time", "fire"};
-static PyObject *keys[KEY_COUNT];
-
-/* request_meta as a new Measurement starts it: the first seven keys, with room for nine, so
- * that each Measurement copies it (a memcpy) instead of building and growing a dict. */
-static PyObject *request_meta_template;
-
+/* _measure.Measurement's twin. */
 typedef struct {
     PyObject_HEAD
     PyObject *hook;         /* what fires: has a fire(**kwargs) method */
     PyObject *request_meta; /* dict, the block's to change */
     double started;         /* perf_counter() on entering */
+    ModuleState *state;     /* of the module that made the type */
 } Measurement;
 
-static PyTypeObject MeasurementType;
-
-/* Measurement(hook, request_type, name, response_length, context, /) */
+/* Measurement(hook, request_type, name, response_length, context, /): _measure.Measurement's
+ * __init__. The type's vectorcall, so that measure() builds one without an argument tuple. */
 static PyObject *
 measurement_vectorcall(PyObject *type, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
@@ -545,19 +624,28 @@ measurement_vectorcall(PyObject *type, PyObject *const *args, size_t nargsf, PyO
                         "context, by position");
         return NULL;
     }
-    Measurement *self = PyObject_GC_New(Measurement, &MeasurementType);
+    /* The type is final: it is the module's own, whose state is right there. */
+    ModuleState *state = (ModuleState *)PyType_GetModuleState((PyTypeObject *)type);
+    if (state == NULL) {
+        return NULL;
+    }
+    Measurement *self = PyObject_GC_New(Measurement, (PyTypeObject *)type);
     if (self == NULL) {
         return NULL;
     }
+    self->state = state;
     self->hook = Py_NewRef(args[0]);
     self->started = 0.0;
-    self->request_meta = PyDict_Copy(request_meta_template);
+    PyObject *request_meta = self->request_meta = PyDict_Copy(state->request_meta_template);
     PyObject *context = args[4] == Py_None ? PyDict_New() : Py_NewRef(args[4]);
-    int failed = self->request_meta == NULL || context == NULL ||
-                 PyDict_SetItem(self->request_meta, keys[REQUEST_TYPE], args[1]) < 0 ||
-                 PyDict_SetItem(self->request_meta, keys[NAME], args[2]) < 0 ||
-                 PyDict_SetItem(self->request_meta, keys[RESPONSE_LENGTH], args[3]) < 0 ||
-                 PyDict_SetItem(self->request_meta, keys[CONTEXT], context) < 0;
+    PyObject **keys = state->keys;
+    /* The template already holds response_length 0, the usual value: set it only if not. */
+    int failed = request_meta == NULL || context == NULL ||
+                 PyDict_SetItem(request_meta, keys[REQUEST_TYPE], args[1]) < 0 ||
+                 PyDict_SetItem(request_meta, keys[NAME], args[2]) < 0 ||
+                 (args[3] != PyTuple_GET_ITEM(state->request_meta_values, RESPONSE_LENGTH) &&
+                  PyDict_SetItem(request_meta, keys[RESPONSE_LENGTH], args[3]) < 0) ||
+                 PyDict_SetItem(request_meta, keys[CONTEXT], context) < 0;
     Py_XDECREF(context);
     PyObject_GC_Track(self);
     if (failed) {
@@ -567,9 +655,21 @@ measurement_vectorcall(PyObject *type, PyObject *const *args, size_t nargsf, PyO
     return (PyObject *)self;
 }
 
+/* The same, for a call through tp_call (Measurement(*args)). */
+static PyObject *
+measurement_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    if (kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0) {
+        return measurement_vectorcall((PyObject *)type, NULL, 0, kwargs); /* refuses */
+    }
+    return measurement_vectorcall((PyObject *)type, &PyTuple_GET_ITEM(args, 0),
+                                  PyTuple_GET_SIZE(args), NULL);
+}
+
 static int
 measurement_traverse(Measurement *self, visitproc visit, void *arg)
 {
+    Py_VISIT(Py_TYPE(self));
     Py_VISIT(self->hook);
     Py_VISIT(self->request_meta);
     return 0;
@@ -586,11 +686,14 @@ measurement_clear(Measurement *self)
 static void
 measurement_dealloc(Measurement *self)
 {
+    PyTypeObject *type = Py_TYPE(self);
     PyObject_GC_UnTrack(self);
     measurement_clear(self);
-    PyObject_GC_Del(self);
+    type->tp_free((PyObject *)self);
+    Py_DECREF(type);
 }
 
+/* _measure.Measurement.__enter__'s twin. */
 static PyObject *
 measurement_enter(Measurement *self, PyObject *unused)
 {
@@ -606,7 +709,7 @@ measurement_enter(Measurement *self, PyObject *unused)
     if (start_time == NULL) {
         return NULL;
     }
-    int failed = PyDict_SetItem(self->request_meta, keys[START_TIME], start_time);
+    int failed = PyDict_SetItem(self->request_meta, self->state->keys[START_TIME], start_time);
     Py_DECREF(start_time);
     if (failed < 0) {
         return NULL;
@@ -624,6 +727,7 @@ static PyObject *
 fire_request_meta(Measurement *self, int swallowed)
 {
     PyObject *request_meta = self->request_meta;
+    PyObject *request_names = self->state->request_names;
     Py_ssize_t count = PyDict_GET_SIZE(request_meta);
     PyObject *small[1 + KEY_COUNT];
     PyObject **stack = count < KEY_COUNT ? small : PyMem_New(PyObject *, 1 + count);
@@ -672,7 +776,8 @@ fire_request_meta(Measurement *self, int swallowed)
     }
     PyObject *result = NULL;
     if (!failed) {
-        result = PyObject_VectorcallMethod(keys[FIRE], stack, 1, names);
+        /* No PY_VECTORCALL_ARGUMENTS_OFFSET: stack[-1] is not ours to lend. */
+        result = PyObject_VectorcallMethod(self->state->keys[FIRE], stack, 1, names);
     }
     for (Py_ssize_t j = 0; j < 1 + i; j++) {
         Py_DECREF(stack[j]);
@@ -688,7 +793,8 @@ fire_request_meta(Measurement *self, int swallowed)
     return PyBool_FromLong(swallowed);
 }
 
-/* __exit__(exc_type, exc, traceback): fire once; swallow an Exception, not a BaseException. */
+/* __exit__(exc_type, exc, traceback): _measure.Measurement.__exit__'s twin. Fires once;
+ * swallows an Exception, not a BaseException. */
 static PyObject *
 measurement_exit(Measurement *self, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -704,6 +810,7 @@ measurement_exit(Measurement *self, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_RuntimeError, "Measurement was cleared");
         return NULL;
     }
+    PyObject **keys = self->state->keys;
     /* isinstance(exc, Exception), answered at once for the usual exc=None */
     int swallowed = args[1] == Py_None ? 0 : PyObject_IsInstance(args[1], PyExc_Exception);
     if (swallowed < 0 ||
@@ -730,17 +837,137 @@ static PyMethodDef measurement_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-static PyTypeObject MeasurementType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "locust_events._speedups.Measurement",
-    .tp_doc = PyDoc_STR("Context manager returned by EventHook.measure."),
-    .tp_basicsize = sizeof(Measurement),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .tp_vectorcall = measurement_vectorcall,
-    .tp_traverse = (traverseproc)measurement_traverse,
-    .tp_clear = (inquiry)measurement_clear,
-    .tp_dealloc = (destructor)measurement_dealloc,
-    .tp_methods = measurement_methods,
+static PyType_Slot measurement_slots[] = {
+    {Py_tp_doc, (void *)PyDoc_STR("Context manager returned by EventHook.measure.")},
+    {Py_tp_new, measurement_new},
+    {Py_tp_traverse, measurement_traverse},
+    {Py_tp_clear, measurement_clear},
+    {Py_tp_dealloc, measurement_dealloc},
+    {Py_tp_methods, measurement_methods},
+    {0, NULL},
+};
+
+static PyType_Spec measurement_spec = {
+    .name = "locust_events._speedups.Measurement",
+    .basicsize = sizeof(Measurement),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_HAVE_GC,
+    .slots = measurement_slots,
+};
+
+
+/* The module: multi-phase initialization (PEP 489). Each module object builds its own
+ * types and strings in module_exec; nothing is shared between interpreters. */
+
+static PyTypeObject *
+add_type(PyObject *module, PyType_Spec *spec)
+{
+    PyObject *type = PyType_FromModuleAndSpec(module, spec, NULL);
+    if (type == NULL || PyModule_AddObjectRef(module, strrchr(spec->name, '.') + 1, type) < 0) {
+        Py_XDECREF(type);
+        return NULL;
+    }
+    return (PyTypeObject *)type;
+}
+
+static int
+module_exec(PyObject *module)
+{
+    ModuleState *state = (ModuleState *)PyModule_GetState(module);
+    if ((state->str_reverse = PyUnicode_InternFromString("reverse")) == NULL ||
+        (state->str_listener_failed = PyUnicode_InternFromString("_listener_failed")) == NULL) {
+        return -1;
+    }
+    for (int i = 0; i < KEY_COUNT; i++) {
+        if ((state->keys[i] = PyUnicode_InternFromString(key_texts[i])) == NULL) {
+            return -1;
+        }
+    }
+    /* The template's values: None, but response_length 0 (measure()'s default). */
+    PyObject *values = state->request_meta_values = PyTuple_New(START_TIME);
+    PyObject *template = state->request_meta_template = PyDict_New();
+    PyObject *names = state->request_names = PyTuple_New(RESPONSE_TIME + 1);
+    if (values == NULL || template == NULL || names == NULL) {
+        return -1;
+    }
+    for (int i = 0; i <= RESPONSE_TIME; i++) {
+        PyTuple_SET_ITEM(names, i, Py_NewRef(state->keys[i]));
+    }
+    for (int i = 0; i < START_TIME; i++) {
+        PyObject *value = i == RESPONSE_LENGTH ? PyLong_FromLong(0) : Py_NewRef(Py_None);
+        if (value == NULL) {
+            return -1;
+        }
+        PyTuple_SET_ITEM(values, i, value);
+        if (PyDict_SetItem(template, state->keys[i], value) < 0) {
+            return -1;
+        }
+    }
+    if ((state->hookcore_type = add_type(module, &hookcore_spec)) == NULL ||
+        (state->filtered_listener_type = add_type(module, &filtered_listener_spec)) == NULL ||
+        (state->measurement_type = add_type(module, &measurement_spec)) == NULL) {
+        return -1;
+    }
+    /* Measurement(...) goes straight to measurement_vectorcall (a type slot that only 3.14's
+     * specs can set), without an argument tuple. */
+    state->measurement_type->tp_vectorcall = measurement_vectorcall;
+    return 0;
+}
+
+static int
+module_traverse(PyObject *module, visitproc visit, void *arg)
+{
+    ModuleState *state = (ModuleState *)PyModule_GetState(module);
+    Py_VISIT(state->hookcore_type);
+    Py_VISIT(state->filtered_listener_type);
+    Py_VISIT(state->measurement_type);
+    Py_VISIT(state->str_reverse);
+    Py_VISIT(state->str_listener_failed);
+    for (int i = 0; i < KEY_COUNT; i++) {
+        Py_VISIT(state->keys[i]);
+    }
+    Py_VISIT(state->request_names);
+    Py_VISIT(state->request_meta_values);
+    Py_VISIT(state->request_meta_template);
+    return 0;
+}
+
+static int
+module_clear(PyObject *module)
+{
+    ModuleState *state = (ModuleState *)PyModule_GetState(module);
+    Py_CLEAR(state->hookcore_type);
+    Py_CLEAR(state->filtered_listener_type);
+    Py_CLEAR(state->measurement_type);
+    Py_CLEAR(state->str_reverse);
+    Py_CLEAR(state->str_listener_failed);
+    for (int i = 0; i < KEY_COUNT; i++) {
+        Py_CLEAR(state->keys[i]);
+    }
+    Py_CLEAR(state->request_names);
+    Py_CLEAR(state->request_meta_values);
+    Py_CLEAR(state->request_meta_template);
+    return 0;
+}
+
+static void
+module_free(void *module)
+{
+    module_clear((PyObject *)module);
+}
+
+static PyModuleDef_Slot module_slots[] = {
+    {Py_mod_exec, module_exec},
+#if PY_VERSION_HEX >= 0x030C0000
+    /* No static state: each interpreter, even one with its own GIL, gets its own module. */
+    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
+#endif
+#if PY_VERSION_HEX >= 0x030D0000
+    /* Not free-thread safe: a hook's listener tuples and names cache, a FilteredListener's
+     * learned names and a Measurement's request_meta are read and replaced without locks,
+     * which the GIL makes safe. A free-threaded build enables the GIL on import. */
+    {Py_mod_gil, Py_MOD_GIL_USED},
+#endif
+    {0, NULL},
 };
 
 static struct PyModuleDef speedups_module = {
@@ -748,46 +975,15 @@ static struct PyModuleDef speedups_module = {
     .m_name = "locust_events._speedups",
     .m_doc = PyDoc_STR("The calling loop of a hook and measure(), compiled; _native.py and "
                         "_measure.py are their twins."),
-    .m_size = -1,
+    .m_size = sizeof(ModuleState),
+    .m_slots = module_slots,
+    .m_traverse = module_traverse,
+    .m_clear = module_clear,
+    .m_free = module_free,
 };
 
 PyMODINIT_FUNC
 PyInit__speedups(void)
 {
-    str_reverse = PyUnicode_InternFromString("reverse");
-    str_listener_failed = PyUnicode_InternFromString("_listener_failed");
-    if (str_reverse == NULL || str_listener_failed == NULL) {
-        return NULL;
-    }
-    for (int i = 0; i < KEY_COUNT; i++) {
-        if ((keys[i] = PyUnicode_InternFromString(key_texts[i])) == NULL) {
-            return NULL;
-        }
-    }
-    request_meta_template = PyDict_New();
-    request_names = PyTuple_New(RESPONSE_TIME + 1);
-    if (request_meta_template == NULL || request_names == NULL) {
-        return NULL;
-    }
-    for (int i = 0; i <= RESPONSE_TIME; i++) {
-        PyTuple_SET_ITEM(request_names, i, Py_NewRef(keys[i]));
-        if (i < START_TIME && PyDict_SetItem(request_meta_template, keys[i], Py_None) < 0) {
-            return NULL;
-        }
-    }
-    if (PyType_Ready(&HookCoreType) < 0 || PyType_Ready(&FilteredListenerType) < 0 ||
-        PyType_Ready(&MeasurementType) < 0) {
-        return NULL;
-    }
-    PyObject *module = PyModule_Create(&speedups_module);
-    if (module == NULL) {
-        return NULL;
-    }
-    if (PyModule_AddObjectRef(module, "HookCore", (PyObject *)&HookCoreType) < 0 ||
-        PyModule_AddObjectRef(module, "FilteredListener", (PyObject *)&FilteredListenerType) < 0 ||
-        PyModule_AddObjectRef(module, "Measurement", (PyObject *)&MeasurementType) < 0) {
-        Py_DECREF(module);
-        return NULL;
-    }
-    return module;
+    return PyModuleDef_Init(&speedups_module);
 }
