@@ -26,6 +26,12 @@ from .locust_support import (
 pytestmark = needs_locust
 
 LOCUSTFILE = LOCUSTFILES / "spawned.py"
+#: The spawned-listener locustfile with ``stop_after.py``: a run that ends by a count of requests.
+COUNTED = Path(f"{LOCUSTFILE},{LOCUSTFILES / 'stop_after.py'}")
+#: Requests a counted run makes (more than the pool's 8 workers can hold).
+REQUESTS = 30
+#: Only a cap for counted runs.
+RUN_TIME_LIMIT = 60
 
 
 @pytest.fixture(scope="module")
@@ -69,13 +75,19 @@ def signalled_once_backlogged(
 def test_spawned_listener_calls_are_all_delivered_before_locust_exits(
     target: str, tmp_path: Path
 ) -> None:
+    # Calls are held until the run stops, so there is a backlog then on any machine.
+    env = child_environment(HOLD_UNTIL_STOP="1", STOP_AFTER_REQUESTS=str(REQUESTS))
     result = run_locust(
-        LOCUSTFILE, *headless(target, 5, 2), cwd=tmp_path, run_time=2, env=child_environment()
+        COUNTED,
+        *headless(target, 5, RUN_TIME_LIMIT),
+        cwd=tmp_path,
+        run_time=RUN_TIME_LIMIT,
+        env=env,
     )
     counts = delivery(tmp_path)
     assert result.returncode == 0, result.stderr
-    assert counts["pending_at_quit"] > 0  # there was a backlog when quit fired
-    assert counts["delivered"] == counts["fired"] > 0
+    assert counts["pending_at_stop"] > 0  # there was a backlog when the run stopped
+    assert counts["delivered"] == counts["fired"] >= REQUESTS
     assert "not delivered" not in result.stderr
 
 
@@ -118,11 +130,13 @@ def test_sigterm_with_firers_waiting_for_room_in_a_small_pool_loses_nothing(
 def test_drain_is_bounded_and_sums_up_what_was_not_delivered(target: str, tmp_path: Path) -> None:
     started = time.monotonic()
     result = run_locust(
-        LOCUSTFILE,
-        *headless(target, 2, 2),
+        COUNTED,
+        *headless(target, 2, RUN_TIME_LIMIT),
         cwd=tmp_path,
-        run_time=2,
-        env=child_environment(LISTENER_SLEEP="600", DRAIN_TIMEOUT="1"),
+        run_time=RUN_TIME_LIMIT,
+        env=child_environment(
+            LISTENER_SLEEP="600", DRAIN_TIMEOUT="1", STOP_AFTER_REQUESTS=str(REQUESTS)
+        ),
     )
     elapsed = time.monotonic() - started
     counts = delivery(tmp_path)
@@ -132,7 +146,7 @@ def test_drain_is_bounded_and_sums_up_what_was_not_delivered(target: str, tmp_pa
     assert "running" in summary[0]
     assert counts["delivered"] == 0
     assert result.returncode == 0, result.stderr
-    assert elapsed < 2 + 20  # the run, start-up and the one-second drain; never the 600 s
+    assert elapsed < RUN_TIME_LIMIT + 60  # the counted run and the 1 s drain; never the 600 s
 
 
 def test_locust_events_profile_logs_the_listener_table_when_locust_quits(
