@@ -3,6 +3,11 @@
 pyenv's shims answer only for the selected version, so tox would skip ``py310`` and friends on
 a machine that has them. This plugin hands their executables to tox's discovery, as
 ``tox --discover`` would, whenever pyenv is present; elsewhere it does nothing.
+
+Kept over the alternatives: the ``virtualenv-pyenv`` discovery plugin finds nothing under tox
+4.67 (its own discovery moved to ``python-discovery``), and pyenv's multi-version selection
+works only through a ``.python-version`` file naming exact versions, which would change the
+Python every user of the checkout gets.
 """
 
 from __future__ import annotations

@@ -10,8 +10,9 @@
    its test suite needs;
 5. ``twine check --strict`` on everything in ``dist/``;
 6. unpacks the sdist, installs the wheel for the running Python into a fresh virtual
-   environment with the test dependencies, and runs the unpacked test suite there
-   (``--collect-only`` with ``--quick``).
+   environment with the unit tests' dependencies, and runs the unpacked unit tests (both
+   calling loops) and :data:`E2E_SUBSET` there (``--collect-only`` of the whole suite with
+   ``--quick``).
 
 Release CI on other platforms uses cibuildwheel instead (``[tool.cibuildwheel]`` in
 ``pyproject.toml``); this script is what a maintainer runs on a Linux machine.
@@ -44,14 +45,18 @@ SDIST_MUST_HOLD = (
     "tox.ini",
     "src/locust_events/_speedups.c",
     "tests/__init__.py",
-    "tests/conftest.py",
-    "tests/locust_support.py",
-    "tests/locustfiles/recording.py",
-    "tests/typing_samples/pass_listeners.py",
+    "tests/calling_loops.py",
+    "tests/unit/conftest.py",
+    "tests/e2e/locust_support.py",
+    "tests/e2e/locustfiles/recording.py",
+    "tests/e2e/typing_samples/pass_listeners.py",
     "benchmarks/conftest.py",
     "examples/quickstart.py",
     "docs/index.md",
 )
+#: The end-to-end tests the release runs besides the unit tests: short, and what a broken
+#: wheel would fail first (a real Locust run on each calling loop).
+E2E_SUBSET = ("tests/e2e/test_calling_loop_in_children.py",)
 
 
 def run(*command: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
@@ -150,7 +155,9 @@ def run_sdist_tests(sdist: Path, wheels: list[Path], quick: bool) -> None:
         python = environment / "bin" / "python"
         run(python, "-m", "pip", "install", "-q", "--upgrade", "pip")
         run(python, "-m", "pip", "install", "-q", f"{wheel}[locust,monitor]")
-        run(python, "-m", "pip", "install", "-q", "--group", f"{unpacked / 'pyproject.toml'}:test")
+        group = "test" if quick else "unit"  # collecting every test imports what each needs
+        groups = f"{unpacked / 'pyproject.toml'}:{group}"
+        run(python, "-m", "pip", "install", "-q", "--group", groups)
         # From the work directory: ``-m`` puts the current directory first on sys.path.
         print(run(python, "-m", "locust_events", "--version", cwd=Path(workdir)).strip())
         env = {**os.environ, "LOCUST_EVENTS_EXPECT_COMPILED": "1"}
@@ -167,9 +174,11 @@ def run_sdist_tests(sdist: Path, wheels: list[Path], quick: bool) -> None:
         # Run from outside the unpacked tree, so that ``python -m locust_events`` in the tests'
         # child processes imports the installed wheel, not the source beside it.
         suite = ["--rootdir", unpacked, "-c", unpacked / "pyproject.toml"]
-        suite += [unpacked / "tests", unpacked / "benchmarks"]
-        collect = ["--collect-only"] if quick else []
-        output = run(*pytest, *collect, *suite, cwd=Path(workdir), env=env)
+        if quick:
+            suite += ["--collect-only", unpacked / "tests", unpacked / "benchmarks"]
+        else:
+            suite += [unpacked / "tests" / "unit", *(unpacked / test for test in E2E_SUBSET)]
+        output = run(*pytest, *suite, cwd=Path(workdir), env=env)
         print(output.strip().splitlines()[-1])
 
 

@@ -23,7 +23,7 @@ LOCUSTFILE = HERE / "locustfiles" / "listeners_tab_cost.py"
 sys.path.insert(0, str(HERE.parent))
 
 from benchmarks.callgrind_count import callgrind_instructions  # noqa: E402
-from tests.locust_support import child_environment, free_port, running_target  # noqa: E402
+from tests.e2e.locust_support import child_environment, free_port, running_target  # noqa: E402
 
 USERS = 1  # one user: the same sequence of waits on every run, so the counts repeat best
 SHORT, LONG = 200, 1000  # requests per user

@@ -36,11 +36,21 @@ def start_target() -> tuple[subprocess.Popen[str], str]:
     return process, line.rsplit(" ", 1)[1].strip()
 
 
-def run_once(dispatcher: str, url: str, seconds: int, users: int) -> dict[str, Any]:
-    """One headless Locust run on ``dispatcher``; what the locustfile measured."""
+def run_once(
+    dispatcher: str, url: str, seconds: int, users: int, stop_after: int = 0
+) -> dict[str, Any]:
+    """One headless Locust run on ``dispatcher``; what the locustfile measured.
+
+    ``stop_after`` > 0 ends the run after that many requests; ``seconds`` is then only a cap.
+    """
     with tempfile.TemporaryDirectory(prefix="locust-run-") as workdir:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LOCUST_")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("LOCUST_") or k == "LOCUST_EVENTS_PURE"
+        }
         env["DISPATCHER"] = dispatcher
+        env["STOP_AFTER_REQUESTS"] = str(stop_after)
         command = [
             *(sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless"),
             *("--host", url, "--users", str(users), "--spawn-rate", str(users)),
@@ -63,8 +73,13 @@ def run_once(dispatcher: str, url: str, seconds: int, users: int) -> dict[str, A
     return measured
 
 
-def compare(seconds: int = 10, rounds: int = 4, users: int = 10) -> dict[str, dict[str, float]]:
-    """Run both dispatchers ``rounds`` times each, alternating; medians per dispatcher."""
+def compare(
+    seconds: int = 10, rounds: int = 4, users: int = 10, stop_after: int = 0
+) -> dict[str, dict[str, float]]:
+    """Run both dispatchers ``rounds`` times each, alternating; medians per dispatcher.
+
+    ``stop_after`` > 0 ends each run after that many requests (``seconds`` is then a cap).
+    """
     target, url = start_target()
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in DISPATCHERS}
     try:
@@ -72,7 +87,7 @@ def compare(seconds: int = 10, rounds: int = 4, users: int = 10) -> dict[str, di
             # Alternate which goes first, so that a drift of the machine favours neither.
             order = list(DISPATCHERS) if round_ % 2 == 0 else list(reversed(DISPATCHERS))
             for name in order:
-                runs[name].append(run_once(name, url, seconds, users))
+                runs[name].append(run_once(name, url, seconds, users, stop_after))
     finally:
         target.terminate()
         target.wait(timeout=10)

@@ -2,7 +2,8 @@
 
 ``DISPATCHER=stock`` keeps Locust's own; anything else switches to locust_events. Writes
 ``throughput.json``: requests between test_start and test_stop, and the CPU and wall time
-the process spent meanwhile.
+the process spent meanwhile. ``STOP_AFTER_REQUESTS=N`` quits the run once N requests were
+made (the smoke run's bound, a count rather than a time).
 """
 
 import os
@@ -18,7 +19,10 @@ import json
 import time
 from collections import defaultdict
 
+import gevent
 from locust import FastHttpUser, constant, task
+
+STOP_AFTER_REQUESTS = int(os.environ.get("STOP_AFTER_REQUESTS", "0"))
 
 metrics = {"api_calls": 0, "error_count": 0, "total_response_time": 0.0}
 buckets = defaultdict(int)
@@ -43,8 +47,18 @@ def bucket_response_time(response_time, **kwargs):
         buckets[">=500ms"] += 1
 
 
+if STOP_AFTER_REQUESTS:
+
+    @events.request.add_listener
+    def stop_after_enough_requests(**kwargs):
+        if metrics["api_calls"] == STOP_AFTER_REQUESTS:
+            # Not from the user's greenlet, which quitting kills.
+            gevent.spawn(window["environment"].runner.quit)
+
+
 @events.test_start.add_listener
 def open_window(environment, **kwargs):
+    window["environment"] = environment
     window["requests"] = metrics["api_calls"]
     window["cpu"] = time.process_time()
     window["wall"] = time.perf_counter()

@@ -26,6 +26,14 @@ from .locust_support import (
 pytestmark = needs_locust
 
 LOCUSTFILE = LOCUSTFILES / "spawned.py"
+#: The spawned-listener locustfile with ``stop_after.py``: a run that ends by a count of requests.
+COUNTED = Path(f"{LOCUSTFILE},{LOCUSTFILES / 'stop_after.py'}")
+#: Requests a counted run makes (more than the pool's 8 workers can hold).
+REQUESTS = 30
+#: Only a cap for counted runs.
+RUN_TIME_LIMIT = 60
+#: Calls waiting in the pool when a signalled run gets its signal (fits a pool of 2 + 20).
+BACKLOG = 20
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +50,9 @@ def delivery(workdir: Path) -> dict[str, Any]:
 def signalled_once_backlogged(
     workdir: Path, options: list[str], env: dict[str, str], signal_number: int
 ) -> tuple[int, str]:
-    """Run Locust on the spawned-listener locustfile, send it ``signal_number`` once its users
-    have run for 2 s (a backlog builds up in the pool), and return its exit code and log."""
+    """Run Locust on the spawned-listener locustfile, its calls held until the run stops, send
+    it ``signal_number`` once BACKLOG calls wait in the pool, and return its exit code and log."""
+    env = {**env, "HOLD_UNTIL_STOP": "1", "SIGNAL_AT_BACKLOG": str(BACKLOG)}
     process = subprocess.Popen(
         locust_command(LOCUSTFILE, *options),
         cwd=workdir,
@@ -53,10 +62,10 @@ def signalled_once_backlogged(
         text=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while not (workdir / "running").exists() and time.monotonic() < deadline:
+        deadline = time.monotonic() + RUN_TIME_LIMIT
+        while not (workdir / "backlogged").exists() and time.monotonic() < deadline:
             time.sleep(0.1)
-        time.sleep(2)  # let a backlog build up in the pool
+        assert (workdir / "backlogged").exists(), "no backlog within the time limit"
         process.send_signal(signal_number)
         _, log = process.communicate(timeout=GRACE)
     finally:
@@ -69,13 +78,19 @@ def signalled_once_backlogged(
 def test_spawned_listener_calls_are_all_delivered_before_locust_exits(
     target: str, tmp_path: Path
 ) -> None:
+    # Calls are held until the run stops, so there is a backlog then on any machine.
+    env = child_environment(HOLD_UNTIL_STOP="1", STOP_AFTER_REQUESTS=str(REQUESTS))
     result = run_locust(
-        LOCUSTFILE, *headless(target, 5, 2), cwd=tmp_path, run_time=2, env=child_environment()
+        COUNTED,
+        *headless(target, 5, RUN_TIME_LIMIT),
+        cwd=tmp_path,
+        run_time=RUN_TIME_LIMIT,
+        env=env,
     )
     counts = delivery(tmp_path)
     assert result.returncode == 0, result.stderr
-    assert counts["pending_at_quit"] > 0  # there was a backlog when quit fired
-    assert counts["delivered"] == counts["fired"] > 0
+    assert counts["pending_at_stop"] > 0  # there was a backlog when the run stopped
+    assert counts["delivered"] == counts["fired"] >= REQUESTS
     assert "not delivered" not in result.stderr
 
 
@@ -89,7 +104,7 @@ def test_spawned_listener_calls_are_delivered_on_sigterm_and_ctrl_c(
         tmp_path, headless(target, 3, 60), child_environment(), signal_number
     )
     counts = delivery(tmp_path)
-    assert counts["pending_at_quit"] > 0, log
+    assert counts["pending_at_stop"] > 0, log
     assert counts["delivered"] == counts["fired"] > 0, log
     assert returncode == counts["exit_code"], log
 
@@ -107,7 +122,7 @@ def test_sigterm_with_firers_waiting_for_room_in_a_small_pool_loses_nothing(
         tmp_path, options, child_environment(POOL="2,20", LISTENER_SLEEP="0.05"), signal.SIGTERM
     )
     counts = delivery(tmp_path)
-    assert counts["pending_at_quit"] > 0, log
+    assert counts["pending_at_stop"] > 0, log
     assert counts["delivered"] == counts["fired"] > 0, log
     assert counts["stats"]["submitted"] == counts["fired"], log
     assert counts["stats"]["ended"] == counts["fired"], log
@@ -118,11 +133,13 @@ def test_sigterm_with_firers_waiting_for_room_in_a_small_pool_loses_nothing(
 def test_drain_is_bounded_and_sums_up_what_was_not_delivered(target: str, tmp_path: Path) -> None:
     started = time.monotonic()
     result = run_locust(
-        LOCUSTFILE,
-        *headless(target, 2, 2),
+        COUNTED,
+        *headless(target, 2, RUN_TIME_LIMIT),
         cwd=tmp_path,
-        run_time=2,
-        env=child_environment(LISTENER_SLEEP="600", DRAIN_TIMEOUT="1"),
+        run_time=RUN_TIME_LIMIT,
+        env=child_environment(
+            LISTENER_SLEEP="600", DRAIN_TIMEOUT="1", STOP_AFTER_REQUESTS=str(REQUESTS)
+        ),
     )
     elapsed = time.monotonic() - started
     counts = delivery(tmp_path)
@@ -132,7 +149,7 @@ def test_drain_is_bounded_and_sums_up_what_was_not_delivered(target: str, tmp_pa
     assert "running" in summary[0]
     assert counts["delivered"] == 0
     assert result.returncode == 0, result.stderr
-    assert elapsed < 2 + 20  # the run, start-up and the one-second drain; never the 600 s
+    assert elapsed < RUN_TIME_LIMIT + 60  # the counted run and the 1 s drain; never the 600 s
 
 
 def test_locust_events_profile_logs_the_listener_table_when_locust_quits(

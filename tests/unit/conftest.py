@@ -1,25 +1,40 @@
-"""Fixtures shared by the behaviour tests."""
+"""Fixtures shared by the unit tests, which run on both calling loops (``calling_loops``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from locust_events import EventHook, Events
-from locust_events.tools.request_payload import REQUEST_PAYLOAD as REQUEST_PAYLOAD  # re-exported
+from locust_events.tools.request_payload import REQUEST_PAYLOAD as REQUEST_PAYLOAD
+
+from ..calling_loops import (  # noqa: F401 - pytest finds hooks and fixtures by name here
+    calling_loop,
+    pytest_collect_file,
+    pytest_pycollect_makemodule,
+    pytest_runtest_call,
+    pytest_runtest_setup,
+    pytest_runtest_teardown,
+)
+
+if TYPE_CHECKING:
+    from locust_events import EventHook, Events
 
 
 @pytest.fixture
 def hook() -> EventHook:
     """A standalone hook that accepts any listener."""
+    from locust_events import EventHook  # imported here: in the test's calling loop
+
     return EventHook("my_event")
 
 
 @pytest.fixture
 def registry() -> Events:
     """A fresh registry, so no test sees another's listeners."""
+    from locust_events import Events  # imported here: in the test's calling loop
+
     return Events()
 
 

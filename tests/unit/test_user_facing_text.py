@@ -10,7 +10,7 @@ import pytest
 
 import locust_events
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = Path(locust_events.__file__).resolve().parent
 #: Words from the project's own planning that mean nothing to a user.
 INTERNAL = re.compile(r"(?i:\bthe spec\b|\bspec's\b|\bto the spec\b|\bissue \d+)|\bMISSED\b")

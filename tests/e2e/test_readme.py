@@ -41,7 +41,7 @@ import pytest
 
 from .locust_support import running_target
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 #: Seconds any one block may take, start-up included.
 TIME_LIMIT = 120
 SETUPS = ("target", "locustfile", "type-error")

@@ -139,7 +139,7 @@ def test_the_console_script_runs_the_commands() -> None:
         assert command in result.stdout
 
 
-SOURCE = Path(__file__).resolve().parent.parent
+SOURCE = Path(__file__).resolve().parents[2]
 
 
 def test_a_wheel_built_without_a_compiler_says_why_it_runs_pure_python(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 SAMPLES = Path(__file__).resolve().parent / "typing_samples"
-ROOT = SAMPLES.parent.parent
+ROOT = SAMPLES.parents[2]
 
 
 def expected_error_lines(sample: Path) -> set[int]:

@@ -152,7 +152,7 @@ def test_the_table_shortens_long_listener_names_in_the_middle(registry: Events) 
     (row,) = [line for line in profiler.table().splitlines() if line.startswith("test_start")]
     name = row.split()[1]
     assert len(name) == 48
-    assert name.startswith("tests.test_profiling.")
+    assert name.startswith("tests.unit.test_prof")
     assert "…" in name
     assert name.endswith("distributed_run")
 

@@ -3,7 +3,7 @@
 Run by the browser test in a child process, so that Selenium (and the urllib3 it imports)
 stays out of the test process, where Locust's monkey-patching must come first.
 
-    python tests/read_listeners_tab.py URL SCREENSHOT WIDTH HEIGHT EXPECTED_LISTENER
+    python tests/e2e/read_listeners_tab.py URL SCREENSHOT WIDTH HEIGHT EXPECTED_LISTENER
 
 Waits (60 s at most) until a row names ``EXPECTED_LISTENER``; saves the screenshot either way.
 """
