@@ -470,12 +470,10 @@ def test_a_pool_records_a_failure_through_the_public_record_failure(pool: Listen
 def test_spawned_listener_lives_with_the_pool() -> None:
     import locust_events._hooks
     import locust_events._pool
-    import locust_events._profiling
 
     spawned = locust_events._pool.SpawnedListener
     assert spawned.__module__ == "locust_events._pool"
     assert locust_events._hooks.SpawnedListener is spawned
-    assert locust_events._profiling.SpawnedListener is spawned
 
 
 def test_a_worker_takes_every_queued_call_per_wake_up(hook: EventHook) -> None:

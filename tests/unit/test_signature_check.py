@@ -310,7 +310,7 @@ def test_the_error_add_listener_raises_is_built_from_the_problems_and_fixes(
     with pytest.raises(TypeError) as raised:
         registry.test_start.add_listener(_positional_user_and_tag)
     assert str(raised.value) == (
-        "Cannot add listener tests.test_signature_check._positional_user_and_tag"
+        f"Cannot add listener {_positional_user_and_tag.__module__}._positional_user_and_tag"
         "(user: 'Any', /, tag: 'str') -> 'None' to hook 'test_start': "
         "it requires positional-only parameter(s) 'user', but hooks pass keyword arguments "
         "only; make them ordinary parameters; "
