@@ -896,6 +896,11 @@ typedef struct {
     PyObject *hook;          /* records its failures */
     PyObject *queue;         /* pool._queue, a CallQueue */
     EnqueueState *names;     /* of the module that made the type */
+    /* The keyword names of the last call, and a dict of them (values None) that a call with
+     * the same names copies: a fire passes the same names tuple on each call from one call
+     * site, and copying a dict's table costs less than inserting its keys one by one. */
+    PyObject *seen_names;
+    PyObject *kwargs_template;
 } SpawnedListener;
 
 /* time.monotonic(), read as that function reads it. */
@@ -1028,6 +1033,41 @@ spawned_queue_call(SpawnedListener *self, PyObject *calls, PyObject *kwargs)
     return 0;
 }
 
+/* A new dict of the keyword arguments ``values`` named ``names`` (NULL: none). */
+static PyObject *
+spawned_kwargs(SpawnedListener *self, PyObject *const *values, PyObject *names)
+{
+    if (names == NULL) {
+        return PyDict_New();
+    }
+    Py_ssize_t count = PyTuple_GET_SIZE(names);
+    if (names != self->seen_names) {
+        PyObject *template = PyDict_New();
+        if (template == NULL) {
+            return NULL;
+        }
+        for (Py_ssize_t i = 0; i < count; i++) {
+            if (PyDict_SetItem(template, PyTuple_GET_ITEM(names, i), Py_None) < 0) {
+                Py_DECREF(template);
+                return NULL;
+            }
+        }
+        Py_XSETREF(self->kwargs_template, template);
+        Py_XSETREF(self->seen_names, Py_NewRef(names));
+    }
+    PyObject *kwargs = PyDict_Copy(self->kwargs_template);
+    if (kwargs == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (PyDict_SetItem(kwargs, PyTuple_GET_ITEM(names, i), values[i]) < 0) {
+            Py_DECREF(kwargs);
+            return NULL;
+        }
+    }
+    return kwargs;
+}
+
 /* _enqueue.SpawnedListener.__call__'s twin. */
 static PyObject *
 spawned_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
@@ -1041,7 +1081,7 @@ spawned_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyO
         return NULL;
     }
     /* A new dict per call: the queued call keeps the names and values as they are now. */
-    PyObject *kwargs = kwnames == NULL ? PyDict_New() : _PyStack_AsDict(args, kwnames);
+    PyObject *kwargs = spawned_kwargs(self, args, kwnames);
     if (kwargs == NULL) {
         return NULL;
     }
@@ -1114,6 +1154,8 @@ spawned_traverse(SpawnedListener *self, visitproc visit, void *arg)
     Py_VISIT(self->pool);
     Py_VISIT(self->hook);
     Py_VISIT(self->queue);
+    Py_VISIT(self->seen_names);
+    Py_VISIT(self->kwargs_template);
     return 0;
 }
 
@@ -1124,6 +1166,8 @@ spawned_clear(SpawnedListener *self)
     Py_CLEAR(self->pool);
     Py_CLEAR(self->hook);
     Py_CLEAR(self->queue);
+    Py_CLEAR(self->seen_names);
+    Py_CLEAR(self->kwargs_template);
     return 0;
 }
 
