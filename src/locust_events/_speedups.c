@@ -1055,7 +1055,11 @@ spawned_kwargs(SpawnedListener *self, PyObject *const *values, PyObject *names)
         Py_XSETREF(self->kwargs_template, template);
         Py_XSETREF(self->seen_names, Py_NewRef(names));
     }
-    PyObject *kwargs = PyDict_Copy(self->kwargs_template);
+    /* Our own reference: the copy allocates, and a finalizer that runs then may call this
+     * listener with other names, which replaces the template. */
+    PyObject *template = Py_NewRef(self->kwargs_template);
+    PyObject *kwargs = PyDict_Copy(template);
+    Py_DECREF(template);
     if (kwargs == NULL) {
         return NULL;
     }
