@@ -1,4 +1,5 @@
-"""Picks the calling loop, ``FilteredListener`` and ``measure()``: compiled where built.
+"""Picks the calling loop, ``FilteredListener``, ``measure()`` and the spawned listeners'
+enqueue (``SpawnedListener``): compiled where built.
 
 The compiled ones are in ``_speedups``; elsewhere the pure-Python twins run.
 
@@ -10,24 +11,28 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["COMPILED", "FilteredListener", "HookCore", "Measurement"]
+__all__ = ["COMPILED", "FilteredListener", "HookCore", "Measurement", "SpawnedListener"]
 
 COMPILED: bool
 if os.environ.get("LOCUST_EVENTS_PURE", "") not in ("", "0"):
+    from ._enqueue import SpawnedListener
     from ._measure import Measurement
     from ._native import FilteredListener, HookCore
 
     COMPILED = False
 else:
     try:
-        # Same interfaces as _native.HookCore and _measure.Measurement, which mypy types
-        # EventHook with; the stub _speedups.pyi states them.
+        # Same interfaces as _native.HookCore, _measure.Measurement and
+        # _enqueue.SpawnedListener, which mypy types EventHook with; the stub _speedups.pyi
+        # states them.
         from ._speedups import (  # type: ignore[assignment]
             FilteredListener,
             HookCore,
             Measurement,
+            SpawnedListener,
         )
     except ImportError:  # not built: no compiler, PyPy, or a failed compile at install
+        from ._enqueue import SpawnedListener
         from ._measure import Measurement
         from ._native import FilteredListener, HookCore
 

@@ -19,6 +19,7 @@ from gevent import Greenlet
 from gevent.hub import Waiter
 
 from ._errors import DispatchError, describe_listener, log_safely
+from ._implementation import SpawnedListener
 
 __all__ = [
     "CallQueue",
@@ -101,8 +102,8 @@ class CallQueue:
     """The queue a pool's workers take calls from, and what the enqueue needs to know of it.
 
     Kept apart from :class:`ListenerPool` so that the hot enqueue
-    (:meth:`SpawnedListener.__call__`) reads a few plain fields and the pool's slow paths
-    change them: a compiled twin of the enqueue reads the same fields. The object lives as
+    (calling a :class:`SpawnedListener`) reads a few plain fields and the pool's slow paths
+    change them; both twins of the enqueue read the same fields. The object lives as
     long as its pool; a fork or a move to another thread resets its fields in place.
     """
 
@@ -127,52 +128,9 @@ class CallQueue:
         self.hub.loop.run_callback(self.idle.pop().switch, None)
 
 
-@final
-class SpawnedListener:
-    """Stands in a hook's listeners for a spawned one: calling it queues the real call.
-
-    Calling it is the enqueue, the hot half of the spawned path, kept to a few steps. Its
-    contract, which a compiled twin must keep:
-
-    - ``**kwargs`` is a new dict on every call, so each queued call keeps the keyword names
-      and values as they were at fire time (a shallow copy: mutable values are shared);
-    - when the pool's :class:`CallQueue` has room (fewer than ``room`` calls queued) and the
-      caller runs in its home thread, append ``(time.monotonic(), hook, listener, kwargs)``
-      to ``calls`` and, if a worker is idle, :meth:`CallQueue.wake_one`;
-    - otherwise hand the call to ``pool.submit(hook, listener, kwargs)``, which decides
-      everything else (closed, another thread, full: block, drop or raise).
-
-    Counting is left to the pool: what was submitted follows from the calls' ends, and the
-    queue's high water is read before each call leaves it. The compiled twin pairs with
-    this class by name (``SpawnedListener`` in the C module, subclassable so that this
-    module's ``isinstance`` checks still hold), reading :class:`CallQueue`'s fields.
-    """
-
-    __slots__ = ("_queue", "hook", "listener", "pool")
-
-    def __init__(
-        self, hook: FailureRecorder, listener: Callable[..., Any], pool: ListenerPool
-    ) -> None:
-        #: The function the pool calls.
-        self.listener: Final = listener
-        #: The pool that runs it.
-        self.pool: Final = pool
-        #: The hook it is registered on, whose error policy records its failures.
-        self.hook: Final = hook
-        self._queue: Final = pool._queue
-
-    def __call__(self, **kwargs: Any) -> None:
-        queue = self._queue
-        calls = queue.calls
-        if len(calls) < queue.room and _thread_ident() == queue.home:
-            calls.append((_monotonic(), self.hook, self.listener, kwargs))
-            if queue.idle:
-                queue.wake_one()
-        else:
-            self.pool.submit(self.hook, self.listener, kwargs)
-
-    def __repr__(self) -> str:
-        return f"<spawned {describe_listener(self.listener)} in {self.pool!r}>"
+# SpawnedListener, the enqueue: calling it queues a call on CallQueue's fields. Its pure
+# twin is _enqueue.SpawnedListener, its compiled one SpawnedListener in _speedups.c;
+# _implementation picks one, as it picks the calling loop.
 
 
 @final

@@ -23,6 +23,17 @@ static const char *const key_texts[KEY_COUNT] = {
     "request_type", "name", "response_length", "context", "exception", "url", "response",
     "start_time", "response_time", "fire"};
 
+/* What SpawnedListener's enqueue keeps, in the module state: the names of the CallQueue
+ * fields it reads and the methods it calls (interned), and deque.append, called directly
+ * on the pool's deque. */
+typedef struct {
+    PyTypeObject *spawned_listener_type;
+    PyObject *str_calls, *str_room, *str_home, *str_idle, *str_wake_one, *str_submit,
+        *str_append, *str_queue;
+    PyObject *deque_type;
+    PyObject *deque_append; /* the method descriptor collections.deque.append */
+} EnqueueState;
+
 /* Everything the module keeps lives here, one per module object (multi-phase init): the
  * module holds no static PyObject*, so each (sub-)interpreter gets its own. Instances reach
  * it through a pointer stored at creation (their type keeps the module alive), so a fire
@@ -41,6 +52,7 @@ typedef struct {
     /* request_meta as a new Measurement starts it: the first seven keys, with room for nine,
      * so that each Measurement copies it (a memcpy) instead of building and growing a dict. */
     PyObject *request_meta_template;
+    EnqueueState enqueue; /* SpawnedListener's */
 } ModuleState;
 
 static struct PyModuleDef speedups_module;
@@ -869,6 +881,425 @@ add_type(PyObject *module, PyType_Spec *spec)
     return (PyTypeObject *)type;
 }
 
+/* SpawnedListener(hook, listener, pool): _enqueue.SpawnedListener's twin, the enqueue of a
+ * spawned listener. Called by a fire (a vectorcall), it builds the kwargs dict once from the
+ * fire's values and names, and, when the pool's CallQueue has room and the caller runs in
+ * the queue's home thread, appends (time.monotonic(), hook, listener, kwargs) to its deque
+ * and wakes an idle worker; otherwise it hands the call to pool.submit. The CallQueue's
+ * fields are read on every call, as the pure twin reads them: the pool changes them. */
+
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    PyObject *listener;      /* what the pool calls */
+    PyObject *pool;          /* the ListenerPool that runs it */
+    PyObject *hook;          /* records its failures */
+    PyObject *queue;         /* pool._queue, a CallQueue */
+    EnqueueState *names;     /* of the module that made the type */
+    /* The keyword names of the last call, and a dict of them (values None) that a call with
+     * the same names copies: a fire passes the same names tuple on each call from one call
+     * site, and copying a dict's table costs less than inserting its keys one by one. */
+    PyObject *seen_names;
+    PyObject *kwargs_template;
+} SpawnedListener;
+
+/* time.monotonic(), read as that function reads it. */
+#if PY_VERSION_HEX >= 0x030D0000
+static double
+monotonic_clock(void)
+{
+    PyTime_t now;
+    return PyTime_Monotonic(&now) < 0 ? -1.0 : PyTime_AsSecondsDouble(now);
+}
+#else
+static double
+monotonic_clock(void)
+{
+    return _PyTime_AsSecondsDouble(_PyTime_GetMonotonicClock());
+}
+#endif
+
+/* ``len(calls) < queue.room and _thread.get_ident() == queue.home``: 1, 0, or -1 with an
+ * exception set. Plain ints (as the pool sets them) are compared in C. */
+static int
+spawned_may_queue(SpawnedListener *self, PyObject *calls)
+{
+    EnqueueState *names = self->names;
+    Py_ssize_t depth = PyObject_Size(calls);
+    if (depth < 0) {
+        return -1;
+    }
+    PyObject *room = PyObject_GetAttr(self->queue, names->str_room);
+    if (room == NULL) {
+        return -1;
+    }
+    int has_room = -1;
+    if (PyLong_CheckExact(room)) {
+        Py_ssize_t limit = PyLong_AsSsize_t(room);
+        if (limit != -1 || !PyErr_Occurred()) {
+            has_room = depth < limit;
+        }
+        else if (PyErr_ExceptionMatches(PyExc_OverflowError)) {
+            PyErr_Clear(); /* beyond any length: room if it is positive */
+            has_room = Py_SIZE(room) > 0;
+        }
+    }
+    else {
+        PyObject *depth_object = PyLong_FromSsize_t(depth);
+        if (depth_object != NULL) {
+            has_room = PyObject_RichCompareBool(depth_object, room, Py_LT);
+            Py_DECREF(depth_object);
+        }
+    }
+    Py_DECREF(room);
+    if (has_room <= 0) {
+        return has_room;
+    }
+    PyObject *home = PyObject_GetAttr(self->queue, names->str_home);
+    if (home == NULL) {
+        return -1;
+    }
+    unsigned long ident = PyThread_get_thread_ident();
+    int at_home;
+    if (PyLong_CheckExact(home)) {
+        unsigned long home_ident = PyLong_AsUnsignedLong(home);
+        if (home_ident == (unsigned long)-1 && PyErr_Occurred()) {
+            PyErr_Clear(); /* negative or too large: no thread's ident */
+            at_home = 0;
+        }
+        else {
+            at_home = home_ident == ident;
+        }
+    }
+    else { /* None before the pool has a home */
+        PyObject *ident_object = PyLong_FromUnsignedLong(ident);
+        at_home = ident_object == NULL ? -1 : PyObject_RichCompareBool(ident_object, home, Py_EQ);
+        Py_XDECREF(ident_object);
+    }
+    Py_DECREF(home);
+    return at_home;
+}
+
+/* calls.append((time.monotonic(), hook, listener, kwargs)), then queue.wake_one() if a
+ * worker is idle. 0, or -1 with an exception set. */
+static int
+spawned_queue_call(SpawnedListener *self, PyObject *calls, PyObject *kwargs)
+{
+    EnqueueState *names = self->names;
+    double now = monotonic_clock();
+    if (now == -1.0 && PyErr_Occurred()) {
+        return -1;
+    }
+    PyObject *fired_at = PyFloat_FromDouble(now);
+    if (fired_at == NULL) {
+        return -1;
+    }
+    PyObject *call = PyTuple_New(4);
+    if (call == NULL) {
+        Py_DECREF(fired_at);
+        return -1;
+    }
+    PyTuple_SET_ITEM(call, 0, fired_at);
+    PyTuple_SET_ITEM(call, 1, Py_NewRef(self->hook));
+    PyTuple_SET_ITEM(call, 2, Py_NewRef(self->listener));
+    PyTuple_SET_ITEM(call, 3, Py_NewRef(kwargs));
+    PyObject *appended;
+    if (Py_IS_TYPE(calls, (PyTypeObject *)names->deque_type)) {
+        PyObject *append_args[2] = {calls, call};
+        appended = PyObject_Vectorcall(names->deque_append, append_args, 2, NULL);
+    }
+    else {
+        appended = PyObject_CallMethodOneArg(calls, names->str_append, call);
+    }
+    Py_DECREF(call);
+    if (appended == NULL) {
+        return -1;
+    }
+    Py_DECREF(appended);
+    PyObject *idle = PyObject_GetAttr(self->queue, names->str_idle);
+    if (idle == NULL) {
+        return -1;
+    }
+    int any_idle = PyList_CheckExact(idle) ? PyList_GET_SIZE(idle) > 0 : PyObject_IsTrue(idle);
+    Py_DECREF(idle);
+    if (any_idle <= 0) {
+        return any_idle;
+    }
+    PyObject *woken = PyObject_CallMethodNoArgs(self->queue, names->str_wake_one);
+    if (woken == NULL) {
+        return -1;
+    }
+    Py_DECREF(woken);
+    return 0;
+}
+
+/* A new dict of the keyword arguments ``values`` named ``names`` (NULL: none). */
+static PyObject *
+spawned_kwargs(SpawnedListener *self, PyObject *const *values, PyObject *names)
+{
+    if (names == NULL) {
+        return PyDict_New();
+    }
+    Py_ssize_t count = PyTuple_GET_SIZE(names);
+    if (names != self->seen_names) {
+        PyObject *template = PyDict_New();
+        if (template == NULL) {
+            return NULL;
+        }
+        for (Py_ssize_t i = 0; i < count; i++) {
+            if (PyDict_SetItem(template, PyTuple_GET_ITEM(names, i), Py_None) < 0) {
+                Py_DECREF(template);
+                return NULL;
+            }
+        }
+        Py_XSETREF(self->kwargs_template, template);
+        Py_XSETREF(self->seen_names, Py_NewRef(names));
+    }
+    /* Our own reference: the copy allocates, and a finalizer that runs then may call this
+     * listener with other names, which replaces the template. */
+    PyObject *template = Py_NewRef(self->kwargs_template);
+    PyObject *kwargs = PyDict_Copy(template);
+    Py_DECREF(template);
+    if (kwargs == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (PyDict_SetItem(kwargs, PyTuple_GET_ITEM(names, i), values[i]) < 0) {
+            Py_DECREF(kwargs);
+            return NULL;
+        }
+    }
+    return kwargs;
+}
+
+/* _enqueue.SpawnedListener.__call__'s twin. */
+static PyObject *
+spawned_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    SpawnedListener *self = (SpawnedListener *)callable;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (nargs != 0) {
+        PyErr_Format(PyExc_TypeError,
+                     "SpawnedListener.__call__() takes 1 positional argument but %zd were given",
+                     nargs + 1);
+        return NULL;
+    }
+    /* A new dict per call: the queued call keeps the names and values as they are now. */
+    PyObject *kwargs = spawned_kwargs(self, args, kwnames);
+    if (kwargs == NULL) {
+        return NULL;
+    }
+    PyObject *calls = PyObject_GetAttr(self->queue, self->names->str_calls);
+    if (calls == NULL) {
+        Py_DECREF(kwargs);
+        return NULL;
+    }
+    int may_queue = spawned_may_queue(self, calls);
+    int failed;
+    if (may_queue > 0) {
+        failed = spawned_queue_call(self, calls, kwargs);
+    }
+    else if (may_queue == 0) {
+        PyObject *submit_args[4] = {self->pool, self->hook, self->listener, kwargs};
+        PyObject *submitted = PyObject_VectorcallMethod(self->names->str_submit, submit_args,
+                                                        4, NULL);
+        Py_XDECREF(submitted);
+        failed = submitted == NULL;
+    }
+    else {
+        failed = 1;
+    }
+    Py_DECREF(calls);
+    Py_DECREF(kwargs);
+    if (failed) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* _enqueue.SpawnedListener.__init__'s twin. */
+static PyObject *
+spawned_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    static char *keywords[] = {"hook", "listener", "pool", NULL};
+    PyObject *hook, *listener, *pool;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOO:SpawnedListener", keywords, &hook,
+                                     &listener, &pool)) {
+        return NULL;
+    }
+    /* The type is final: it is the module's own, whose state is right there. */
+    ModuleState *state = (ModuleState *)PyType_GetModuleState(type);
+    if (state == NULL) {
+        return NULL;
+    }
+    PyObject *queue = PyObject_GetAttr(pool, state->enqueue.str_queue);
+    if (queue == NULL) {
+        return NULL;
+    }
+    SpawnedListener *self = (SpawnedListener *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        Py_DECREF(queue);
+        return NULL;
+    }
+    self->vectorcall = spawned_vectorcall;
+    self->names = &state->enqueue;
+    self->listener = Py_NewRef(listener);
+    self->pool = Py_NewRef(pool);
+    self->hook = Py_NewRef(hook);
+    self->queue = queue;
+    return (PyObject *)self;
+}
+
+static int
+spawned_traverse(SpawnedListener *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->listener);
+    Py_VISIT(self->pool);
+    Py_VISIT(self->hook);
+    Py_VISIT(self->queue);
+    Py_VISIT(self->seen_names);
+    Py_VISIT(self->kwargs_template);
+    return 0;
+}
+
+static int
+spawned_clear(SpawnedListener *self)
+{
+    Py_CLEAR(self->listener);
+    Py_CLEAR(self->pool);
+    Py_CLEAR(self->hook);
+    Py_CLEAR(self->queue);
+    Py_CLEAR(self->seen_names);
+    Py_CLEAR(self->kwargs_template);
+    return 0;
+}
+
+static void
+spawned_dealloc(SpawnedListener *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    spawned_clear(self);
+    type->tp_free((PyObject *)self);
+    Py_DECREF(type);
+}
+
+/* _enqueue.SpawnedListener.__repr__'s twin, naming the listener as messages do. */
+static PyObject *
+spawned_repr(SpawnedListener *self)
+{
+    if (self->listener == NULL) {
+        return PyUnicode_FromString("<spawned listener, cleared>");
+    }
+    PyObject *errors = PyImport_ImportModule("locust_events._errors");
+    if (errors == NULL) {
+        return NULL;
+    }
+    PyObject *described = PyObject_CallMethod(errors, "describe_listener", "O", self->listener);
+    Py_DECREF(errors);
+    if (described == NULL) {
+        return NULL;
+    }
+    PyObject *repr = PyUnicode_FromFormat("<spawned %U in %R>", described, self->pool);
+    Py_DECREF(described);
+    return repr;
+}
+
+static PyMemberDef spawned_members[] = {
+    {"listener", Py_T_OBJECT_EX, offsetof(SpawnedListener, listener), Py_READONLY,
+     PyDoc_STR("The function the pool calls.")},
+    {"pool", Py_T_OBJECT_EX, offsetof(SpawnedListener, pool), Py_READONLY,
+     PyDoc_STR("The pool that runs it.")},
+    {"hook", Py_T_OBJECT_EX, offsetof(SpawnedListener, hook), Py_READONLY,
+     PyDoc_STR("The hook it is registered on, whose error policy records its failures.")},
+    {"_queue", Py_T_OBJECT_EX, offsetof(SpawnedListener, queue), Py_READONLY,
+     PyDoc_STR("The pool's CallQueue.")},
+    {"__vectorcalloffset__", Py_T_PYSSIZET, offsetof(SpawnedListener, vectorcall), Py_READONLY},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot spawned_listener_slots[] = {
+    {Py_tp_doc, (void *)PyDoc_STR("Stands in a hook's listeners for a spawned one: calling it "
+                                  "queues the real call.")},
+    {Py_tp_call, PyVectorcall_Call},
+    {Py_tp_new, spawned_new},
+    {Py_tp_traverse, spawned_traverse},
+    {Py_tp_clear, spawned_clear},
+    {Py_tp_dealloc, spawned_dealloc},
+    {Py_tp_repr, spawned_repr},
+    {Py_tp_members, spawned_members}, /* __vectorcalloffset__ sets tp_vectorcall_offset */
+    {0, NULL},
+};
+
+static PyType_Spec spawned_listener_spec = {
+    .name = "locust_events._speedups.SpawnedListener",
+    .basicsize = sizeof(SpawnedListener),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .slots = spawned_listener_slots,
+};
+
+/* Module exec, traverse and clear of what SpawnedListener keeps. */
+static int
+enqueue_state_init(PyObject *module, EnqueueState *names)
+{
+    if ((names->str_calls = PyUnicode_InternFromString("calls")) == NULL ||
+        (names->str_room = PyUnicode_InternFromString("room")) == NULL ||
+        (names->str_home = PyUnicode_InternFromString("home")) == NULL ||
+        (names->str_idle = PyUnicode_InternFromString("idle")) == NULL ||
+        (names->str_wake_one = PyUnicode_InternFromString("wake_one")) == NULL ||
+        (names->str_submit = PyUnicode_InternFromString("submit")) == NULL ||
+        (names->str_append = PyUnicode_InternFromString("append")) == NULL ||
+        (names->str_queue = PyUnicode_InternFromString("_queue")) == NULL) {
+        return -1;
+    }
+    PyObject *collections = PyImport_ImportModule("collections");
+    if (collections == NULL) {
+        return -1;
+    }
+    names->deque_type = PyObject_GetAttrString(collections, "deque");
+    Py_DECREF(collections);
+    if (names->deque_type == NULL ||
+        (names->deque_append = PyObject_GetAttr(names->deque_type, names->str_append)) == NULL) {
+        return -1;
+    }
+    names->spawned_listener_type = add_type(module, &spawned_listener_spec);
+    return names->spawned_listener_type == NULL ? -1 : 0;
+}
+
+static int
+enqueue_state_traverse(EnqueueState *names, visitproc visit, void *arg)
+{
+    Py_VISIT(names->spawned_listener_type);
+    Py_VISIT(names->str_calls);
+    Py_VISIT(names->str_room);
+    Py_VISIT(names->str_home);
+    Py_VISIT(names->str_idle);
+    Py_VISIT(names->str_wake_one);
+    Py_VISIT(names->str_submit);
+    Py_VISIT(names->str_append);
+    Py_VISIT(names->str_queue);
+    Py_VISIT(names->deque_type);
+    Py_VISIT(names->deque_append);
+    return 0;
+}
+
+static void
+enqueue_state_clear(EnqueueState *names)
+{
+    Py_CLEAR(names->spawned_listener_type);
+    Py_CLEAR(names->str_calls);
+    Py_CLEAR(names->str_room);
+    Py_CLEAR(names->str_home);
+    Py_CLEAR(names->str_idle);
+    Py_CLEAR(names->str_wake_one);
+    Py_CLEAR(names->str_submit);
+    Py_CLEAR(names->str_append);
+    Py_CLEAR(names->str_queue);
+    Py_CLEAR(names->deque_type);
+    Py_CLEAR(names->deque_append);
+}
+
 static int
 module_exec(PyObject *module)
 {
@@ -910,6 +1341,9 @@ module_exec(PyObject *module)
     /* Measurement(...) goes straight to measurement_vectorcall (a type slot that only 3.14's
      * specs can set), without an argument tuple. */
     state->measurement_type->tp_vectorcall = measurement_vectorcall;
+    if (enqueue_state_init(module, &state->enqueue) < 0) {
+        return -1;
+    }
     return 0;
 }
 
@@ -928,7 +1362,7 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->request_names);
     Py_VISIT(state->request_meta_values);
     Py_VISIT(state->request_meta_template);
-    return 0;
+    return enqueue_state_traverse(&state->enqueue, visit, arg);
 }
 
 static int
@@ -946,6 +1380,7 @@ module_clear(PyObject *module)
     Py_CLEAR(state->request_names);
     Py_CLEAR(state->request_meta_values);
     Py_CLEAR(state->request_meta_template);
+    enqueue_state_clear(&state->enqueue);
     return 0;
 }
 

@@ -1,10 +1,12 @@
-"""Types of the compiled twins of :mod:`locust_events._native` and :mod:`locust_events._measure`."""
+"""Types of the compiled twins of :mod:`locust_events._native`, :mod:`locust_events._measure`
+and :mod:`locust_events._enqueue`."""
 
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, final
 
 from ._measure import _Fires
+from ._pool import CallQueue, FailureRecorder, ListenerPool
 
 Listener = Callable[..., Any]
 
@@ -41,3 +43,12 @@ class Measurement:
         traceback: TracebackType | None,
         /,
     ) -> bool: ...
+
+@final
+class SpawnedListener:
+    listener: Listener
+    pool: ListenerPool
+    hook: FailureRecorder
+    _queue: CallQueue
+    def __init__(self, hook: FailureRecorder, listener: Listener, pool: ListenerPool) -> None: ...
+    def __call__(self, **kwargs: Any) -> None: ...
