@@ -47,14 +47,12 @@ class BatchSettings:
 class _BatchRecorder:
     """Records a failed batch once, under its hook's error policy, naming the batch size."""
 
-    __slots__ = ("hook",)
+    __slots__ = ("hook", "name")
 
     def __init__(self, hook: FailureRecorder) -> None:
         self.hook: Final = hook
-
-    @property
-    def name(self) -> str:
-        return self.hook.name
+        #: How pool messages name it: its hook's name.
+        self.name = hook.name
 
     def record_failure(self, listener: Callable[..., Any], error: Exception) -> None:
         if type(listener) is BatchOfEvents:
@@ -67,6 +65,27 @@ class _BatchRecorder:
                 )
             listener = listener.listener
         self.hook.record_failure(listener, error)
+
+
+@final
+class _TimedBatch:
+    """Runs one batch under a profiler: counts it and its events, times it."""
+
+    __slots__ = ("__wrapped__", "_profile")
+
+    def __init__(self, listener: Callable[..., Any], profile: Any) -> None:
+        self.__wrapped__ = listener
+        self._profile = profile
+
+    def __call__(self, batch: list[Any]) -> None:
+        failed = True
+        started = time.perf_counter()
+        try:
+            self.__wrapped__(batch)
+            failed = False
+        finally:
+            self._profile.events += len(batch)
+            self._profile.record(time.perf_counter() - started, failed)
 
 
 # Every batch listener, so that a forked child can empty their batches.
@@ -99,6 +118,7 @@ class BatchListener:
         "max_size",
         "max_wait",
         "pool",
+        "profile",
     )
 
     def __init__(
@@ -125,6 +145,8 @@ class BatchListener:
         self._recorder: Final = _BatchRecorder(hook)
         self._batch: list[dict[str, Any]] = []
         self._timer: Any = None
+        #: Set by a profiler: each batch that runs is timed and counted there.
+        self.profile: Any = None
         pool._batch_listeners.add(self)
         _all_batch_listeners.add(self)
 
@@ -166,7 +188,10 @@ class BatchListener:
         pool.hold_events(-1)  # the call counts as one itself now
         if not pool._workers:
             pool._start_workers()
-        pool._enqueue((_monotonic(), self._recorder, BatchOfEvents(self.listener, batch), NO_ARGUMENTS))
+        listener = (
+            self.listener if self.profile is None else _TimedBatch(self.listener, self.profile)
+        )
+        pool._enqueue((_monotonic(), self._recorder, BatchOfEvents(listener, batch), NO_ARGUMENTS))
 
     def hand_over_when_home(self) -> None:
         """Hand the batch over now if called in the pool's thread; elsewhere its timer will."""
@@ -196,24 +221,27 @@ class BatchListener:
         if not pool._workers:
             pool._start_workers()
         while len(queue.calls) + pool._held_events >= pool.maxsize:
-            if gevent.getcurrent() is queue.hub:
-                # The hub cannot wait: under "block" the event is taken all the same.
-                if pool.on_full == "block":
-                    break
+            if gevent.getcurrent() is queue.hub and pool.on_full == "block":
+                break  # the hub cannot wait: the event is taken all the same
             call = (_monotonic(), self.hook, self.listener, kwargs)
             if not pool._wait_when_full(call):  # raises PoolFull under "raise"
                 pool._drop(call)
                 return
-            # "block": let our own batch go first, then wait until a batch ends.
+            # "block": let our own batch go first, then wait until a worker takes a batch.
             self.hand_over()
             if len(queue.calls) + pool._held_events < pool.maxsize:
                 break
             waiter: Waiter[Any] = Waiter(queue.hub)
             pool._batch_room_waiters.append(waiter)
+            recheck = gevent.Timeout(_ROOM_RECHECK)
+            recheck.start()
             try:
-                with gevent.Timeout(_ROOM_RECHECK, False):
-                    waiter.get()
+                waiter.get()
+            except gevent.Timeout as timeout:
+                if timeout is not recheck:
+                    raise
             finally:
+                recheck.close()
                 with contextlib.suppress(ValueError):
                     pool._batch_room_waiters.remove(waiter)
             if pool._closed:
@@ -337,4 +365,3 @@ def _start_every_batch_afresh() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_start_every_batch_afresh)
-

@@ -283,13 +283,13 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         A batch is delivered once it holds ``max_size`` events, once ``max_wait`` seconds
         passed since its first event, and when its pool is joined or closed (shutdown
         included) or ``func`` is removed: nothing fired is lost. It runs in ``pool`` (else
-        the registry's pool, as a spawned listener's call), where its events count one by
-        one: in the pool's bound (``maxsize``) from the fire until the batch's call ends,
+        the registry's pool), where its events count one by one: against the pool's bound
+        (``maxsize``) from the fire until a worker takes their batch, as queued calls do,
         and in its statistics (a batch of 50 completes 50 calls, or fails 50, logged once).
         An event fired when the pool holds ``maxsize`` events or calls meets the pool's
-        ``on_full``: "block" waits for a batch to end (fired from the hub, which cannot
-        wait, the event is taken all the same), "drop" drops that event, "raise" raises
-        :class:`~locust_events.PoolFull`.
+        ``on_full``: "block" waits for a worker to take a batch (fired from the hub, which
+        cannot wait, the event is taken all the same), "drop" drops that event, "raise"
+        raises :class:`~locust_events.PoolFull`.
 
         Returns ``func`` unchanged. :meth:`batch_listener` is the decorator form.
 
@@ -320,15 +320,13 @@ class EventHook(HookCore, Generic[_AcceptsT]):
     ) -> Callable[[_BatchListenerT], _BatchListenerT]:
         """Decorator form of :meth:`add_batch_listener`::
 
-            @events.request.batch_listener(max_size=500, max_wait=2.0)
-            def write_rows(batch):
-                database.insert_many(batch)
+        @events.request.batch_listener(max_size=500, max_wait=2.0)
+        def write_rows(batch):
+            database.insert_many(batch)
         """
 
         def register(func: _BatchListenerT) -> _BatchListenerT:
-            return self.add_batch_listener(
-                func, max_size=max_size, max_wait=max_wait, pool=pool
-            )
+            return self.add_batch_listener(func, max_size=max_size, max_wait=max_wait, pool=pool)
 
         return register
 

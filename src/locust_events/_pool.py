@@ -9,6 +9,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Final, Literal, Protocol, final
 
 import gevent
@@ -17,7 +18,6 @@ import gevent.monkey
 import gevent.threadpool
 from gevent import Greenlet
 from gevent.hub import Waiter
-from types import MappingProxyType
 
 from ._errors import DispatchError, describe_listener, log_safely
 
@@ -105,8 +105,9 @@ class BatchOfEvents:
     """The listener of a batch listener's call (see ``_batching``): ``listener(batch)`` for
     every event of ``events``, each as a read-only mapping.
 
-    The pool counts such a call as its events, one by one: each ends completed, failed or
-    dropped with the call, and until it ends it holds its place in the pool's bound.
+    The pool counts such a call as its events, one by one: each is pending (and counts
+    against the bound) until a worker takes the call, then running, then ends completed,
+    failed or dropped with it.
     """
 
     __slots__ = ("events", "listener")
@@ -273,12 +274,12 @@ class ListenerPool:
 
     __slots__ = (
         "__weakref__",
+        "_batch_listeners",
+        "_batch_room_waiters",
         "_closed",
         "_completed",
         "_current_calls",
         "_dropped",
-        "_batch_listeners",
-        "_batch_room_waiters",
         "_drops_unreported",
         "_failed",
         "_handed_over",
@@ -369,9 +370,9 @@ class ListenerPool:
         self._joiners: list[tuple[float, gevent.event.Event]] = []
         #: The earliest deadline of those joins: workers look at the clock only before it.
         self._join_deadline = _NEVER
-        #: Events batch listeners hold in this pool beyond one per call: those in batches not
-        #: handed over yet, and each handed-over batch's events but one until it ends. They
-        #: count against ``maxsize`` (see ``_batching``).
+        #: Events batch listeners hold in this pool beyond one per queued call: those in
+        #: batches not handed over yet, and a queued batch's events but one. They count
+        #: against ``maxsize`` as queued calls do (see ``_batching``).
         self._held_events = 0
         #: Batch listeners' firers waiting for room under "block", woken when a batch ends.
         self._batch_room_waiters: list[Waiter[Any]] = []
@@ -414,9 +415,8 @@ class ListenerPool:
         with self._handover_lock:
             dropped = self._dropped + self._thread_dropped
             on_their_way = self._handed_over + self._threads_waiting
-        running_batches = _batch_extras(list(self._current_calls.values()))
-        pending = queued + len(self._in_line) + on_their_way + self._held_events - running_batches
-        running = len(self._current_calls) + running_batches
+        pending = queued + len(self._in_line) + on_their_way + self._held_events
+        running = len(self._current_calls) + _batch_extras(list(self._current_calls.values()))
         completed, failed = self._completed, self._failed
         return PoolStats(
             # Every call taken ends exactly once, so what was taken follows from the rest.
@@ -562,18 +562,21 @@ class ListenerPool:
         if self._workers and not self._closed:
             self._queue.room = self.maxsize - self._held_events
 
-    def batch_ended(self, batch: BatchOfEvents) -> int:
-        """A batch's call ended (its worker counts it as one): its other events let go of the
-        bound. Returns how many they are, to count as the call ended."""
-        others = len(batch.events) - 1
-        self.hold_events(-others)
+    def batch_taken(self, batch: BatchOfEvents) -> None:
+        """A worker took a batch's call out of the queue: its events leave the bound, as a
+        call's one event does, and whoever waits for room may look again."""
+        self.hold_events(1 - len(batch.events))
         if self._in_line:
             self._refill_soon()
         if self._batch_room_waiters:
             waiters, self._batch_room_waiters = self._batch_room_waiters, []
             for waiter in waiters:
                 self._queue.hub.loop.run_callback(waiter.switch, None)
-        return others
+
+    @staticmethod
+    def batch_ended(batch: BatchOfEvents) -> int:
+        """A batch's call ended, which its worker counts as one: how many more to count."""
+        return len(batch.events) - 1
 
     def hand_over_batches(self) -> None:
         """Queue every batch listener's unfinished batch now (a join, a close): in the home
@@ -846,6 +849,8 @@ class ListenerPool:
                     self._refill_soon()
                 current_calls[worker] = call
                 listener = call[2]
+                if type(listener) is BatchOfEvents:
+                    self.batch_taken(listener)
                 # A BaseException (the worker killed) leaves the loop here: _worker_ended
                 # then accounts for the call, which is still in current_calls.
                 try:
