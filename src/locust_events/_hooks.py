@@ -518,6 +518,10 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         """Start (a profiler) or stop (``None``) calling profiling wrappers of the listeners."""
         with self._mutation_lock:
             self._profiler = profiler
+            if profiler is None:
+                for _, entry, _, _ in self._records.values():
+                    if type(entry) is BatchListener:
+                        entry.profile = None
             self._rebuild_listeners()
 
     def _listener_failed(self, listener: Callable[..., Any], error: Exception) -> None:
