@@ -10,6 +10,7 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import FunctionType
 from typing import Any, Final, final
 
 import gevent
@@ -24,7 +25,7 @@ from ._pool import (
     _thread_ident,
 )
 
-__all__ = ["BatchListener", "BatchSettings", "check_batch_listener"]
+__all__ = ["BatchListener", "BatchSettings", "batch_listener_of", "check_batch_listener"]
 
 _monotonic: Final = time.monotonic
 #: How often a firer waiting for room in a full pool looks again when no batch ended meanwhile
@@ -94,15 +95,16 @@ _all_batch_listeners: weakref.WeakSet[BatchListener] = weakref.WeakSet()
 
 @final
 class BatchListener:
-    """Stands in a hook's listeners for a batch listener: calling it adds one event.
+    """A batch listener's batch, its timer and the way a fire joins it.
 
-    Calling it is the hot half, kept to a few steps: in the pool's home thread, while the
-    pool has room (its :class:`~locust_events._pool.CallQueue` ``room``, which counts the
-    events batch listeners hold), the fire's keyword arguments (a new dict on every call,
-    so as at fire time) join the batch, the pool's room shrinks by one and, at ``max_size``
-    events, the batch is handed over as one call. The first event of a batch starts a timer
-    in the home hub that hands it over after ``max_wait`` seconds. Everything else (another
-    thread, a full or closed pool, workers not started) goes through :meth:`_take_slowly`.
+    Its :attr:`accept` function is the hot half, which the hook calls for every fire, kept
+    to a few steps: in the pool's home thread, while the pool has room (its
+    :class:`~locust_events._pool.CallQueue` ``room``, which counts the events batch
+    listeners hold), the fire's keyword arguments (a new dict on every call, so as at fire
+    time) join the batch, the pool's room shrinks by one and, at ``max_size`` events, the
+    batch is handed over as one call. The first event of a batch starts a timer in the home
+    hub that hands it over after ``max_wait`` seconds. Everything else (another thread, a
+    full or closed pool, workers not started) goes through :meth:`_take_slowly`.
     """
 
     __slots__ = (
@@ -111,6 +113,7 @@ class BatchListener:
         "_queue",
         "_recorder",
         "_timer",
+        "accept",
         "batches",
         "delivered",
         "hook",
@@ -147,6 +150,8 @@ class BatchListener:
         self._timer: Any = None
         #: Set by a profiler: each batch that runs is timed and counted there.
         self.profile: Any = None
+        #: What the hook calls on each fire (see :meth:`_make_accept`).
+        self.accept: Final = self._make_accept()
         pool._batch_listeners.add(self)
         _all_batch_listeners.add(self)
 
@@ -159,19 +164,32 @@ class BatchListener:
         """Events in the batch not handed over yet."""
         return len(self._batch)
 
-    def __call__(self, **kwargs: Any) -> None:
-        queue = self._queue
-        if len(queue.calls) < queue.room and _thread_ident() == queue.home:
-            batch = self._batch
-            batch.append(kwargs)
-            queue.room -= 1  # the pool's room, as hold_events(1) leaves it
-            self.pool._held_events += 1
-            if len(batch) >= self.max_size:
-                self.hand_over()
-            elif len(batch) == 1:
-                self._start_timer(batch)
-        else:
-            self._take_slowly(kwargs)
+    def _make_accept(self) -> Callable[..., None]:
+        """The function the hook calls for each fire: it adds the event to the batch.
+
+        A closure, not ``__call__``: CPython calls a function with keyword arguments for
+        about half of what it takes to call an instance, and this runs on every fire.
+        """
+        queue, pool, max_size, thread_ident = self._queue, self.pool, self.max_size, _thread_ident
+        hand_over, start_timer, take_slowly = self.hand_over, self._start_timer, self._take_slowly
+        batch_listener = self
+
+        def accept(**kwargs: Any) -> None:
+            if len(queue.calls) < queue.room and thread_ident() == queue.home:
+                batch = batch_listener._batch
+                batch.append(kwargs)
+                queue.room -= 1  # the pool's room, as hold_events(1) leaves it
+                pool._held_events += 1
+                if len(batch) >= max_size:
+                    hand_over()
+                elif len(batch) == 1:
+                    start_timer(batch)
+            else:
+                take_slowly(kwargs)
+
+        accept.__batch_listener__ = self  # type: ignore[attr-defined]
+        accept.__wrapped__ = self.listener  # type: ignore[attr-defined]
+        return accept
 
     def hand_over(self) -> None:
         """Queue the batch as one call now, if it holds any event. In the home thread."""
@@ -353,9 +371,12 @@ def check_pool_fits(hook_name: str, func: object, max_size: int, pool: ListenerP
         )
 
 
-def settings_of(entry: object) -> BatchSettings | None:
-    """A hook entry's batch settings, ``None`` for any other listener."""
-    return entry.settings if type(entry) is BatchListener else None
+def batch_listener_of(entry: object) -> BatchListener | None:
+    """The batch listener whose :attr:`BatchListener.accept` a hook entry is, else ``None``."""
+    if type(entry) is not FunctionType:
+        return None
+    found = getattr(entry, "__batch_listener__", None)
+    return found if type(found) is BatchListener else None
 
 
 def _start_every_batch_afresh() -> None:

@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from types import FunctionType, MethodType
 from typing import Any, Final, Generic, TypeVar, final
 
-from ._batching import BatchListener, BatchSettings, check_batch_listener, check_pool_fits
+from ._batching import (
+    BatchListener,
+    BatchSettings,
+    batch_listener_of,
+    check_batch_listener,
+    check_pool_fits,
+)
 from ._errors import ErrorPolicy, describe_listener, logger
 from ._implementation import FilteredListener, HookCore, Measurement
 from ._listener_kinds import refuse_listener_that_never_runs
@@ -205,14 +211,12 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         called in the firing greenlet). A snapshot that later changes do not touch."""
         with self._mutation_lock:
             records = tuple(self._records.values())
-        return tuple(
-            Registration(
-                listener,
-                pool,
-                entry.settings if type(entry) is BatchListener else None,
-            )
-            for listener, entry, pool, _ in records
-        )
+        registrations = []
+        for listener, entry, pool, _ in records:
+            batch_listener = None if pool is None else batch_listener_of(entry)
+            batch = None if batch_listener is None else batch_listener.settings
+            registrations.append(Registration(listener, pool, batch))
+        return tuple(registrations)
 
     @property
     def pools(self) -> frozenset[ListenerPool]:
@@ -307,7 +311,8 @@ class EventHook(HookCore, Generic[_AcceptsT]):
                 f"pool must be a ListenerPool or None, not {pool!r}"
             )
         check_pool_fits(self.name, func, max_size, pool)
-        entry = BatchListener(self, func, pool, BatchSettings(max_size, float(max_wait)))
+        batch_listener = BatchListener(self, func, pool, BatchSettings(max_size, float(max_wait)))
+        entry = batch_listener.accept
         with self._mutation_lock:
             serial = self._next_serial
             self._next_serial = serial + 1
@@ -351,14 +356,15 @@ class EventHook(HookCore, Generic[_AcceptsT]):
                     f"Cannot remove listener {describe_listener(func)} from hook {self.name!r}: "
                     "it is not registered there (was it added to another hook, or removed already?)"
                 )
-            registered, entry, _, indexed = self._records.pop(serial)
+            registered, entry, pool, indexed = self._records.pop(serial)
             if indexed:
                 self._unindex(registered, serial)
             else:
                 del self._unindexed[serial]
             self._listeners_changed()
-        if type(entry) is BatchListener:
-            entry.hand_over_when_home()
+        batch_listener = None if pool is None else batch_listener_of(entry)
+        if batch_listener is not None:
+            batch_listener.hand_over_when_home()
 
     def measure(
         self,
@@ -519,9 +525,10 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         with self._mutation_lock:
             self._profiler = profiler
             if profiler is None:
-                for _, entry, _, _ in self._records.values():
-                    if type(entry) is BatchListener:
-                        entry.profile = None
+                for _, entry, pool, _ in self._records.values():
+                    batch_listener = None if pool is None else batch_listener_of(entry)
+                    if batch_listener is not None:
+                        batch_listener.profile = None
             self._rebuild_listeners()
 
     def _listener_failed(self, listener: Callable[..., Any], error: Exception) -> None:

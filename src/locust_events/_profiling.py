@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Final, cast, final
 
-from ._batching import BatchListener
+from ._batching import batch_listener_of
 from ._errors import describe_listener
 from ._text import shorten_middle
 
@@ -268,7 +268,12 @@ Entry = tuple[Callable[..., Any], "ListenerPool | None"]
 def _listener_of(entry: Entry) -> object:
     """The listener a hook entry stands for: a spawned listener's function, else itself."""
     called, pool = entry
-    return called if pool is None else cast("SpawnedListener", called).listener
+    if pool is None:
+        return called
+    batch_listener = batch_listener_of(called)
+    if batch_listener is not None:
+        return batch_listener.listener
+    return cast("SpawnedListener", called).listener
 
 
 @final
@@ -375,10 +380,11 @@ class Profiler:
             profiles[id(listener)] = profile
         every = self.sample_every
         wrapper: Callable[..., Any]
-        if type(called) is BatchListener:
+        batch_listener = None if pool is None else batch_listener_of(called)
+        if batch_listener is not None:
             # Its batches are timed when they run; the fire's half (an append) stays as is.
             profile.batched = True
-            called.profile = profile
+            batch_listener.profile = profile
             wrapper = called
         elif pool is not None:
             spawned = cast("SpawnedListener", called)
