@@ -382,3 +382,58 @@ def test_the_profiler_shows_batch_listeners_and_their_batch_sizes(
     assert "(4 per batch)" in profiler.table()
     assert got.sizes == [5, 5, 2]
     assert isinstance(profiler, Profiler)
+
+
+def test_a_forked_child_starts_with_an_empty_batch() -> None:
+    from .test_delivery_guarantees import run_in_child
+
+    outcome = run_in_child(
+        """
+        import json, os, gevent
+        from locust_events import EventHook, ListenerPool
+        hook, pool = EventHook("h"), ListenerPool(size=1, maxsize=100)
+        got = []
+        hook.add_batch_listener(lambda batch: got.append([e["n"] for e in batch]),
+                                max_size=10, max_wait=60.0, pool=pool)
+        for n in range(3):
+            hook.fire(n=n)  # a batch of three waits
+        read, write = os.pipe()
+        pid = gevent.fork()
+        if pid == 0:
+            hook.fire(n=100)
+            joined = pool.join(5)
+            stats = pool.stats
+            os.write(write, json.dumps([got, joined, stats.submitted, stats.completed]).encode())
+            os._exit(0)
+        os.close(write)
+        os.waitpid(pid, 0)
+        child = json.loads(os.read(read, 65536))
+        pool.join(5)
+        print(json.dumps({"parent": got, "child": child}))
+        """
+    )
+    assert outcome["parent"] == [[0, 1, 2]]
+    assert outcome["child"] == [[[100]], True, 1, 1]  # the child delivers its own event only
+
+
+def test_the_doctor_lists_a_batch_listener_with_its_batch_settings(registry: Events) -> None:
+    import locust_events
+    from locust_events.tools.doctor.listing import check_signatures, collect_hooks
+    from locust_events.tools.doctor.rendering import render_text
+    from locust_events.tools.doctor.report import Report
+
+    def write_rows(batch: list[Mapping[str, Any]]) -> None: ...
+
+    registry.request.add_batch_listener(write_rows, max_size=250, max_wait=2.0)
+    hooks = collect_hooks(registry, locust_events.events)
+    report = Report("locustfile.py", "2.x", True, 100.0, 1.0, [], hooks)
+    check_signatures(report)
+    (listener,) = [item for item in report.listeners if item.name.endswith("write_rows")]
+    assert (listener.runs, listener.batch_max_size, listener.batch_max_wait) == (
+        "batched",
+        250,
+        2.0,
+    )
+    assert not report.problems  # it takes a batch, not the hook's keyword arguments
+    assert "batches of up to 250 events or 2 s" in render_text(report)
+    assert listener.as_json()["batch"] == {"max_size": 250, "max_wait": 2.0}
