@@ -17,6 +17,7 @@ import gevent
 from gevent.hub import Waiter
 
 from ._errors import describe_listener
+from ._implementation import batch_accept
 from ._pool import (
     NO_ARGUMENTS,
     BatchOfEvents,
@@ -150,8 +151,16 @@ class BatchListener:
         self._timer: Any = None
         #: Set by a profiler: each batch that runs is timed and counted there.
         self.profile: Any = None
-        #: What the hook calls on each fire (see :meth:`_make_accept`).
-        self.accept: Final = self._make_accept()
+        #: What the hook calls on each fire: compiled, or ``_accumulator.batch_accept``.
+        self.accept: Final[Callable[..., None]] = batch_accept(
+            self,
+            self._queue,
+            pool,
+            self.max_size,
+            self.hand_over,
+            self._start_timer,
+            self._take_slowly,
+        )
         pool._batch_listeners.add(self)
         _all_batch_listeners.add(self)
 
@@ -163,33 +172,6 @@ class BatchListener:
     def waiting(self) -> int:
         """Events in the batch not handed over yet."""
         return len(self._batch)
-
-    def _make_accept(self) -> Callable[..., None]:
-        """The function the hook calls for each fire: it adds the event to the batch.
-
-        A closure, not ``__call__``: CPython calls a function with keyword arguments for
-        about half of what it takes to call an instance, and this runs on every fire.
-        """
-        queue, pool, max_size, thread_ident = self._queue, self.pool, self.max_size, _thread_ident
-        hand_over, start_timer, take_slowly = self.hand_over, self._start_timer, self._take_slowly
-        batch_listener = self
-
-        def accept(**kwargs: Any) -> None:
-            if len(queue.calls) < queue.room and thread_ident() == queue.home:
-                batch = batch_listener._batch
-                batch.append(kwargs)
-                queue.room -= 1  # the pool's room, as hold_events(1) leaves it
-                pool._held_events += 1
-                if len(batch) >= max_size:
-                    hand_over()
-                elif len(batch) == 1:
-                    start_timer(batch)
-            else:
-                take_slowly(kwargs)
-
-        accept.__batch_listener__ = self  # type: ignore[attr-defined]
-        accept.__wrapped__ = self.listener  # type: ignore[attr-defined]
-        return accept
 
     def hand_over(self) -> None:
         """Queue the batch as one call now, if it holds any event. In the home thread."""
@@ -373,7 +355,7 @@ def check_pool_fits(hook_name: str, func: object, max_size: int, pool: ListenerP
 
 def batch_listener_of(entry: object) -> BatchListener | None:
     """The batch listener whose :attr:`BatchListener.accept` a hook entry is, else ``None``."""
-    if type(entry) is not FunctionType:
+    if type(entry) is not FunctionType and type(entry) is not batch_accept:
         return None
     found = getattr(entry, "__batch_listener__", None)
     return found if type(found) is BatchListener else None

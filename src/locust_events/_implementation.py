@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["COMPILED", "FilteredListener", "HookCore", "Measurement"]
+__all__ = ["COMPILED", "FilteredListener", "HookCore", "Measurement", "batch_accept"]
 
 COMPILED: bool
 if os.environ.get("LOCUST_EVENTS_PURE", "") not in ("", "0"):
+    from ._accumulator import batch_accept
     from ._measure import Measurement
     from ._native import FilteredListener, HookCore
 
@@ -22,12 +23,14 @@ else:
     try:
         # Same interfaces as _native.HookCore and _measure.Measurement, which mypy types
         # EventHook with; the stub _speedups.pyi states them.
+        from ._speedups import BatchAccept as batch_accept
         from ._speedups import (  # type: ignore[assignment]
             FilteredListener,
             HookCore,
             Measurement,
         )
     except ImportError:  # not built: no compiler, PyPy, or a failed compile at install
+        from ._accumulator import batch_accept
         from ._measure import Measurement
         from ._native import FilteredListener, HookCore
 
