@@ -437,3 +437,23 @@ def test_the_doctor_lists_a_batch_listener_with_its_batch_settings(registry: Eve
     assert not report.problems  # it takes a batch, not the hook's keyword arguments
     assert "batches of up to 250 events or 2 s" in render_text(report)
     assert listener.as_json()["batch"] == {"max_size": 250, "max_wait": 2.0}
+
+
+def test_the_listeners_tab_rows_show_a_batch_listener_and_its_batch_size(
+    registry: Events, pool: ListenerPool
+) -> None:
+    from locust_events._listener_stats import aggregate, snapshot
+
+    def write_rows(batch: list[Mapping[str, Any]]) -> None: ...
+
+    registry.request.add_batch_listener(write_rows, max_size=4, pool=pool)
+    registry.start_profiling()
+    for n in range(8):
+        registry.request.fire(n=n)
+    assert pool.join(timeout=60)
+    (row,) = [r for r in snapshot(registry)["listeners"] if r["hook"] == "request"]
+    assert (row["kind"], row["calls"], row["events"]) == ("batch", 2, 8)
+    assert row["listener"].endswith("write_rows (4 per batch)")
+    summed = aggregate({"a": snapshot(registry), "b": snapshot(registry)})["listeners"][0]
+    assert (summed["worker"], summed["calls"], summed["events"]) == ("all", 4, 16)
+    registry.stop_profiling()
