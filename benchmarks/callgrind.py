@@ -217,6 +217,73 @@ def pool_report() -> None:
         print(f"    {label:<50} {value}")
 
 
+#: Builds one batch-listener case, named by ``sys.argv[1]``, as ``round_``: the request
+#: listener called directly with Locust's nine keywords, or a hook fired with them into a
+#: no-op batch listener (batches of 1,000: one hand-over per round). The pool's workers are
+#: started before counting, so both loop lengths pay for that alike.
+_BATCH_SETUP = """
+import sys
+from locust_events import Events, ListenerPool
+
+def h(request_type, name, response_time, response_length, exception=None, **kw):
+    pass
+
+def write(batch):
+    pass
+
+def nine(call):
+    def round_():
+        for _ in range(1000):
+            call(request_type="GET", name="/api", response_time=12.5, response_length=512,
+                 exception=None, context={}, start_time=1.0, url="/api", response=None)
+    return round_
+
+case, rounds = sys.argv[1], int(sys.argv[2])
+if case == "direct":
+    round_ = nine(h)
+else:
+    pool = ListenerPool(size=1, maxsize=1_000 * (rounds + 2))
+    hook = Events().request
+    hook.add_batch_listener(write, max_size=1_000, max_wait=3600.0, pool=pool)
+    nine(hook.fire)()
+    pool.join()
+    fire_round = nine(hook.fire)
+    if case == "fire":
+        round_ = fire_round  # the workers never run: nothing here yields to them
+    else:
+        def round_():
+            fire_round()
+            pool.join()
+for _ in range(rounds):
+    round_()
+"""
+
+#: The batch-listener cases: (label, case), each compared with the direct call.
+BATCH_CASES: tuple[tuple[str, str], ...] = (
+    ("direct call of the request listener", "direct"),
+    ("fire into a batch listener (per event)", "fire"),
+    ("fire, then deliver the batch through the pool", "end to end"),
+)
+
+
+def batch_report() -> None:
+    """Print the batch-listener cases on both loops (instructions per event)."""
+    for pure in (False, True):
+        env = {**os.environ, "LOCUST_EVENTS_PURE": "1" if pure else "0"}
+        per_call: dict[str, float] = {}
+        for _, case in BATCH_CASES:
+            counts = [
+                callgrind_instructions("-c", _BATCH_SETUP, case, str(rounds), env=env)
+                for rounds in (POOL_ROUNDS, 0)
+            ]
+            per_call[case] = (counts[0] - counts[1]) / (POOL_ROUNDS * CALLS_PER_ROUND)
+        loop = "pure-Python loop" if pure else "compiled loop"
+        print(f"batch listener, {loop} (instructions/event, ratio to the direct call)")
+        for label, case in BATCH_CASES:
+            ratio = per_call[case] / per_call["direct"]
+            print(f"    {label:<50} {per_call[case]:9.1f}  {ratio:6.2f}x")
+
+
 def _request_listener(
     request_type: str,
     name: str,
@@ -296,13 +363,17 @@ def pool_timings() -> dict[str, str]:
 
 def main() -> None:
     """Print every case; ``--signatures`` prints the listener-signature cases only,
-    ``--pool`` the spawned-listener cases only."""
+    ``--pool`` the spawned-listener cases only, ``--batch`` the batch-listener cases only."""
     if "--pool" in sys.argv[1:]:
         pool_report()
+        return
+    if "--batch" in sys.argv[1:]:
+        batch_report()
         return
     if "--signatures" not in sys.argv[1:]:
         _main_cases()
         pool_report()
+        batch_report()
     print("listener signatures, on a registry's request hook (fire passes nine names)")
     per_call = signature_instructions()
     for label, case, against in SIGNATURE_CASES:

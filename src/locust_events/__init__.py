@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ._errors import DispatchError, ErrorPolicy
 from ._events import Events
-from ._hooks import DeprecatedEventHook, EventHook, Registration
+from ._hooks import BatchSettings, DeprecatedEventHook, EventHook, Registration
 from ._implementation import COMPILED  # whether fire runs the compiled loop (_speedups)
 from ._lifecycle import Lifecycle
 from ._monitor import UsageMonitor
@@ -25,6 +25,7 @@ from .listeners import (
 
 __all__ = [
     "COMPILED",
+    "BatchSettings",
     "DeprecatedEventHook",
     "DispatchError",
     "ErrorPolicy",

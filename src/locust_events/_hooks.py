@@ -6,11 +6,18 @@ import contextlib
 import threading
 import warnings
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import FunctionType, MethodType
 from typing import Any, Final, Generic, TypeVar, final
 
+from ._batching import (
+    BatchListener,
+    BatchSettings,
+    batch_listener_of,
+    check_batch_listener,
+    check_pool_fits,
+)
 from ._errors import ErrorPolicy, describe_listener, logger
 from ._implementation import FilteredListener, HookCore, Measurement
 from ._listener_kinds import refuse_listener_that_never_runs
@@ -18,9 +25,10 @@ from ._pool import ListenerPool, SpawnedListener, default_pool
 from ._profiling import Profiler
 from ._signature import check_listener_signature
 
-__all__ = ["DeprecatedEventHook", "EventHook", "Registration"]
+__all__ = ["BatchSettings", "DeprecatedEventHook", "EventHook", "Registration"]
 
 _ListenerT = TypeVar("_ListenerT", bound=Callable[..., Any])
+_BatchListenerT = TypeVar("_BatchListenerT", bound=Callable[[list[Mapping[str, Any]]], Any])
 #: The listener type a hook accepts. Contravariant: a hook that takes any callable can stand
 #: where a hook of ``RequestListener`` is expected, and ``add_listener`` can check a listener
 #: against it while returning the listener's type.
@@ -45,6 +53,8 @@ class Registration:
     listener: Callable[..., Any]
     #: The pool a spawned listener runs in; ``None`` for one called in the firing greenlet.
     pool: ListenerPool | None
+    #: When a batch listener's batches are delivered; ``None`` for any other listener.
+    batch: BatchSettings | None = None
 
 
 #: What a hook keeps per registration: the listener registered, what fire calls for it (the
@@ -201,7 +211,12 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         called in the firing greenlet). A snapshot that later changes do not touch."""
         with self._mutation_lock:
             records = tuple(self._records.values())
-        return tuple(Registration(listener, pool) for listener, _, pool, _ in records)
+        registrations = []
+        for listener, entry, pool, _ in records:
+            batch_listener = None if pool is None else batch_listener_of(entry)
+            batch = None if batch_listener is None else batch_listener.settings
+            registrations.append(Registration(listener, pool, batch))
+        return tuple(registrations)
 
     @property
     def pools(self) -> frozenset[ListenerPool]:
@@ -257,6 +272,69 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         """Decorator form of ``add_listener(func, spawn=True)``."""
         return self.add_listener(func, spawn=True)
 
+    def add_batch_listener(
+        self,
+        func: _BatchListenerT,
+        *,
+        max_size: int = 1000,
+        max_wait: float = 1.0,
+        pool: ListenerPool | None = None,
+    ) -> _BatchListenerT:
+        """Register ``func`` to get this hook's fires in batches: ``func(batch)``, where
+        ``batch`` is a list of the fires' keyword arguments, each a read-only mapping as at
+        fire time, in fire order.
+
+        A batch is delivered once it holds ``max_size`` events, once ``max_wait`` seconds
+        passed since its first event, and when its pool is joined or closed (shutdown
+        included) or ``func`` is removed: nothing fired is lost. It runs in ``pool`` (else
+        the registry's pool), where its events count one by one: against the pool's bound
+        (``maxsize``) from the fire until a worker takes their batch, as queued calls do,
+        and in its statistics (a batch of 50 completes 50 calls, or fails 50, logged once).
+        An event fired when the pool holds ``maxsize`` events or calls meets the pool's
+        ``on_full``: "block" waits for a worker to take a batch (fired from the hub, which
+        cannot wait, the event is taken all the same), "drop" drops that event, "raise"
+        raises :class:`~locust_events.PoolFull`.
+
+        Returns ``func`` unchanged. :meth:`batch_listener` is the decorator form.
+
+        :raises TypeError: ``func`` is not callable, cannot take one positional argument,
+            or a setting is not a number.
+        :raises ValueError: ``max_size`` is below 1 or above the pool's ``maxsize``, or
+            ``max_wait`` is not above 0.
+        """
+        check_batch_listener(self.name, func, max_size, max_wait)
+        if pool is None:
+            pool = self._pool_source()
+        elif not isinstance(pool, ListenerPool):
+            raise TypeError(
+                f"Cannot add batch listener {describe_listener(func)} to hook {self.name!r}: "
+                f"pool must be a ListenerPool or None, not {pool!r}"
+            )
+        check_pool_fits(self.name, func, max_size, pool)
+        batch_listener = BatchListener(self, func, pool, BatchSettings(max_size, float(max_wait)))
+        entry = batch_listener.accept
+        with self._mutation_lock:
+            serial = self._next_serial
+            self._next_serial = serial + 1
+            self._records[serial] = (func, entry, pool, self._indexed(func, serial))
+            self._listeners_changed()
+        return func
+
+    def batch_listener(
+        self, *, max_size: int = 1000, max_wait: float = 1.0, pool: ListenerPool | None = None
+    ) -> Callable[[_BatchListenerT], _BatchListenerT]:
+        """Decorator form of :meth:`add_batch_listener`::
+
+        @events.request.batch_listener(max_size=500, max_wait=2.0)
+        def write_rows(batch):
+            database.insert_many(batch)
+        """
+
+        def register(func: _BatchListenerT) -> _BatchListenerT:
+            return self.add_batch_listener(func, max_size=max_size, max_wait=max_wait, pool=pool)
+
+        return register
+
     def remove_listener(self, func: Callable[..., Any]) -> None:
         """Remove the first registration of ``func``: the very object, else one equal to it
         (as a new bound method of the same object and function is).
@@ -265,6 +343,9 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         taken as not equal. Equal listeners are found as a dict finds keys, by their hash
         first, so removing one costs the same however many are registered; a listener that
         cannot be hashed is compared with every registered one.
+
+        A batch listener's unfinished batch is handed over to its pool (at once in the
+        pool's thread, else by its ``max_wait``), not lost.
 
         :raises ValueError: ``func`` is not registered on this hook.
         """
@@ -275,12 +356,15 @@ class EventHook(HookCore, Generic[_AcceptsT]):
                     f"Cannot remove listener {describe_listener(func)} from hook {self.name!r}: "
                     "it is not registered there (was it added to another hook, or removed already?)"
                 )
-            registered, _, _, indexed = self._records.pop(serial)
+            registered, entry, pool, indexed = self._records.pop(serial)
             if indexed:
                 self._unindex(registered, serial)
             else:
                 del self._unindexed[serial]
             self._listeners_changed()
+        batch_listener = None if pool is None else batch_listener_of(entry)
+        if batch_listener is not None:
+            batch_listener.hand_over_when_home()
 
     def measure(
         self,
@@ -440,6 +524,11 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         """Start (a profiler) or stop (``None``) calling profiling wrappers of the listeners."""
         with self._mutation_lock:
             self._profiler = profiler
+            if profiler is None:
+                for _, entry, pool, _ in self._records.values():
+                    batch_listener = None if pool is None else batch_listener_of(entry)
+                    if batch_listener is not None:
+                        batch_listener.profile = None
             self._rebuild_listeners()
 
     def _listener_failed(self, listener: Callable[..., Any], error: Exception) -> None:

@@ -11,10 +11,18 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["COMPILED", "FilteredListener", "HookCore", "Measurement", "SpawnedListener"]
+__all__ = [
+    "COMPILED",
+    "FilteredListener",
+    "HookCore",
+    "Measurement",
+    "SpawnedListener",
+    "batch_accept",
+]
 
 COMPILED: bool
 if os.environ.get("LOCUST_EVENTS_PURE", "") not in ("", "0"):
+    from ._accumulator import batch_accept
     from ._enqueue import SpawnedListener
     from ._measure import Measurement
     from ._native import FilteredListener, HookCore
@@ -22,9 +30,10 @@ if os.environ.get("LOCUST_EVENTS_PURE", "") not in ("", "0"):
     COMPILED = False
 else:
     try:
-        # Same interfaces as _native.HookCore, _measure.Measurement and
-        # _enqueue.SpawnedListener, which mypy types EventHook with; the stub _speedups.pyi
-        # states them.
+        # Same interfaces as _native.HookCore, _measure.Measurement,
+        # _enqueue.SpawnedListener and _accumulator.batch_accept, which mypy types EventHook
+        # with; the stub _speedups.pyi states them.
+        from ._speedups import BatchAccept as batch_accept
         from ._speedups import (  # type: ignore[assignment]
             FilteredListener,
             HookCore,
@@ -32,6 +41,7 @@ else:
             SpawnedListener,
         )
     except ImportError:  # not built: no compiler, PyPy, or a failed compile at install
+        from ._accumulator import batch_accept
         from ._enqueue import SpawnedListener
         from ._measure import Measurement
         from ._native import FilteredListener, HookCore

@@ -101,23 +101,24 @@ def snapshot(registry: Events, worker: str = "local") -> Snapshot:
     profiler = registry.profiler
     listeners: list[Row] = []
     for profile in profiler.profiles if profiler is not None else ():
-        listeners.append(
-            {
-                "worker": worker,
-                "hook": profile.hook,
-                "listener": shorten_listener(profile.listener),
-                "listener_full": profile.listener,
-                "kind": "spawned" if profile.spawned else "sync",
-                "pool": profile.pool,
-                "calls": profile.calls,
-                "errors": profile.errors,
-                "timed_calls": profile.timed_calls,
-                "total_seconds": profile.total_seconds,
-                "max_seconds": profile.max_seconds,
-                "wait_total_seconds": profile.queue_wait_total_seconds,
-                "wait_max_seconds": profile.queue_wait_max_seconds,
-            }
-        )
+        row: Row = {
+            "worker": worker,
+            "hook": profile.hook,
+            "listener": shorten_listener(profile.listener),
+            "listener_full": profile.listener,
+            "kind": "batch" if profile.batched else "spawned" if profile.spawned else "sync",
+            "pool": profile.pool,
+            "calls": profile.calls,
+            "errors": profile.errors,
+            "timed_calls": profile.timed_calls,
+            "total_seconds": profile.total_seconds,
+            "max_seconds": profile.max_seconds,
+            "wait_total_seconds": profile.queue_wait_total_seconds,
+            "wait_max_seconds": profile.queue_wait_max_seconds,
+        }
+        if profile.batched:
+            row["events"] = profile.events  # its calls are batches: the events in them
+        listeners.append(row)
     pools: list[Row] = []
     for pool in sorted(registry.pools, key=lambda pool: pool.name):
         stats = pool.stats
@@ -146,6 +147,9 @@ def _with_derived(row: Row) -> Row:
     row["max_us"] = _micros(row["max_seconds"])
     row["mean_wait_ms"] = _millis(row["wait_total_seconds"] / timed) if spawned and timed else ""
     row["max_wait_ms"] = _millis(row["wait_max_seconds"]) if spawned else ""
+    if row["kind"] == "batch" and row["calls"]:
+        mean_batch = row["events"] / row["calls"]
+        row["listener"] = f"{shorten_listener(row['listener_full'])} ({mean_batch:.0f} per batch)"
     return row
 
 
@@ -175,6 +179,8 @@ def aggregate(
                 continue
             for field in ("calls", "errors", "timed_calls", "total_seconds", "wait_total_seconds"):
                 into[field] += row[field]
+            if "events" in row:
+                into["events"] += row["events"]
             for field in ("max_seconds", "wait_max_seconds"):
                 into[field] = max(into[field], row[field])
         for row in snap.get("pools", []):

@@ -7,8 +7,9 @@ import os
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Final, Literal, Protocol, final
 
 import gevent
@@ -22,6 +23,7 @@ from ._errors import DispatchError, describe_listener, log_safely
 from ._implementation import SpawnedListener
 
 __all__ = [
+    "BatchOfEvents",
     "CallQueue",
     "ListenerPool",
     "PoolClosed",
@@ -95,6 +97,42 @@ class PoolStats:
 
 
 _Call = tuple[float, FailureRecorder, Callable[..., Any], Mapping[str, Any]]
+#: The keyword arguments of a batch's call: none, the batch is in its listener.
+NO_ARGUMENTS: Final[Mapping[str, Any]] = MappingProxyType({})
+
+
+@final
+class BatchOfEvents:
+    """The listener of a batch listener's call (see ``_batching``): ``listener(batch)`` for
+    every event of ``events``, each as a read-only mapping.
+
+    The pool counts such a call as its events, one by one: each is pending (and counts
+    against the bound) until a worker takes the call, then running, then ends completed,
+    failed or dropped with it.
+    """
+
+    __slots__ = ("events", "listener")
+
+    def __init__(self, listener: Callable[..., Any], events: list[dict[str, Any]]) -> None:
+        #: The batch listener's function.
+        self.listener: Final = listener
+        #: The fires' keyword arguments, in fire order.
+        self.events: Final = events
+
+    @property
+    def __wrapped__(self) -> Callable[..., Any]:
+        return self.listener
+
+    def __call__(self) -> None:
+        self.listener([MappingProxyType(event) for event in self.events])
+
+    def __repr__(self) -> str:
+        return f"<batch of {len(self.events)} events for {describe_listener(self.listener)}>"
+
+
+def _batch_extras(calls: Iterable[_Call]) -> int:
+    """The events of ``calls`` beyond one per call (a batch's call counts as its events)."""
+    return sum(len(call[2].events) - 1 for call in calls if type(call[2]) is BatchOfEvents)
 
 
 @final
@@ -194,6 +232,8 @@ class ListenerPool:
 
     __slots__ = (
         "__weakref__",
+        "_batch_listeners",
+        "_batch_room_waiters",
         "_closed",
         "_completed",
         "_current_calls",
@@ -202,6 +242,7 @@ class ListenerPool:
         "_failed",
         "_handed_over",
         "_handover_lock",
+        "_held_events",
         "_high_water",
         "_home_token",
         "_in_line",
@@ -260,6 +301,8 @@ class ListenerPool:
         self._handover_lock = _allocate_lock()
         #: The queue, shared with the spawned listeners' enqueue.
         self._queue: Final = CallQueue()
+        #: The batch listeners spawned into this pool, whose batches a join hands over.
+        self._batch_listeners: weakref.WeakSet[Any] = weakref.WeakSet()
         self._start_afresh()
         self._bind_home()
         _all_pools.add(self)
@@ -285,6 +328,12 @@ class ListenerPool:
         self._joiners: list[tuple[float, gevent.event.Event]] = []
         #: The earliest deadline of those joins: workers look at the clock only before it.
         self._join_deadline = _NEVER
+        #: Events batch listeners hold in this pool beyond one per queued call: those in
+        #: batches not handed over yet, and a queued batch's events but one. They count
+        #: against ``maxsize`` as queued calls do (see ``_batching``).
+        self._held_events = 0
+        #: Batch listeners' firers waiting for room under "block", woken when a batch ends.
+        self._batch_room_waiters: list[Waiter[Any]] = []
         self._completed = 0
         self._failed = 0
         self._dropped = 0
@@ -324,8 +373,8 @@ class ListenerPool:
         with self._handover_lock:
             dropped = self._dropped + self._thread_dropped
             on_their_way = self._handed_over + self._threads_waiting
-        pending = queued + len(self._in_line) + on_their_way
-        running = len(self._current_calls)
+        pending = queued + len(self._in_line) + on_their_way + self._held_events
+        running = len(self._current_calls) + _batch_extras(list(self._current_calls.values()))
         completed, failed = self._completed, self._failed
         return PoolStats(
             # Every call taken ends exactly once, so what was taken follows from the rest.
@@ -357,7 +406,7 @@ class ListenerPool:
             return
         if not self._workers:
             self._start_workers()
-        if len(self._queue.calls) < self.maxsize:
+        if len(self._queue.calls) + self._held_events < self.maxsize:
             self._enqueue(call)
         elif self._wait_when_full(call):
             self._wait_for_room(call)
@@ -378,6 +427,7 @@ class ListenerPool:
         self._join_deadline = min(self._join_deadline, deadline)
         try:
             while True:
+                self.hand_over_batches()
                 unfinished = self._unfinished()
                 if unfinished == 0 and not self._handed_over:
                     return True
@@ -450,6 +500,8 @@ class ListenerPool:
         self._current_calls = {}
         for call in stranded.values():
             self._failed += 1
+            if type(call[2]) is BatchOfEvents:
+                self._failed += self.batch_ended(call[2])
             log_safely(
                 "error",
                 "The thread running %s ended while listener %s of hook %r ran; that call is "
@@ -458,6 +510,38 @@ class ListenerPool:
                 describe_listener(call[2]),
                 call[1].name,
             )
+
+    # Batch listeners' events (the listeners live in ``_batching``).
+
+    def hold_events(self, count: int) -> None:
+        """Batch listeners took ``count`` events (or, negative, let them go): they count
+        against ``maxsize`` like queued calls. In the home thread."""
+        self._held_events += count
+        if self._workers and not self._closed:
+            self._queue.room = self.maxsize - self._held_events
+
+    def batch_taken(self, batch: BatchOfEvents) -> None:
+        """A worker took a batch's call out of the queue: its events leave the bound, as a
+        call's one event does, and whoever waits for room may look again."""
+        self.hold_events(1 - len(batch.events))
+        if self._in_line:
+            self._refill_soon()
+        if self._batch_room_waiters:
+            waiters, self._batch_room_waiters = self._batch_room_waiters, []
+            for waiter in waiters:
+                self._queue.hub.loop.run_callback(waiter.switch, None)
+
+    @staticmethod
+    def batch_ended(batch: BatchOfEvents) -> int:
+        """A batch's call ended, which its worker counts as one: how many more to count."""
+        return len(batch.events) - 1
+
+    def hand_over_batches(self) -> None:
+        """Queue every batch listener's unfinished batch now (a join, a close): in the home
+        thread only; elsewhere they wait for their size or ``max_wait``."""
+        if _thread_ident() == self._queue.home:
+            for batch_listener in list(self._batch_listeners):
+                batch_listener.hand_over()
 
     # What happens to one call, from acceptance to its end.
 
@@ -469,8 +553,10 @@ class ListenerPool:
             queue.wake_one()
 
     def _unfinished(self) -> int:
-        """Calls taken in the home thread that have not ended: queued, in line or running."""
-        return len(self._queue.calls) + len(self._in_line) + len(self._current_calls)
+        """Calls taken in the home thread that have not ended: queued, in line or running (or
+        nonzero while batch listeners hold events)."""
+        calls = len(self._queue.calls) + len(self._in_line) + len(self._current_calls)
+        return calls + self._held_events
 
     def _finished(self) -> None:
         """A call ended: wake the joins if it was the last."""
@@ -510,7 +596,7 @@ class ListenerPool:
         self._refill_pending = False
         calls = self._queue.calls
         in_line = self._in_line
-        while in_line and len(calls) < self.maxsize:
+        while in_line and len(calls) + self._held_events < self.maxsize:
             place = in_line.popleft()
             self._enqueue(place.call)
             if place.from_thread:
@@ -620,7 +706,7 @@ class ListenerPool:
         if self.on_full == "block":
             return outstanding < self.maxsize
         # "drop" and "raise" decide now, in the firing thread, from what the queue holds too.
-        return outstanding + len(self._queue.calls) < self.maxsize
+        return outstanding + len(self._queue.calls) + self._held_events < self.maxsize
 
     def _accept_handed_over(self, call: _Call) -> None:
         """Runs in the home hub: take a call another thread fired, in line if need be."""
@@ -633,7 +719,7 @@ class ListenerPool:
             return
         if not self._workers:
             self._start_workers()
-        if len(self._queue.calls) < self.maxsize and not self._in_line:
+        if len(self._queue.calls) + self._held_events < self.maxsize and not self._in_line:
             self._enqueue(call)
             self._thread_call_queued()
         else:
@@ -650,7 +736,9 @@ class ListenerPool:
         """At close: drop what is queued or in line, answer waiting firers with PoolClosed."""
         self._note_high_water()
         calls = self._queue.calls
-        discarded = len(calls)
+        batched = _batch_extras(calls)
+        self._held_events -= batched
+        discarded = len(calls) + batched
         calls.clear()
         while self._in_line:
             place = self._in_line.popleft()
@@ -683,7 +771,8 @@ class ListenerPool:
         for _ in range(self.size - len(self._workers)):
             self._start_worker()
         if not self._closed:
-            self._queue.room = self.maxsize  # the enqueue may queue on its own now
+            # The enqueue may queue on its own now, up to the room batches leave.
+            self._queue.room = self.maxsize - self._held_events
 
     def _start_worker(self) -> None:
         worker: Greenlet[Any, None] = Greenlet(self._work)
@@ -718,6 +807,8 @@ class ListenerPool:
                     self._refill_soon()
                 current_calls[worker] = call
                 listener = call[2]
+                if type(listener) is BatchOfEvents:
+                    self.batch_taken(listener)
                 # A BaseException (the worker killed) leaves the loop here: _worker_ended
                 # then accounts for the call, which is still in current_calls.
                 try:
@@ -730,6 +821,8 @@ class ListenerPool:
                     if calls is not queue.calls:
                         return  # forked while running: the parent accounts for this call
                     self._failed += 1
+                    if type(listener) is BatchOfEvents:
+                        self._failed += self.batch_ended(listener)
                     # The error policy never raises; a recorder of another kind must not
                     # kill us.
                     with contextlib.suppress(Exception):
@@ -738,6 +831,8 @@ class ListenerPool:
                     if calls is not queue.calls:
                         return  # forked while running: the parent accounts for this call
                     self._completed += 1
+                    if type(listener) is BatchOfEvents:
+                        self._completed += self.batch_ended(listener)
                 del current_calls[worker]
                 if joiners and not calls:
                     self._finished()  # perhaps the last: the joins may return
@@ -762,9 +857,12 @@ class ListenerPool:
 
     def _worker_ended(self, worker: Greenlet[Any, None]) -> None:
         """Runs in the hub when a worker ends: account for its call and replace it."""
-        call = self._current_calls.pop(worker, None)
+        call = self._current_calls.get(worker)
         if call is not None:
             self._failed += 1
+            if type(call[2]) is BatchOfEvents:
+                self._failed += self.batch_ended(call[2])
+            del self._current_calls[worker]
             self._finished()
             log_safely(
                 "error",

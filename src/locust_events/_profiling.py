@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Final, cast, final
 
+from ._batching import batch_listener_of
 from ._errors import describe_listener
 from ._text import shorten_middle
 
@@ -57,6 +58,15 @@ class ListenerProfile:
     timed_calls: int = 0
     #: Spawned only: the name of the pool that runs it.
     pool: str = ""
+    #: Batch listeners only: the events in the batches that ran (``calls`` counts batches).
+    events: int = 0
+    #: Whether it is a batch listener (each call gets a batch of events).
+    batched: bool = False
+
+    @property
+    def mean_batch_size(self) -> float:
+        """Batch listeners: the mean events per batch that ran."""
+        return self.events / self.calls if self.calls else 0.0
 
     @property
     def mean_seconds(self) -> float:
@@ -258,7 +268,12 @@ Entry = tuple[Callable[..., Any], "ListenerPool | None"]
 def _listener_of(entry: Entry) -> object:
     """The listener a hook entry stands for: a spawned listener's function, else itself."""
     called, pool = entry
-    return called if pool is None else cast("SpawnedListener", called).listener
+    if pool is None:
+        return called
+    batch_listener = batch_listener_of(called)
+    if batch_listener is not None:
+        return batch_listener.listener
+    return cast("SpawnedListener", called).listener
 
 
 @final
@@ -365,7 +380,13 @@ class Profiler:
             profiles[id(listener)] = profile
         every = self.sample_every
         wrapper: Callable[..., Any]
-        if pool is not None:
+        batch_listener = None if pool is None else batch_listener_of(called)
+        if batch_listener is not None:
+            # Its batches are timed when they run; the fire's half (an append) stays as is.
+            profile.batched = True
+            batch_listener.profile = profile
+            wrapper = called
+        elif pool is not None:
             spawned = cast("SpawnedListener", called)
             wrapper = (
                 _TimedSpawn(spawned, profile)
@@ -391,7 +412,11 @@ class Profiler:
         by_hook: dict[str, list[Mapping[str, Any]]] = {}
         for profile in self.profiles:
             by_hook.setdefault(profile.hook, []).append(
-                {**asdict(profile), "mean_seconds": profile.mean_seconds}
+                {
+                    **asdict(profile),
+                    "mean_seconds": profile.mean_seconds,
+                    "mean_batch_size": profile.mean_batch_size,
+                }
             )
         return by_hook
 
@@ -404,9 +429,12 @@ class Profiler:
         rows = [header, "-" * len(header)]
         for p in self.profiles:
             wait = f"{p.queue_wait_max_seconds * 1e3:11.2f}" if p.spawned else f"{'':>11}"
+            name = p.listener
+            if p.batched:
+                name = f"{name} ({p.mean_batch_size:.0f} per batch)"
+            kind = "batch" if p.batched else "spawned" if p.spawned else "sync"
             rows.append(
-                f"{p.hook:<20} {shorten_middle(p.listener, 48):<48} "
-                f"{'spawned' if p.spawned else 'sync':<7} "
+                f"{p.hook:<20} {shorten_middle(name, 48):<48} {kind:<7} "
                 f"{p.calls:>8} {p.errors:>6} {p.mean_seconds * 1e6:>9.1f} "
                 f"{p.max_seconds * 1e6:>9.1f} {p.total_seconds:>9.3f} {wait}"
             )

@@ -867,6 +867,274 @@ static PyType_Spec measurement_spec = {
 };
 
 
+/* BatchAccept(batch_listener, queue, pool, max_size, hand_over, start_timer, take_slowly):
+ * _accumulator.batch_accept's twin (the docstring there says what it does). What a hook calls
+ * for each fire of a batch listener: the fire's keyword arguments, built into a new dict from
+ * the vectorcall, join the batch while the pool's CallQueue has room and the caller runs in
+ * its home thread; else take_slowly(kwargs) decides. Self-contained: it reads the Python
+ * objects' fields by name (interned when made), as the pure twin does. */
+
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    PyObject *batch_listener; /* __batch_listener__: the _batching.BatchListener */
+    PyObject *listener;       /* __wrapped__: the function that gets the batches */
+    PyObject *queue;          /* the pool's CallQueue */
+    PyObject *pool;           /* the ListenerPool */
+    Py_ssize_t max_size;
+    PyObject *hand_over;      /* batch_listener.hand_over */
+    PyObject *start_timer;    /* batch_listener._start_timer */
+    PyObject *take_slowly;    /* batch_listener._take_slowly */
+    PyObject *str_calls, *str_room, *str_home, *str_batch, *str_held_events; /* interned */
+} BatchAccept;
+
+/* obj.name += delta, for an int attribute. 0 on success. */
+static int
+batch_add_to(PyObject *obj, PyObject *name, Py_ssize_t delta)
+{
+    PyObject *value = PyObject_GetAttr(obj, name);
+    if (value == NULL) {
+        return -1;
+    }
+    Py_ssize_t number = PyLong_AsSsize_t(value);
+    Py_DECREF(value);
+    if (number == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    PyObject *sum = PyLong_FromSsize_t(number + delta);
+    if (sum == NULL) {
+        return -1;
+    }
+    int failed = PyObject_SetAttr(obj, name, sum);
+    Py_DECREF(sum);
+    return failed;
+}
+
+/* len(queue.calls) < queue.room and _thread.get_ident() == queue.home: 1, 0, or -1 on error. */
+static int
+batch_has_room(BatchAccept *self)
+{
+    PyObject *calls = PyObject_GetAttr(self->queue, self->str_calls);
+    if (calls == NULL) {
+        return -1;
+    }
+    Py_ssize_t depth = PyObject_Length(calls);
+    Py_DECREF(calls);
+    if (depth < 0) {
+        return -1;
+    }
+    PyObject *room = PyObject_GetAttr(self->queue, self->str_room);
+    if (room == NULL) {
+        return -1;
+    }
+    Py_ssize_t room_left = PyLong_AsSsize_t(room);
+    Py_DECREF(room);
+    if (room_left == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (depth >= room_left) {
+        return 0;
+    }
+    PyObject *home = PyObject_GetAttr(self->queue, self->str_home);
+    if (home == NULL) {
+        return -1;
+    }
+    if (!PyLong_Check(home)) { /* None: no home yet */
+        Py_DECREF(home);
+        return 0;
+    }
+    unsigned long home_ident = PyLong_AsUnsignedLong(home);
+    Py_DECREF(home);
+    if (home_ident == (unsigned long)-1 && PyErr_Occurred()) {
+        return -1;
+    }
+    return home_ident == PyThread_get_thread_ident();
+}
+
+/* _accumulator.batch_accept's accept(**kwargs), compiled. */
+static PyObject *
+batch_accept_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf,
+                        PyObject *names)
+{
+    BatchAccept *self = (BatchAccept *)callable;
+    if (PyVectorcall_NARGS(nargsf) != 0) {
+        PyErr_SetString(PyExc_TypeError, "a batch listener's fire takes keyword arguments only");
+        return NULL;
+    }
+    Py_ssize_t count = names == NULL ? 0 : PyTuple_GET_SIZE(names);
+    PyObject *kwargs = PyDict_New(); /* a new dict per fire: the event as at fire time */
+    if (kwargs == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (PyDict_SetItem(kwargs, PyTuple_GET_ITEM(names, i), args[i]) < 0) {
+            Py_DECREF(kwargs);
+            return NULL;
+        }
+    }
+    PyObject *result = NULL;
+    PyObject *batch = NULL;
+    int fast = batch_has_room(self);
+    if (fast < 0) {
+        goto done;
+    }
+    if (!fast) {
+        result = PyObject_CallOneArg(self->take_slowly, kwargs);
+        goto done;
+    }
+    batch = PyObject_GetAttr(self->batch_listener, self->str_batch);
+    if (batch == NULL) {
+        goto done;
+    }
+    if (!PyList_Check(batch)) {
+        PyErr_SetString(PyExc_TypeError, "BatchAccept: the batch must be a list");
+        goto done;
+    }
+    if (PyList_Append(batch, kwargs) < 0 || batch_add_to(self->queue, self->str_room, -1) < 0 ||
+        batch_add_to(self->pool, self->str_held_events, 1) < 0) {
+        goto done;
+    }
+    Py_ssize_t size = PyList_GET_SIZE(batch);
+    if (size >= self->max_size) {
+        result = PyObject_CallNoArgs(self->hand_over);
+    }
+    else if (size == 1) {
+        result = PyObject_CallOneArg(self->start_timer, batch);
+    }
+    else {
+        result = Py_NewRef(Py_None);
+    }
+done:
+    Py_XDECREF(batch);
+    Py_DECREF(kwargs);
+    if (result != NULL && result != Py_None) {
+        Py_SETREF(result, Py_NewRef(Py_None));
+    }
+    return result;
+}
+
+static PyObject *
+batch_accept_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *batch_listener, *queue, *pool, *max_size, *hand_over, *start_timer, *take_slowly;
+    if ((kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0) ||
+        !PyArg_UnpackTuple(args, "BatchAccept", 7, 7, &batch_listener, &queue, &pool, &max_size,
+                           &hand_over, &start_timer, &take_slowly)) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_TypeError, "BatchAccept() takes seven positional arguments");
+        }
+        return NULL;
+    }
+    Py_ssize_t size = PyLong_AsSsize_t(max_size);
+    if (size == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    PyObject *listener = PyObject_GetAttrString(batch_listener, "listener");
+    if (listener == NULL) {
+        return NULL;
+    }
+    BatchAccept *self = (BatchAccept *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        Py_DECREF(listener);
+        return NULL;
+    }
+    self->vectorcall = batch_accept_vectorcall;
+    self->max_size = size;
+    self->listener = listener;
+    self->batch_listener = Py_NewRef(batch_listener);
+    self->queue = Py_NewRef(queue);
+    self->pool = Py_NewRef(pool);
+    self->hand_over = Py_NewRef(hand_over);
+    self->start_timer = Py_NewRef(start_timer);
+    self->take_slowly = Py_NewRef(take_slowly);
+    if ((self->str_calls = PyUnicode_InternFromString("calls")) == NULL ||
+        (self->str_room = PyUnicode_InternFromString("room")) == NULL ||
+        (self->str_home = PyUnicode_InternFromString("home")) == NULL ||
+        (self->str_batch = PyUnicode_InternFromString("_batch")) == NULL ||
+        (self->str_held_events = PyUnicode_InternFromString("_held_events")) == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+static int
+batch_accept_traverse(BatchAccept *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->batch_listener);
+    Py_VISIT(self->listener);
+    Py_VISIT(self->queue);
+    Py_VISIT(self->pool);
+    Py_VISIT(self->hand_over);
+    Py_VISIT(self->start_timer);
+    Py_VISIT(self->take_slowly);
+    return 0;
+}
+
+static int
+batch_accept_clear(BatchAccept *self)
+{
+    Py_CLEAR(self->batch_listener);
+    Py_CLEAR(self->listener);
+    Py_CLEAR(self->queue);
+    Py_CLEAR(self->pool);
+    Py_CLEAR(self->hand_over);
+    Py_CLEAR(self->start_timer);
+    Py_CLEAR(self->take_slowly);
+    Py_CLEAR(self->str_calls);
+    Py_CLEAR(self->str_room);
+    Py_CLEAR(self->str_home);
+    Py_CLEAR(self->str_batch);
+    Py_CLEAR(self->str_held_events);
+    return 0;
+}
+
+static void
+batch_accept_dealloc(BatchAccept *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    batch_accept_clear(self);
+    type->tp_free((PyObject *)self);
+    Py_DECREF(type);
+}
+
+static PyObject *
+batch_accept_repr(BatchAccept *self)
+{
+    return PyUnicode_FromFormat("<fire into batch listener %R>", self->listener);
+}
+
+static PyMemberDef batch_accept_members[] = {
+    {"__batch_listener__", Py_T_OBJECT_EX, offsetof(BatchAccept, batch_listener), Py_READONLY,
+     PyDoc_STR("The batch listener whose batch a fire joins.")},
+    {"__wrapped__", Py_T_OBJECT_EX, offsetof(BatchAccept, listener), Py_READONLY,
+     PyDoc_STR("The function that gets the batches.")},
+    {"__vectorcalloffset__", Py_T_PYSSIZET, offsetof(BatchAccept, vectorcall), Py_READONLY},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot batch_accept_slots[] = {
+    {Py_tp_doc, (void *)PyDoc_STR("Adds each fire's keyword arguments to a batch listener's batch.")},
+    {Py_tp_call, PyVectorcall_Call},
+    {Py_tp_new, batch_accept_new},
+    {Py_tp_traverse, batch_accept_traverse},
+    {Py_tp_clear, batch_accept_clear},
+    {Py_tp_dealloc, batch_accept_dealloc},
+    {Py_tp_repr, batch_accept_repr},
+    {Py_tp_members, batch_accept_members},
+    {0, NULL},
+};
+
+static PyType_Spec batch_accept_spec = {
+    .name = "locust_events._speedups.BatchAccept",
+    .basicsize = sizeof(BatchAccept),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .slots = batch_accept_slots,
+};
+
+
 /* The module: multi-phase initialization (PEP 489). Each module object builds its own
  * types and strings in module_exec; nothing is shared between interpreters. */
 
@@ -1342,6 +1610,11 @@ module_exec(PyObject *module)
      * specs can set), without an argument tuple. */
     state->measurement_type->tp_vectorcall = measurement_vectorcall;
     if (enqueue_state_init(module, &state->enqueue) < 0) {
+        return -1;
+    }
+    PyObject *batch_accept_type = PyType_FromModuleAndSpec(module, &batch_accept_spec, NULL);
+    if (batch_accept_type == NULL || PyModule_AddObject(module, "BatchAccept", batch_accept_type) < 0) {
+        Py_XDECREF(batch_accept_type);
         return -1;
     }
     return 0;

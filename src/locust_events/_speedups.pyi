@@ -52,3 +52,22 @@ class SpawnedListener:
     _queue: CallQueue
     def __init__(self, hook: FailureRecorder, listener: Listener, pool: ListenerPool) -> None: ...
     def __call__(self, **kwargs: Any) -> None: ...
+
+@final
+class BatchAccept:
+    """``_accumulator.batch_accept``'s compiled twin: a fire joins a batch listener's batch."""
+
+    __batch_listener__: Any
+    __wrapped__: Listener
+    def __init__(
+        self,
+        batch_listener: Any,
+        queue: Any,
+        pool: Any,
+        max_size: int,
+        hand_over: Callable[[], None],
+        start_timer: Callable[[list[dict[str, Any]]], None],
+        take_slowly: Callable[[dict[str, Any]], None],
+        /,
+    ) -> None: ...
+    def __call__(self, **kwargs: Any) -> None: ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -136,3 +137,19 @@ def test_environment_handlers_example_reports_user_errors_in_production(
     assert result.returncode == 1, result.stderr  # errors in tasks: --exit-code-on-error
     assert after - before >= 3  # at least one error per user, each posted once
     assert "DEV REQUEST" not in result.stdout
+
+
+def test_sqlite_batches_example_writes_one_row_per_request_locust_counted(
+    target: str, tmp_path: Path
+) -> None:
+    run_example("sqlite_batches.py", target, tmp_path)
+    with sqlite3.connect(tmp_path / "requests.db") as database:
+        rows = database.execute("SELECT COUNT(*) FROM requests").fetchone()[0]
+        failed = database.execute(
+            "SELECT COUNT(*) FROM requests WHERE exception IS NOT NULL"
+        ).fetchone()[0]
+        names = {name for (name,) in database.execute("SELECT DISTINCT name FROM requests")}
+    requests, failures = locust_totals(tmp_path)
+    assert rows == requests >= STOP_AFTER_REQUESTS
+    assert failed == failures > 0
+    assert names <= {"/page", "/api/data"}

@@ -253,6 +253,7 @@ def test_importing_the_package_imports_no_locust_and_patches_nothing() -> None:
 def test_the_package_exports_the_registry_hooks_pools_and_the_handler_names_only() -> None:
     assert set(locust_events.__all__) == {
         *("events", "Events", "EventHook", "DeprecatedEventHook", "Registration", "declare_hook"),
+        "BatchSettings",
         *("ListenerPool", "PoolStats", "PoolFull", "PoolClosed", "DispatchError", "ErrorPolicy"),
         *("Lifecycle", "UsageMonitor", "COMPILED", "__version__"),
         *("EventHandler", "LifecycleHandler", "RequestHandler", "StatisticsHandler"),

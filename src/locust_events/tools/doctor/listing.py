@@ -44,10 +44,14 @@ def registrations_of(hook: EventHook[Any]) -> list[tuple[Callable[..., Any], Lis
 
 def _our_hook(ours: Events, name: str, hook: EventHook[Any], registry: str) -> Hook:
     listeners = []
-    for func, pool in registrations_of(hook):
-        listener = Listener(name, registry, func)
-        if pool is not None:
-            listener.runs, listener.pool = "spawned", pool.name
+    for registration in hook.registrations:
+        listener = Listener(name, registry, registration.listener)
+        if registration.pool is not None:
+            listener.runs, listener.pool = "spawned", registration.pool.name
+        if registration.batch is not None:
+            listener.runs = "batched"
+            listener.batch_max_size = registration.batch.max_size
+            listener.batch_max_wait = registration.batch.max_wait
         listeners.append(listener)
     return Hook(name, registry, _passes(ours, hook), listeners)
 
@@ -68,6 +72,8 @@ def check_signatures(report: Report) -> None:
         if hook.passes is None:
             continue
         for listener in hook.listeners:
+            if listener.runs == "batched":
+                continue  # it takes one batch, not the hook's keyword arguments
             check = examine_listener_signature(hook.name, frozenset(hook.passes), listener.func)
             if check.problems:
                 listener.signature = "invalid"

@@ -46,6 +46,11 @@ def render_text(report: Report) -> str:
     rows = [("HOOK", "REGISTRY", "LISTENER", "WHERE", "RUNS", "CHECK")]
     for listener in report.listeners:
         runs = "sync" if listener.pool is None else f"spawned, pool {listener.pool!r}"
+        if listener.batch_max_size is not None:
+            runs = (
+                f"batches of up to {listener.batch_max_size} events or "
+                f"{listener.batch_max_wait:g} s, pool {listener.pool!r}"
+            )
         state = _state(listener)
         name = shorten_middle(listener.name, _NAME_WIDTH)
         where = shorten_middle(listener.where, _WHERE_WIDTH)

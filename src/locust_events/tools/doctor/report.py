@@ -55,9 +55,12 @@ class Listener:
     hook: str
     registry: str
     func: Callable[..., Any] = field(repr=False)
-    #: "sync", or "spawned" into :attr:`pool`.
+    #: "sync", or "spawned" or "batched" into :attr:`pool`.
     runs: str = "sync"
     pool: str | None = None
+    #: Batch listeners: the most events per batch, and the longest a batch waits (seconds).
+    batch_max_size: int | None = None
+    batch_max_wait: float | None = None
     #: "ok", "invalid", or "not checked" when the hook declares nothing.
     signature: str = "not checked"
     #: The names a fire calls it with, where it takes only some of what the hook passes.
@@ -89,6 +92,9 @@ class Listener:
             "line": self.line,
             "runs": self.runs,
             "pool": self.pool,
+            "batch": None
+            if self.batch_max_size is None
+            else {"max_size": self.batch_max_size, "max_wait": self.batch_max_wait},
             "signature": self.signature,
             "timing": None if self.timing is None else vars(self.timing),
         }
