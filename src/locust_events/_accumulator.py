@@ -7,9 +7,12 @@ picks one as ``batch_accept``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._pool import CallQueue, ListenerPool, _thread_ident
+from ._enqueue import _thread_ident
+
+if TYPE_CHECKING:
+    from ._pool import CallQueue, ListenerPool
 
 __all__ = ["batch_accept"]
 
