@@ -12,7 +12,7 @@ from types import FunctionType, MethodType
 from typing import Any, Final, Generic, TypeVar, final
 
 from ._errors import ErrorPolicy, describe_listener, logger
-from ._implementation import FilteredListener, HookCore, Measurement
+from ._implementation import COMPILED, FilteredListener, HookCore, Measurement
 from ._listener_kinds import refuse_listener_that_never_runs
 from ._pool import ListenerPool, SpawnedListener, default_pool
 from ._profiling import Profiler
@@ -282,26 +282,29 @@ class EventHook(HookCore, Generic[_AcceptsT]):
                 del self._unindexed[serial]
             self._listeners_changed()
 
-    def measure(
-        self,
-        request_type: str,
-        name: str,
-        response_length: int = 0,
-        context: dict[str, Any] | None = None,
-    ) -> Measurement:
-        """Time the ``with`` block and fire this hook once for it, like Locust's ``measure``.
+    if not COMPILED:  # the compiled HookCore has this method in C (hookcore_measure)
 
-        ::
+        def measure(
+            self,
+            request_type: str,
+            name: str,
+            response_length: int = 0,
+            context: dict[str, Any] | None = None,
+        ) -> Measurement:
+            """Time the ``with`` block and fire this hook once for it, like Locust's ``measure``.
 
-            with events.request.measure("grpc", "GetUser") as request_meta:
-                request_meta["response_length"] = len(call_the_service())
+            ::
 
-        The block gets the ``request_meta`` dict (``request_type``, ``name``,
-        ``response_length``, ``context``, ``exception``, ``start_time``, ``url``,
-        ``response``); whatever it adds or changes is passed on. An ``Exception`` raised in the
-        block becomes ``exception`` and is not re-raised. ``response_time`` is in milliseconds.
-        """
-        return Measurement(self, request_type, name, response_length, context)
+                with events.request.measure("grpc", "GetUser") as request_meta:
+                    request_meta["response_length"] = len(call_the_service())
+
+            The block gets the ``request_meta`` dict (``request_type``, ``name``,
+            ``response_length``, ``context``, ``exception``, ``start_time``, ``url``,
+            ``response``); whatever it adds or changes is passed on. An ``Exception`` raised in
+            the block becomes ``exception`` and is not re-raised. ``response_time`` is in
+            milliseconds.
+            """
+            return Measurement(self, request_type, name, response_length, context)
 
     def record_failure(self, listener: Callable[..., Any], error: Exception) -> None:
         """Log and count ``error``, raised by ``listener`` outside a fire (a pool ran it),
