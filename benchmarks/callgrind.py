@@ -219,7 +219,8 @@ def pool_report() -> None:
 
 #: Builds one ``measure()`` case, named by ``sys.argv[1]``, as ``round_``: an empty ``with``
 #: block on a registry's request hook with one listener, against a direct call of that
-#: listener with the nine keywords the block's fire passes.
+#: listener with the nine keywords the block's fire passes. "alternating" runs two call sites
+#: by turns (other request_type and name each block), 500 times each per round.
 _MEASURE_SETUP = """
 import sys
 from locust_events import Events
@@ -239,10 +240,18 @@ else:
     measure = Events().request
     measure.add_listener(h)
     measure = measure.measure
-    def round_():
-        for _ in range(1000):
-            with measure("GET", "/x"):
-                pass
+    if case == "measure":
+        def round_():
+            for _ in range(1000):
+                with measure("GET", "/x"):
+                    pass
+    else:
+        def round_():
+            for _ in range(500):
+                with measure("GET", "/x"):
+                    pass
+                with measure("POST", "/y"):
+                    pass
 for _ in range(rounds):
     round_()
 """
@@ -251,6 +260,7 @@ for _ in range(rounds):
 MEASURE_CASES: tuple[tuple[str, str], ...] = (
     ("direct call of the request listener", "direct"),
     ('with hook.measure("GET", "/x"): pass', "measure"),
+    ("  the same, two call sites by turns", "alternating"),
 )
 
 

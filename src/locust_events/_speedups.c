@@ -37,11 +37,16 @@ typedef struct {
     PyObject *keys[KEY_COUNT];     /* key_texts, interned */
     /* The names a fire from measure() passes, in its order. */
     PyObject *request_names;
-    /* The template's values, by key index (its first START_TIME keys). */
+    /* The template's first values, by key index (its first START_TIME keys): None, and
+     * response_length 0. */
     PyObject *request_meta_values;
     /* request_meta as a new Measurement starts it: the first seven keys, with room for nine,
-     * so that each Measurement copies it (a memcpy) instead of building and growing a dict. */
+     * so that each Measurement copies it (a memcpy) instead of building and growing a dict.
+     * It keeps the request_type and name of the last measure(): a call site passes the same
+     * ones each time, and its next copy then needs no write for them. */
     PyObject *request_meta_template;
+    PyObject *template_request_type; /* what the template holds: None, then the last ones */
+    PyObject *template_name;
 } ModuleState;
 
 static struct PyModuleDef speedups_module;
@@ -724,6 +729,20 @@ static PyObject *
 measurement_create(ModuleState *state, PyObject *hook, PyObject *request_type, PyObject *name,
                    PyObject *response_length, PyObject *context)
 {
+    PyObject *template = state->request_meta_template;
+    PyObject **keys = state->keys;
+    if (state->template_request_type != request_type) {
+        if (PyDict_SetItem(template, keys[REQUEST_TYPE], request_type) < 0) {
+            return NULL;
+        }
+        Py_SETREF(state->template_request_type, Py_NewRef(request_type));
+    }
+    if (state->template_name != name) {
+        if (PyDict_SetItem(template, keys[NAME], name) < 0) {
+            return NULL;
+        }
+        Py_SETREF(state->template_name, Py_NewRef(name));
+    }
     Measurement *self = PyObject_GC_New(Measurement, state->measurement_type);
     if (self == NULL) {
         return NULL;
@@ -733,7 +752,7 @@ measurement_create(ModuleState *state, PyObject *hook, PyObject *request_type, P
     self->hook = Py_NewRef(hook);
     self->started = 0.0;
     self->entered_version = 0;
-    PyObject *request_meta = self->request_meta = PyDict_Copy(state->request_meta_template);
+    PyObject *request_meta = self->request_meta = PyDict_Copy(template);
     context = context == Py_None ? PyDict_New() : Py_NewRef(context);
     PyObject **entered = self->entered_values;
     for (int i = 0; i < START_TIME; i++) {
@@ -744,11 +763,8 @@ measurement_create(ModuleState *state, PyObject *hook, PyObject *request_type, P
     entered[RESPONSE_LENGTH] = response_length;
     entered[CONTEXT] = context;
     entered[START_TIME] = NULL;
-    PyObject **keys = state->keys;
     /* The template already holds response_length 0, the usual value: set it only if not. */
     int failed = request_meta == NULL || context == NULL ||
-                 PyDict_SetItem(request_meta, keys[REQUEST_TYPE], request_type) < 0 ||
-                 PyDict_SetItem(request_meta, keys[NAME], name) < 0 ||
                  (response_length != PyTuple_GET_ITEM(state->request_meta_values,
                                                       RESPONSE_LENGTH) &&
                   PyDict_SetItem(request_meta, keys[RESPONSE_LENGTH], response_length) < 0) ||
@@ -1163,6 +1179,8 @@ module_exec(PyObject *module)
     for (int i = 0; i <= RESPONSE_TIME; i++) {
         PyTuple_SET_ITEM(names, i, Py_NewRef(state->keys[i]));
     }
+    state->template_request_type = Py_NewRef(Py_None);
+    state->template_name = Py_NewRef(Py_None);
     for (int i = 0; i < START_TIME; i++) {
         PyObject *value = i == RESPONSE_LENGTH ? PyLong_FromLong(0) : Py_NewRef(Py_None);
         if (value == NULL) {
@@ -1222,6 +1240,8 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->request_names);
     Py_VISIT(state->request_meta_values);
     Py_VISIT(state->request_meta_template);
+    Py_VISIT(state->template_request_type);
+    Py_VISIT(state->template_name);
     return 0;
 }
 
@@ -1241,6 +1261,8 @@ module_clear(PyObject *module)
     Py_CLEAR(state->request_names);
     Py_CLEAR(state->request_meta_values);
     Py_CLEAR(state->request_meta_template);
+    Py_CLEAR(state->template_request_type);
+    Py_CLEAR(state->template_name);
     return 0;
 }
 

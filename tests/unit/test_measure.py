@@ -183,3 +183,22 @@ def test_enter_and_exit_refuse_what_is_not_a_measurement(registry: Events) -> No
         measurement_type.__enter__(object())  # type: ignore[arg-type]
     with pytest.raises((TypeError, AttributeError)):
         measurement_type.__exit__(object(), None, None, None)  # type: ignore[arg-type]
+
+
+def test_each_block_fires_its_own_names_when_they_change_from_block_to_block(
+    registry: Events, request_events: Recorder
+) -> None:
+    names = ["/a", "/b", "/a", "".join(["/", "a"]), "/c"]  # the fourth: equal, not the same
+    seen = []
+    for name in names:
+        with registry.request.measure("GET", name) as request_meta:
+            seen.append(request_meta)
+    with (
+        registry.request.measure("POST", "/outer") as outer,
+        registry.request.measure("PUT", "/inner") as inner,
+    ):
+        pass
+    assert [call["name"] for call in request_events.calls] == [*names, "/inner", "/outer"]
+    assert [call["request_type"] for call in request_events.calls][-2:] == ["PUT", "POST"]
+    assert [meta["name"] for meta in seen] == names
+    assert len({id(meta) for meta in [*seen, outer, inner]}) == len(names) + 2
