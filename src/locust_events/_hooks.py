@@ -282,7 +282,8 @@ class EventHook(HookCore, Generic[_AcceptsT]):
                 del self._unindexed[serial]
             self._listeners_changed()
 
-    if not COMPILED:  # the compiled HookCore has this method in C (hookcore_measure)
+    # Twin: hookcore_measure in _speedups.c, the compiled HookCore's measure.
+    if not COMPILED:
 
         def measure(
             self,
