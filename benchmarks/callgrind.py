@@ -217,6 +217,71 @@ def pool_report() -> None:
         print(f"    {label:<50} {value}")
 
 
+#: Builds one ``measure()`` case, named by ``sys.argv[1]``, as ``round_``: an empty ``with``
+#: block on a registry's request hook with one listener, against a direct call of that
+#: listener with the nine keywords the block's fire passes. "alternating" runs two call sites
+#: by turns (other request_type and name each block), 500 times each per round.
+_MEASURE_SETUP = """
+import sys
+from locust_events import Events
+
+def h(request_type, name, response_time, response_length, exception=None, **kw):
+    pass
+
+CONTEXT = {}  # one dict for every call: the block's new one is not the baseline's cost
+
+case, rounds = sys.argv[1], int(sys.argv[2])
+if case == "direct":
+    def round_():
+        for _ in range(1000):
+            h(request_type="GET", name="/x", response_length=0, context=CONTEXT,
+              exception=None, url=None, response=None, start_time=1.0, response_time=12.5)
+else:
+    measure = Events().request
+    measure.add_listener(h)
+    measure = measure.measure
+    if case == "measure":
+        def round_():
+            for _ in range(1000):
+                with measure("GET", "/x"):
+                    pass
+    else:
+        def round_():
+            for _ in range(500):
+                with measure("GET", "/x"):
+                    pass
+                with measure("POST", "/y"):
+                    pass
+for _ in range(rounds):
+    round_()
+"""
+
+#: The ``measure()`` cases: (label, case), each compared with the direct call.
+MEASURE_CASES: tuple[tuple[str, str], ...] = (
+    ("direct call of the request listener", "direct"),
+    ('with hook.measure("GET", "/x"): pass', "measure"),
+    ("  the same, two call sites by turns", "alternating"),
+)
+
+
+def measure_report() -> None:
+    """Print the ``measure()`` case on both loops, as instructions per block."""
+    for pure in (False, True):
+        env = {**os.environ, "LOCUST_EVENTS_PURE": "1" if pure else "0"}
+        per_call: dict[str, float] = {}
+        for _, case in MEASURE_CASES:
+            counts = [
+                callgrind_instructions("-c", _MEASURE_SETUP, case, str(rounds), env=env)
+                for rounds in (POOL_ROUNDS, 0)
+            ]
+            per_call[case] = (counts[0] - counts[1]) / (POOL_ROUNDS * CALLS_PER_ROUND)
+        loop = "pure-Python loop" if pure else "compiled loop"
+        print(f"measure(), one listener, {loop} (instructions/call, ratio to the direct call)")
+        for label, case in MEASURE_CASES:
+            ratio = per_call[case] / per_call["direct"]
+            print(f"    {label:<50} {per_call[case]:9.1f}  {ratio:6.2f}x")
+
+
 #: Builds one batch-listener case, named by ``sys.argv[1]``, as ``round_``: the request
 #: listener called directly with Locust's nine keywords, or a hook fired with them into a
 #: no-op batch listener (batches of 1,000: one hand-over per round). The pool's workers are
@@ -363,15 +428,20 @@ def pool_timings() -> dict[str, str]:
 
 def main() -> None:
     """Print every case; ``--signatures`` prints the listener-signature cases only,
-    ``--pool`` the spawned-listener cases only, ``--batch`` the batch-listener cases only."""
+    ``--pool`` the spawned-listener cases only, ``--batch`` the batch-listener cases only,
+    ``--measure`` the ``measure()`` case only."""
     if "--pool" in sys.argv[1:]:
         pool_report()
         return
     if "--batch" in sys.argv[1:]:
         batch_report()
         return
+    if "--measure" in sys.argv[1:]:
+        measure_report()
+        return
     if "--signatures" not in sys.argv[1:]:
         _main_cases()
+        measure_report()
         pool_report()
         batch_report()
     print("listener signatures, on a registry's request hook (fire passes nine names)")

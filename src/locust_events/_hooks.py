@@ -19,7 +19,7 @@ from ._batching import (
     check_pool_fits,
 )
 from ._errors import ErrorPolicy, describe_listener, logger
-from ._implementation import FilteredListener, HookCore, Measurement
+from ._implementation import COMPILED, FilteredListener, HookCore, Measurement
 from ._listener_kinds import refuse_listener_that_never_runs
 from ._pool import ListenerPool, SpawnedListener, default_pool
 from ._profiling import Profiler
@@ -366,26 +366,30 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         if batch_listener is not None:
             batch_listener.hand_over_when_home()
 
-    def measure(
-        self,
-        request_type: str,
-        name: str,
-        response_length: int = 0,
-        context: dict[str, Any] | None = None,
-    ) -> Measurement:
-        """Time the ``with`` block and fire this hook once for it, like Locust's ``measure``.
+    # Twin: hookcore_measure in _speedups.c, the compiled HookCore's measure.
+    if not COMPILED:
 
-        ::
+        def measure(
+            self,
+            request_type: str,
+            name: str,
+            response_length: int = 0,
+            context: dict[str, Any] | None = None,
+        ) -> Measurement:
+            """Time the ``with`` block and fire this hook once for it, like Locust's ``measure``.
 
-            with events.request.measure("grpc", "GetUser") as request_meta:
-                request_meta["response_length"] = len(call_the_service())
+            ::
 
-        The block gets the ``request_meta`` dict (``request_type``, ``name``,
-        ``response_length``, ``context``, ``exception``, ``start_time``, ``url``,
-        ``response``); whatever it adds or changes is passed on. An ``Exception`` raised in the
-        block becomes ``exception`` and is not re-raised. ``response_time`` is in milliseconds.
-        """
-        return Measurement(self, request_type, name, response_length, context)
+                with events.request.measure("grpc", "GetUser") as request_meta:
+                    request_meta["response_length"] = len(call_the_service())
+
+            The block gets the ``request_meta`` dict (``request_type``, ``name``,
+            ``response_length``, ``context``, ``exception``, ``start_time``, ``url``,
+            ``response``); whatever it adds or changes is passed on. An ``Exception`` raised in
+            the block becomes ``exception`` and is not re-raised. ``response_time`` is in
+            milliseconds.
+            """
+            return Measurement(self, request_type, name, response_length, context)
 
     def record_failure(self, listener: Callable[..., Any], error: Exception) -> None:
         """Log and count ``error``, raised by ``listener`` outside a fire (a pool ran it),

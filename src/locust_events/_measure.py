@@ -16,7 +16,8 @@ class _Fires(Protocol):
     def fire(self, *, reverse: bool = False, **kwargs: Any) -> None: ...
 
 
-# Twin: Measurement in _speedups.c (struct Measurement, measurement_* functions).
+# Twin: Measurement in _speedups.c (struct Measurement, measurement_* functions; its
+# __enter__ and __exit__ are SpecialMethod descriptors that call measurement_call).
 @final
 class Measurement:
     """Context manager returned by :meth:`EventHook.measure`.
@@ -30,7 +31,7 @@ class Measurement:
 
     __slots__ = ("_hook", "_request_meta", "_started")
 
-    # Twin: measurement_vectorcall.
+    # Twin: measurement_create (from measurement_vectorcall and hookcore_measure).
     def __init__(
         self,
         hook: _Fires,
@@ -59,7 +60,7 @@ class Measurement:
         self._started = _perf_counter()
         return request_meta
 
-    # Twin: measurement_exit (with fire_request_meta).
+    # Twin: measurement_exit (with fire_entered_values or fire_request_meta).
     def __exit__(
         self,
         exc_type: type[BaseException] | None,

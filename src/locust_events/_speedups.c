@@ -42,17 +42,23 @@ typedef struct {
     PyTypeObject *hookcore_type;
     PyTypeObject *filtered_listener_type;
     PyTypeObject *measurement_type;
+    PyTypeObject *special_method_type; /* of Measurement.__enter__ and __exit__ */
     PyObject *str_reverse;         /* "reverse", interned */
     PyObject *str_listener_failed; /* "_listener_failed", interned */
     PyObject *keys[KEY_COUNT];     /* key_texts, interned */
     /* The names a fire from measure() passes, in its order. */
     PyObject *request_names;
-    /* The template's values, by key index (its first START_TIME keys). */
+    /* The template's first values, by key index (its first START_TIME keys): None, and
+     * response_length 0. */
     PyObject *request_meta_values;
     /* request_meta as a new Measurement starts it: the first seven keys, with room for nine,
-     * so that each Measurement copies it (a memcpy) instead of building and growing a dict. */
+     * so that each Measurement copies it (a memcpy) instead of building and growing a dict.
+     * It keeps the request_type and name of the last measure(): a call site passes the same
+     * ones each time, and its next copy then needs no write for them. */
     PyObject *request_meta_template;
     EnqueueState enqueue; /* SpawnedListener's */
+    PyObject *template_request_type; /* what the template holds: None, then the last ones */
+    PyObject *template_name;
 } ModuleState;
 
 static struct PyModuleDef speedups_module;
@@ -327,6 +333,71 @@ hookcore_listener_failed(HookCore *self, PyObject *const *args, Py_ssize_t nargs
     return NULL;
 }
 
+/* Defined with Measurement, below. */
+static PyObject *measurement_create(ModuleState *state, PyObject *hook, PyObject *request_type,
+                                    PyObject *name, PyObject *response_length,
+                                    PyObject *context);
+
+enum { MEASURE_REQUEST_TYPE, MEASURE_NAME, MEASURE_RESPONSE_LENGTH, MEASURE_CONTEXT,
+       MEASURE_PARAMETERS };
+static const char *const measure_parameters[MEASURE_PARAMETERS] = {
+    "request_type", "name", "response_length", "context"};
+
+/* measure(request_type, name, response_length=0, context=None): EventHook.measure's twin
+ * (_hooks.py defines it for the pure loop only). In C so that ``with hook.measure(...)``
+ * runs no Python frame before the block. */
+static PyObject *
+hookcore_measure(HookCore *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    ModuleState *state = self->state;
+    PyObject *values[MEASURE_PARAMETERS] = {
+        NULL, NULL, PyTuple_GET_ITEM(state->request_meta_values, RESPONSE_LENGTH), Py_None};
+    int given[MEASURE_PARAMETERS] = {0};
+    if (nargs > MEASURE_PARAMETERS) {
+        PyErr_Format(PyExc_TypeError,
+                     "measure() takes from 2 to 4 positional arguments but %zd were given",
+                     nargs);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        values[i] = args[i];
+        given[i] = 1;
+    }
+    Py_ssize_t keywords = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+    for (Py_ssize_t k = 0; k < keywords; k++) {
+        PyObject *keyword = PyTuple_GET_ITEM(kwnames, k);
+        int at = 0;
+        /* The request_meta keys are interned and the compiler's names too: most compare by
+         * pointer. */
+        while (at < MEASURE_PARAMETERS && keyword != state->keys[at] &&
+               PyUnicode_CompareWithASCIIString(keyword, measure_parameters[at]) != 0) {
+            at++;
+        }
+        if (at == MEASURE_PARAMETERS) {
+            PyErr_Format(PyExc_TypeError,
+                         "measure() got an unexpected keyword argument '%U'", keyword);
+            return NULL;
+        }
+        if (given[at]) {
+            PyErr_Format(PyExc_TypeError, "measure() got multiple values for argument '%s'",
+                         measure_parameters[at]);
+            return NULL;
+        }
+        values[at] = args[nargs + k];
+        given[at] = 1;
+    }
+    for (int at = MEASURE_REQUEST_TYPE; at <= MEASURE_NAME; at++) {
+        if (values[at] == NULL) {
+            PyErr_Format(PyExc_TypeError, "measure() missing required argument '%s'",
+                         measure_parameters[at]);
+            return NULL;
+        }
+    }
+    return measurement_create(state, (PyObject *)self, values[MEASURE_REQUEST_TYPE],
+                              values[MEASURE_NAME], values[MEASURE_RESPONSE_LENGTH],
+                              values[MEASURE_CONTEXT]);
+}
+
 static PyMethodDef hookcore_methods[] = {
     {"fire", (PyCFunction)(void (*)(void))hookcore_fire, METH_FASTCALL | METH_KEYWORDS,
      PyDoc_STR("fire($self, /, *, reverse=False, **kwargs)\n--\n\n"
@@ -335,6 +406,19 @@ static PyMethodDef hookcore_methods[] = {
                "passed on to the listeners.")},
     {"_listener_failed", (PyCFunction)(void (*)(void))hookcore_listener_failed, METH_FASTCALL,
      PyDoc_STR("Log, count or re-raise ``error``; see EventHook.")},
+    /* The docstring is EventHook.measure's, which _hooks.py keeps for the pure loop. */
+    {"measure", (PyCFunction)(void (*)(void))hookcore_measure, METH_FASTCALL | METH_KEYWORDS,
+     PyDoc_STR(
+         "measure($self, /, request_type, name, response_length=0, context=None)\n--\n\n"
+         "Time the ``with`` block and fire this hook once for it, like Locust's ``measure``.\n\n"
+         "::\n\n"
+         "    with events.request.measure(\"grpc\", \"GetUser\") as request_meta:\n"
+         "        request_meta[\"response_length\"] = len(call_the_service())\n\n"
+         "The block gets the ``request_meta`` dict (``request_type``, ``name``,\n"
+         "``response_length``, ``context``, ``exception``, ``start_time``, ``url``,\n"
+         "``response``); whatever it adds or changes is passed on. An ``Exception`` raised in "
+         "the\nblock becomes ``exception`` and is not re-raised. ``response_time`` is in "
+         "milliseconds.")},
     {NULL, NULL, 0, NULL},
 };
 
@@ -618,14 +702,96 @@ perf_counter(void)
 /* _measure.Measurement's twin. */
 typedef struct {
     PyObject_HEAD
-    PyObject *hook;         /* what fires: has a fire(**kwargs) method */
-    PyObject *request_meta; /* dict, the block's to change */
-    double started;         /* perf_counter() on entering */
-    ModuleState *state;     /* of the module that made the type */
+    vectorcallfunc vectorcall; /* measurement_call: __enter__ and __exit__, see below */
+    PyObject *hook;            /* what fires: has a fire(**kwargs) method */
+    PyObject *request_meta;    /* dict, the block's to change */
+    double started;            /* perf_counter() on entering */
+    ModuleState *state;        /* of the module that made the type */
+    /* What request_meta held when __enter__ returned it, by key index (borrowed: the dict
+     * holds them while it is unchanged), and its version then (0: not entered). */
+    PyObject *entered_values[START_TIME + 1];
+    uint64_t entered_version;
 } Measurement;
 
+/* request_meta's version tag (PEP 509): every change to the dict gives it a new one, on
+ * 3.11 to 3.13, so an unchanged tag tells __exit__ the block changed nothing and the values
+ * need no walk through the dict. 3.14 no longer versions dicts: 0, always walk. */
+static uint64_t
+dict_version(PyObject *dict)
+{
+#if PY_VERSION_HEX < 0x030E0000
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations" /* deprecated in 3.12, still kept */
+#endif
+    return ((PyDictObject *)dict)->ma_version_tag;
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+#else
+    return 0;
+#endif
+}
+
+static PyObject *measurement_call(PyObject *callable, PyObject *const *args, size_t nargsf,
+                                  PyObject *kwnames);
+
+/* _measure.Measurement.__init__'s twin, for HookCore.measure and Measurement(...). */
+static PyObject *
+measurement_create(ModuleState *state, PyObject *hook, PyObject *request_type, PyObject *name,
+                   PyObject *response_length, PyObject *context)
+{
+    PyObject *template = state->request_meta_template;
+    PyObject **keys = state->keys;
+    if (state->template_request_type != request_type) {
+        if (PyDict_SetItem(template, keys[REQUEST_TYPE], request_type) < 0) {
+            return NULL;
+        }
+        Py_SETREF(state->template_request_type, Py_NewRef(request_type));
+    }
+    if (state->template_name != name) {
+        if (PyDict_SetItem(template, keys[NAME], name) < 0) {
+            return NULL;
+        }
+        Py_SETREF(state->template_name, Py_NewRef(name));
+    }
+    Measurement *self = PyObject_GC_New(Measurement, state->measurement_type);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->vectorcall = measurement_call;
+    self->state = state;
+    self->hook = Py_NewRef(hook);
+    self->started = 0.0;
+    self->entered_version = 0;
+    PyObject *request_meta = self->request_meta = PyDict_Copy(template);
+    context = context == Py_None ? PyDict_New() : Py_NewRef(context);
+    PyObject **entered = self->entered_values;
+    for (int i = 0; i < START_TIME; i++) {
+        entered[i] = PyTuple_GET_ITEM(state->request_meta_values, i);
+    }
+    entered[REQUEST_TYPE] = request_type;
+    entered[NAME] = name;
+    entered[RESPONSE_LENGTH] = response_length;
+    entered[CONTEXT] = context;
+    entered[START_TIME] = NULL;
+    /* The template already holds response_length 0, the usual value: set it only if not. */
+    int failed = request_meta == NULL || context == NULL ||
+                 (response_length != PyTuple_GET_ITEM(state->request_meta_values,
+                                                      RESPONSE_LENGTH) &&
+                  PyDict_SetItem(request_meta, keys[RESPONSE_LENGTH], response_length) < 0) ||
+                 PyDict_SetItem(request_meta, keys[CONTEXT], context) < 0;
+    Py_XDECREF(context);
+    PyObject_GC_Track(self);
+    if (failed) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
 /* Measurement(hook, request_type, name, response_length, context, /): _measure.Measurement's
- * __init__. The type's vectorcall, so that measure() builds one without an argument tuple. */
+ * __init__. The type's vectorcall, so that a call builds one without an argument tuple. */
 static PyObject *
 measurement_vectorcall(PyObject *type, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
@@ -641,30 +807,7 @@ measurement_vectorcall(PyObject *type, PyObject *const *args, size_t nargsf, PyO
     if (state == NULL) {
         return NULL;
     }
-    Measurement *self = PyObject_GC_New(Measurement, (PyTypeObject *)type);
-    if (self == NULL) {
-        return NULL;
-    }
-    self->state = state;
-    self->hook = Py_NewRef(args[0]);
-    self->started = 0.0;
-    PyObject *request_meta = self->request_meta = PyDict_Copy(state->request_meta_template);
-    PyObject *context = args[4] == Py_None ? PyDict_New() : Py_NewRef(args[4]);
-    PyObject **keys = state->keys;
-    /* The template already holds response_length 0, the usual value: set it only if not. */
-    int failed = request_meta == NULL || context == NULL ||
-                 PyDict_SetItem(request_meta, keys[REQUEST_TYPE], args[1]) < 0 ||
-                 PyDict_SetItem(request_meta, keys[NAME], args[2]) < 0 ||
-                 (args[3] != PyTuple_GET_ITEM(state->request_meta_values, RESPONSE_LENGTH) &&
-                  PyDict_SetItem(request_meta, keys[RESPONSE_LENGTH], args[3]) < 0) ||
-                 PyDict_SetItem(request_meta, keys[CONTEXT], context) < 0;
-    Py_XDECREF(context);
-    PyObject_GC_Track(self);
-    if (failed) {
-        Py_DECREF(self);
-        return NULL;
-    }
-    return (PyObject *)self;
+    return measurement_create(state, args[0], args[1], args[2], args[3], args[4]);
 }
 
 /* The same, for a call through tp_call (Measurement(*args)). */
@@ -726,11 +869,31 @@ measurement_enter(Measurement *self, PyObject *unused)
     if (failed < 0) {
         return NULL;
     }
+    self->entered_values[START_TIME] = start_time; /* the dict's reference */
+    self->entered_version = dict_version(self->request_meta);
     self->started = perf_counter();
     if (self->started == -1.0 && PyErr_Occurred()) {
         return NULL;
     }
     return Py_NewRef(self->request_meta);
+}
+
+/* self._hook.fire(**request_meta) when the block left request_meta as __enter__ returned it
+ * and the exit added response_time: ``stack`` holds the hook and the values, in request_names'
+ * order, no walk through the dict needed. Takes the stack's references. */
+static PyObject *
+fire_entered_values(Measurement *self, PyObject **stack)
+{
+    PyObject *result = PyObject_VectorcallMethod(self->state->keys[FIRE], stack, 1,
+                                                 self->state->request_names);
+    for (int i = 0; i <= RESPONSE_TIME + 1; i++) {
+        Py_DECREF(stack[i]);
+    }
+    if (result == NULL) {
+        return NULL;
+    }
+    Py_DECREF(result);
+    Py_RETURN_FALSE; /* no exception to swallow: recording one changes request_meta */
 }
 
 /* self._hook.fire(**request_meta), without the dict copy and unpacking ``**`` costs: the
@@ -829,40 +992,164 @@ measurement_exit(Measurement *self, PyObject *const *args, Py_ssize_t nargs)
         (swallowed && PyDict_SetItem(self->request_meta, keys[EXCEPTION], args[1]) < 0)) {
         return NULL;
     }
+    uint64_t version = dict_version(self->request_meta);
+    int unchanged = version != 0 && version == self->entered_version;
+    self->entered_version = 0; /* entered_values may go stale from here on */
+    PyObject *stack[1 + KEY_COUNT];
+    if (unchanged) {
+        /* Our own references, taken before anything runs that could change request_meta (a
+         * finalizer the allocations below run, a listener). */
+        stack[0] = Py_NewRef(self->hook);
+        for (int i = 0; i <= START_TIME; i++) {
+            stack[1 + i] = Py_NewRef(self->entered_values[i]);
+        }
+    }
     PyObject *response_time = PyFloat_FromDouble((now - self->started) * 1000.0);
-    if (response_time == NULL) {
+    if (response_time == NULL ||
+        PyDict_SetItem(self->request_meta, keys[RESPONSE_TIME], response_time) < 0) {
+        Py_XDECREF(response_time);
+        for (int i = 0; unchanged && i <= START_TIME + 1; i++) {
+            Py_DECREF(stack[i]);
+        }
         return NULL;
     }
-    int failed = PyDict_SetItem(self->request_meta, keys[RESPONSE_TIME], response_time);
+    if (unchanged) {
+        stack[1 + RESPONSE_TIME] = response_time;
+        return fire_entered_values(self, stack);
+    }
     Py_DECREF(response_time);
-    if (failed < 0) {
-        return NULL;
-    }
     return fire_request_meta(self, swallowed);
 }
 
-static PyMethodDef measurement_methods[] = {
-    {"__enter__", (PyCFunction)measurement_enter, METH_NOARGS,
-     PyDoc_STR("Start the clock; return the request_meta dict.")},
-    {"__exit__", (PyCFunction)(void (*)(void))measurement_exit, METH_FASTCALL,
-     PyDoc_STR("Fire the hook once for the block.")},
-    {NULL, NULL, 0, NULL},
+/* A Measurement called: __enter__() with no arguments, __exit__(exc_type, exc, traceback) with
+ * three; see SpecialMethod below for why. */
+static PyObject *
+measurement_call(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (kwnames == NULL || PyTuple_GET_SIZE(kwnames) == 0) {
+        if (nargs == 0) {
+            return measurement_enter((Measurement *)callable, NULL);
+        }
+        if (nargs == 3) {
+            return measurement_exit((Measurement *)callable, args, nargs);
+        }
+    }
+    PyErr_SetString(PyExc_TypeError,
+                    "a Measurement is a context manager: use it in a with statement (calling "
+                    "it is calling its __enter__() or __exit__(exc_type, exc, traceback))");
+    return NULL;
+}
+
+/* Measurement.__enter__ and Measurement.__exit__. A with statement looks both up on the
+ * instance (3.11 to 3.13: _PyObject_LookupSpecial, which binds what it finds), so methods
+ * would cost two bound-method objects per block. These bind to the Measurement itself, which
+ * measurement_call answers as either: nothing is allocated. Looked up on the class, or called
+ * with the instance first (as contextlib.ExitStack does), they behave as methods. */
+typedef struct {
+    PyObject_HEAD
+    int exits; /* 0: __enter__, 1: __exit__ */
+} SpecialMethod;
+
+static int
+is_measurement(PyObject *object)
+{
+    /* Any module object's Measurement type: they share their functions. */
+    return Py_TYPE(object)->tp_vectorcall == measurement_vectorcall;
+}
+
+static PyObject *
+special_method_get(PyObject *self, PyObject *instance, PyObject *type)
+{
+    if (instance == NULL || instance == Py_None) {
+        return Py_NewRef(self);
+    }
+    if (!is_measurement(instance)) {
+        PyErr_Format(PyExc_TypeError, "descriptor of Measurement does not apply to '%.200s'",
+                     Py_TYPE(instance)->tp_name);
+        return NULL;
+    }
+    return Py_NewRef(instance);
+}
+
+static PyObject *
+special_method_call(SpecialMethod *self, PyObject *args, PyObject *kwargs)
+{
+    Py_ssize_t nargs = PyTuple_GET_SIZE(args);
+    if (nargs == 0 || !is_measurement(PyTuple_GET_ITEM(args, 0)) ||
+        (kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0) || nargs != (self->exits ? 4 : 1)) {
+        PyErr_SetString(PyExc_TypeError,
+                        self->exits ? "Measurement.__exit__() takes a Measurement, exc_type, "
+                                      "exc and traceback"
+                                    : "Measurement.__enter__() takes a Measurement");
+        return NULL;
+    }
+    return measurement_call(PyTuple_GET_ITEM(args, 0), &PyTuple_GET_ITEM(args, 1), nargs - 1,
+                            NULL);
+}
+
+static PyObject *
+special_method_repr(SpecialMethod *self)
+{
+    return PyUnicode_FromFormat("<method '%s' of 'Measurement' objects>",
+                                self->exits ? "__exit__" : "__enter__");
+}
+
+static int
+special_method_traverse(SpecialMethod *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self)); /* Measurement's dict holds us: the collector must see the cycle */
+    return 0;
+}
+
+static void
+special_method_dealloc(SpecialMethod *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    type->tp_free((PyObject *)self);
+    Py_DECREF(type);
+}
+
+static PyType_Slot special_method_slots[] = {
+    {Py_tp_doc, (void *)PyDoc_STR("Measurement.__enter__ or Measurement.__exit__.")},
+    {Py_tp_descr_get, special_method_get},
+    {Py_tp_call, special_method_call},
+    {Py_tp_repr, special_method_repr},
+    {Py_tp_traverse, special_method_traverse},
+    {Py_tp_dealloc, special_method_dealloc},
+    {0, NULL},
+};
+
+static PyType_Spec special_method_spec = {
+    .name = "locust_events._speedups.SpecialMethod",
+    .basicsize = sizeof(SpecialMethod),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION |
+             Py_TPFLAGS_HAVE_GC,
+    .slots = special_method_slots,
+};
+
+static PyMemberDef measurement_members[] = {
+    {"__vectorcalloffset__", Py_T_PYSSIZET, offsetof(Measurement, vectorcall), Py_READONLY},
+    {NULL, 0, 0, 0, NULL},
 };
 
 static PyType_Slot measurement_slots[] = {
     {Py_tp_doc, (void *)PyDoc_STR("Context manager returned by EventHook.measure.")},
     {Py_tp_new, measurement_new},
+    {Py_tp_call, PyVectorcall_Call},
     {Py_tp_traverse, measurement_traverse},
     {Py_tp_clear, measurement_clear},
     {Py_tp_dealloc, measurement_dealloc},
-    {Py_tp_methods, measurement_methods},
+    {Py_tp_members, measurement_members}, /* __vectorcalloffset__ sets tp_vectorcall_offset */
     {0, NULL},
 };
 
 static PyType_Spec measurement_spec = {
     .name = "locust_events._speedups.Measurement",
     .basicsize = sizeof(Measurement),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_HAVE_GC,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_HAVE_GC |
+             Py_TPFLAGS_HAVE_VECTORCALL,
     .slots = measurement_slots,
 };
 
@@ -1591,6 +1878,8 @@ module_exec(PyObject *module)
     for (int i = 0; i <= RESPONSE_TIME; i++) {
         PyTuple_SET_ITEM(names, i, Py_NewRef(state->keys[i]));
     }
+    state->template_request_type = Py_NewRef(Py_None);
+    state->template_name = Py_NewRef(Py_None);
     for (int i = 0; i < START_TIME; i++) {
         PyObject *value = i == RESPONSE_LENGTH ? PyLong_FromLong(0) : Py_NewRef(Py_None);
         if (value == NULL) {
@@ -1609,6 +1898,28 @@ module_exec(PyObject *module)
     /* Measurement(...) goes straight to measurement_vectorcall (a type slot that only 3.14's
      * specs can set), without an argument tuple. */
     state->measurement_type->tp_vectorcall = measurement_vectorcall;
+    /* __enter__ and __exit__ go into the type's dict before any use (no spec slot makes a
+     * descriptor of our own); PyType_Modified drops what the type caches. */
+    state->special_method_type = (PyTypeObject *)PyType_FromModuleAndSpec(
+        module, &special_method_spec, NULL);
+    if (state->special_method_type == NULL) {
+        return -1;
+    }
+    for (int exits = 0; exits <= 1; exits++) {
+        SpecialMethod *method = PyObject_GC_New(SpecialMethod, state->special_method_type);
+        if (method == NULL) {
+            return -1;
+        }
+        method->exits = exits;
+        PyObject_GC_Track(method);
+        int failed = PyDict_SetItemString(state->measurement_type->tp_dict,
+                                          exits ? "__exit__" : "__enter__", (PyObject *)method);
+        Py_DECREF(method);
+        if (failed < 0) {
+            return -1;
+        }
+    }
+    PyType_Modified(state->measurement_type);
     if (enqueue_state_init(module, &state->enqueue) < 0) {
         return -1;
     }
@@ -1627,6 +1938,7 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->hookcore_type);
     Py_VISIT(state->filtered_listener_type);
     Py_VISIT(state->measurement_type);
+    Py_VISIT(state->special_method_type);
     Py_VISIT(state->str_reverse);
     Py_VISIT(state->str_listener_failed);
     for (int i = 0; i < KEY_COUNT; i++) {
@@ -1635,6 +1947,8 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->request_names);
     Py_VISIT(state->request_meta_values);
     Py_VISIT(state->request_meta_template);
+    Py_VISIT(state->template_request_type);
+    Py_VISIT(state->template_name);
     return enqueue_state_traverse(&state->enqueue, visit, arg);
 }
 
@@ -1645,6 +1959,7 @@ module_clear(PyObject *module)
     Py_CLEAR(state->hookcore_type);
     Py_CLEAR(state->filtered_listener_type);
     Py_CLEAR(state->measurement_type);
+    Py_CLEAR(state->special_method_type);
     Py_CLEAR(state->str_reverse);
     Py_CLEAR(state->str_listener_failed);
     for (int i = 0; i < KEY_COUNT; i++) {
@@ -1654,6 +1969,8 @@ module_clear(PyObject *module)
     Py_CLEAR(state->request_meta_values);
     Py_CLEAR(state->request_meta_template);
     enqueue_state_clear(&state->enqueue);
+    Py_CLEAR(state->template_request_type);
+    Py_CLEAR(state->template_name);
     return 0;
 }
 

@@ -16,6 +16,13 @@ class HookCore:
     def __init__(self) -> None: ...
     def fire(self, /, *, reverse: bool = False, **kwargs: Any) -> None: ...
     def _listener_failed(self, listener: Listener, error: Exception) -> None: ...
+    def measure(
+        self,
+        request_type: str,
+        name: str,
+        response_length: int = 0,
+        context: dict[str, Any] | None = None,
+    ) -> Measurement: ...
 
 @final
 class FilteredListener:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
@@ -110,3 +111,94 @@ def test_a_failing_listener_does_not_leak_out_of_measure(registry: Events) -> No
     with registry.request.measure("GET", "/"):
         pass
     assert registry.error_count == 1
+
+
+def test_measure_takes_its_arguments_by_name_too(
+    registry: Events, request_events: Recorder
+) -> None:
+    context = {"user": "alice"}
+    with registry.request.measure(
+        name="/by-name", request_type="POST", context=context, response_length=3
+    ):
+        pass
+    with registry.request.measure("GET", "/positional", 5, context):
+        pass
+    by_name, positional = request_events.calls
+    assert (by_name["request_type"], by_name["name"], by_name["response_length"]) == (
+        "POST",
+        "/by-name",
+        3,
+    )
+    assert by_name["context"] is context
+    assert (positional["name"], positional["response_length"]) == ("/positional", 5)
+    assert positional["context"] is context
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs"),
+    [
+        (("GET",), {}),
+        ((), {"name": "/"}),
+        (("GET", "/"), {"name": "/again"}),
+        (("GET", "/"), {"status_code": 200}),
+        (("GET", "/", 0, None, "extra"), {}),
+    ],
+)
+def test_measure_refuses_arguments_it_does_not_take(
+    registry: Events, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
+    with pytest.raises(TypeError):
+        registry.request.measure(*args, **kwargs)
+
+
+def test_measure_works_in_an_exit_stack(registry: Events, request_events: Recorder) -> None:
+    error = ConnectionError("refused")
+    with contextlib.ExitStack() as stack:
+        request_meta = stack.enter_context(registry.request.measure("GET", "/stacked"))
+        request_meta["status_code"] = 503
+        raise error
+    [call] = request_events.calls
+    assert call["name"] == "/stacked"
+    assert call["status_code"] == 503
+    assert call["exception"] is error
+
+
+def test_enter_and_exit_called_by_hand_fire_once(
+    registry: Events, request_events: Recorder
+) -> None:
+    measurement = registry.request.measure("GET", "/by-hand")
+    request_meta = measurement.__enter__()
+    assert request_meta["name"] == "/by-hand"
+    assert measurement.__exit__(None, None, None) is False
+    assert type(measurement).__exit__(measurement, ValueError, ValueError("x"), None) is True
+    first, second = request_events.calls
+    assert first["exception"] is None
+    assert isinstance(second["exception"], ValueError)
+
+
+def test_enter_and_exit_refuse_what_is_not_a_measurement(registry: Events) -> None:
+    measurement_type = type(registry.request.measure("GET", "/"))
+    # The compiled methods check their instance (TypeError); the pure ones find no attribute.
+    with pytest.raises((TypeError, AttributeError)):
+        measurement_type.__enter__(object())  # type: ignore[arg-type]
+    with pytest.raises((TypeError, AttributeError)):
+        measurement_type.__exit__(object(), None, None, None)  # type: ignore[arg-type]
+
+
+def test_each_block_fires_its_own_names_when_they_change_from_block_to_block(
+    registry: Events, request_events: Recorder
+) -> None:
+    names = ["/a", "/b", "/a", "".join(["/", "a"]), "/c"]  # the fourth: equal, not the same
+    seen = []
+    for name in names:
+        with registry.request.measure("GET", name) as request_meta:
+            seen.append(request_meta)
+    with (
+        registry.request.measure("POST", "/outer") as outer,
+        registry.request.measure("PUT", "/inner") as inner,
+    ):
+        pass
+    assert [call["name"] for call in request_events.calls] == [*names, "/inner", "/outer"]
+    assert [call["request_type"] for call in request_events.calls][-2:] == ["PUT", "POST"]
+    assert [meta["name"] for meta in seen] == names
+    assert len({id(meta) for meta in [*seen, outer, inner]}) == len(names) + 2

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -72,3 +75,89 @@ def run(core: type, listeners: list[str], kwargs: dict[str, Any]) -> list[object
 @given(behaviours, keywords)
 def test_both_loops_call_and_fail_alike(listeners: list[str], kwargs: dict[str, Any]) -> None:
     assert run(_speedups.HookCore, listeners, kwargs) == run(_native.HookCore, listeners, kwargs)
+
+
+# Twins: EventHook.measure (_hooks.py, the pure loop) and HookCore.measure (_speedups.c).
+def _pure_measure_definition() -> ast.FunctionDef:
+    """EventHook.measure as _hooks.py writes it, whichever loop this test runs on."""
+    tree = ast.parse(Path(_native.__file__).with_name("_hooks.py").read_text(encoding="utf-8"))
+    [event_hook] = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "EventHook"]
+    return next(
+        node
+        for node in ast.walk(event_hook)
+        if isinstance(node, ast.FunctionDef) and node.name == "measure"
+    )
+
+
+def test_the_compiled_measure_has_the_signature_and_docstring_of_the_pure_one() -> None:
+    pure = _pure_measure_definition()
+    compiled = inspect.signature(_speedups.HookCore.measure)
+    names = [argument.arg for argument in pure.args.args]
+    defaults = [ast.literal_eval(default) for default in pure.args.defaults]
+    assert list(compiled.parameters) == names
+    assert [
+        parameter.default
+        for parameter in compiled.parameters.values()
+        if parameter.default is not inspect.Parameter.empty
+    ] == defaults
+    assert all(
+        parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+        for parameter in list(compiled.parameters.values())[1:]
+    )
+    pure_doc = ast.get_docstring(pure)
+    assert pure_doc is not None
+    assert " ".join(str(_speedups.HookCore.measure.__doc__).split()) == " ".join(pure_doc.split())
+
+
+def _measure_twin(core: type) -> Any:
+    """A hook on ``core`` whose one listener logs what each fire passes (timings left out)."""
+    hook = twin(core)
+
+    def listener(**kwargs: Any) -> None:
+        kwargs.pop("start_time")
+        kwargs.pop("response_time")
+        hook.log.append({key: repr(value) for key, value in kwargs.items()})
+
+    hook._listeners = hook._reversed_listeners = (listener,)
+    return hook
+
+
+blocks = st.lists(
+    st.tuples(
+        st.sampled_from(["pass", "raise", "interrupt", "change", "add", "replace"]),
+        st.sampled_from([(), (7,), (7, {"user": 1})]),
+    ),
+    max_size=5,
+)
+
+
+@given(blocks)
+def test_both_measurements_fire_alike(sequence: list[tuple[str, tuple[Any, ...]]]) -> None:
+    from locust_events import _measure
+
+    pure, compiled = _measure_twin(_native.HookCore), _measure_twin(_speedups.HookCore)
+    for hook in (pure, compiled):
+        for block, optional in sequence:
+            if hook is pure:  # as EventHook.measure does on the pure loop
+                defaults = (0, None)[len(optional) :]
+                measurement = _measure.Measurement(hook, "GET", "/", *optional, *defaults)
+            else:
+                measurement = hook.measure("GET", "/", *optional)
+            outcome = "none"
+            try:
+                with measurement as request_meta:
+                    if block == "raise":
+                        raise Failing("in the block")
+                    if block == "interrupt":
+                        raise KeyboardInterrupt
+                    if block == "change":
+                        request_meta["response_length"] = 12
+                    if block == "add":
+                        request_meta["status_code"] = 200
+                    if block == "replace":
+                        del request_meta["url"]
+                        request_meta["url"] = "/moved"
+            except KeyboardInterrupt:
+                outcome = "interrupted"
+            hook.log.append(outcome)
+    assert pure.log == compiled.log
