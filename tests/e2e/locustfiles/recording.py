@@ -92,12 +92,12 @@ def quit_once_everything_seen():
     runner = environments[0].runner
     expected = environments[0].parsed_options.expect_workers
     connected = {call["client_id"] for call in calls.get("worker_connect", ())}
-    if len(connected) < expected or not MASTER_MUST_SEE <= {name for name in calls if calls[name]}:
+    if len(connected) < expected or not {name for name in calls if calls[name]} >= MASTER_MUST_SEE:
         return
     for hook_name in ("worker_report", "heartbeat_sent"):
         if {call["client_id"] for call in calls.get(hook_name, ())} != connected:
             return
-    if all(WORKER_MUST_SEE <= seen_by_worker.get(client, set()) for client in connected):
+    if all(seen_by_worker.get(client, set()) >= WORKER_MUST_SEE for client in connected):
         quitting.append(True)
         gevent.spawn(runner.quit)
 
