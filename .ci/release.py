@@ -10,9 +10,10 @@
    its test suite needs;
 5. ``twine check --strict`` on everything in ``dist/``;
 6. unpacks the sdist, installs the wheel for the running Python into a fresh virtual
-   environment with the unit tests' dependencies, and runs the unpacked unit tests (both
-   calling loops) and :data:`E2E_SUBSET` there (``--collect-only`` of the whole suite with
-   ``--quick``).
+   environment with the unit tests' dependencies, collects every unpacked unit test (each
+   module imports) and runs :data:`UNIT_SUBSET` (both calling loops) and :data:`E2E_SUBSET`
+   there: what proves the sdist's suite runs against the wheel, not the whole suite again (the
+   py3XX environments run that); ``--collect-only`` of the whole suite with ``--quick``.
 
 Release CI on other platforms uses cibuildwheel instead (``[tool.cibuildwheel]`` in
 ``pyproject.toml``); this script is what a maintainer runs on a Linux machine.
@@ -54,8 +55,15 @@ SDIST_MUST_HOLD = (
     "examples/quickstart.py",
     "docs/index.md",
 )
-#: The end-to-end tests the release runs besides the unit tests: short, and what a broken
-#: wheel would fail first (a real Locust run on each calling loop).
+#: The unit tests the release runs from the unpacked sdist, on both calling loops: short, and
+#: what a broken wheel would fail first (the compiled module, each twin against its pair).
+UNIT_SUBSET = (
+    "tests/unit/test_speedups_module.py",
+    "tests/unit/test_twins.py",
+    "tests/unit/test_implementation.py",
+    "tests/unit/test_calling_loops.py",
+)
+#: The end-to-end tests the release runs besides them: a real Locust run on each calling loop.
 E2E_SUBSET = ("tests/e2e/test_calling_loop_in_children.py",)
 
 
@@ -173,13 +181,19 @@ def run_sdist_tests(sdist: Path, wheels: list[Path], quick: bool) -> None:
         ]
         # Run from outside the unpacked tree, so that ``python -m locust_events`` in the tests'
         # child processes imports the installed wheel, not the source beside it.
-        suite = ["--rootdir", unpacked, "-c", unpacked / "pyproject.toml"]
+        suite: list[str | Path] = ["--rootdir", unpacked, "-c", unpacked / "pyproject.toml"]
         if quick:
-            suite += ["--collect-only", unpacked / "tests", unpacked / "benchmarks"]
+            runs: list[list[str | Path]] = [
+                ["--collect-only", unpacked / "tests", unpacked / "benchmarks"]
+            ]
         else:
-            suite += [unpacked / "tests" / "unit", *(unpacked / test for test in E2E_SUBSET)]
-        output = run(*pytest, *suite, cwd=Path(workdir), env=env)
-        print(output.strip().splitlines()[-1])
+            runs = [
+                ["--collect-only", unpacked / "tests" / "unit"],
+                [unpacked / test for test in (*UNIT_SUBSET, *E2E_SUBSET)],
+            ]
+        for tests in runs:
+            output = run(*pytest, *suite, *tests, cwd=Path(workdir), env=env)
+            print(output.strip().splitlines()[-1])
 
 
 def main() -> int:

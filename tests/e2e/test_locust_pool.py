@@ -156,11 +156,11 @@ def test_locust_events_profile_logs_the_listener_table_when_locust_quits(
     target: str, tmp_path: Path
 ) -> None:
     result = run_locust(
-        LOCUSTFILE,
-        *headless(target, 2, 1),
+        COUNTED,
+        *headless(target, 2, RUN_TIME_LIMIT),
         cwd=tmp_path,
-        run_time=1,
-        env=child_environment(LOCUST_EVENTS_PROFILE="1"),
+        run_time=RUN_TIME_LIMIT,
+        env=child_environment(LOCUST_EVENTS_PROFILE="1", STOP_AFTER_REQUESTS=str(REQUESTS)),
     )
     assert result.returncode == 0, result.stderr
     assert "Listener profile:" in result.stderr

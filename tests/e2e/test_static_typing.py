@@ -26,8 +26,6 @@ def expected_error_lines(sample: Path) -> set[int]:
 
 def mypy_error_lines(sample: Path, tmp_path: Path) -> tuple[set[int], str]:
     api = pytest.importorskip("mypy.api")
-    # The package's source directory first, so an editable install is checked the same way.
-    os.environ["MYPYPATH"] = str(ROOT)
     stdout, stderr, _ = api.run(
         [
             "--strict",
@@ -53,12 +51,20 @@ def pyright_error_lines(sample: Path) -> tuple[set[int], str]:
     if pyright is None:
         pytest.skip("basedpyright (pyright, packaged with its Node.js) is not installed")
     completed = subprocess.run(
-        [pyright, "--outputjson", "-p", str(SAMPLES / "pyrightconfig.json"), str(sample)],
+        [
+            pyright,
+            "--outputjson",
+            *("-p", str(SAMPLES / "pyrightconfig.json")),
+            # The interpreter running the tests, so pyright sees the package installed there
+            # (not a checkout on PYTHONPATH: the source is under src/).
+            *("--pythonpath", sys.executable),
+            str(sample),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
     )
     report = json.loads(completed.stdout)
     lines = {

@@ -32,9 +32,15 @@ from locust_events._errors import describe_listener
 CHILD_TIME_LIMIT = 60
 
 
-def assert_every_call_accounted_for(stats: PoolStats) -> None:
+def assert_every_call_accounted_for(stats: PoolStats, *, handed_over: int) -> None:
+    """Each of the ``handed_over`` calls the test gave the pool has ended or is still held.
+
+    ``handed_over`` is the test's own count: the pool derives ``submitted`` from the same
+    counters, so comparing them with each other could never fail.
+    """
     ended = stats.completed + stats.failed + stats.dropped
-    assert stats.submitted == ended + stats.pending + stats.running, stats
+    assert ended + stats.pending + stats.running == handed_over, stats
+    assert stats.submitted == handed_over, stats
 
 
 def run_in_child(scenario: str) -> dict[str, Any]:
@@ -86,9 +92,9 @@ def test_a_firer_killed_while_waiting_for_room_still_has_its_call_delivered(
     stats = pool.stats
     # One running, two queued, three firers waiting for room: all six pending or running.
     assert (stats.submitted, stats.running, stats.pending) == (6, 1, 5)
-    assert_every_call_accounted_for(stats)
+    assert_every_call_accounted_for(stats, handed_over=len(firers))
     gevent.killall(firers[3:], block=True)  # Locust stopping its users
-    assert_every_call_accounted_for(pool.stats)
+    assert_every_call_accounted_for(pool.stats, handed_over=len(firers))
     assert pool.stats.pending == 5
     gate.opened.set()
     assert pool.join(timeout=10)
@@ -105,16 +111,17 @@ def test_every_dropped_call_is_reported_in_the_log_with_the_count(
 
     pool = ListenerPool(size=1, maxsize=1, on_full="drop")
     hook.add_listener(Gate(), spawn=pool)
+    fired = 6
     hook.fire(n=0)
     settle()  # the worker runs it (and waits at the gate)
-    for n in range(1, 6):
+    for n in range(1, fired):
         hook.fire(n=n)  # the first is queued, the four others find the queue full
     pool.close(0)  # discards the queued one (logged as discarded) and stops the worker
     counts = [int(n) for n in re.findall(r"dropped (\d+) call\(s\)", caplog.text)]
     assert sum(counts) == 4
     assert "1 call(s) discarded" in caplog.text
     assert pool.stats.dropped == 5
-    assert_every_call_accounted_for(pool.stats)
+    assert_every_call_accounted_for(pool.stats, handed_over=fired)
 
 
 def test_close_answers_every_waiter_and_leaves_nothing_pending() -> None:

@@ -66,15 +66,35 @@ def add_parser(subparsers: SubParsers) -> None:
         metavar="TIME",
         help="how long the users run, e.g. 30s, 1m (default 15s)",
     )
+    parser.add_argument(
+        "--stop-after-requests",
+        type=int,
+        default=0,
+        metavar="N",
+        help="end the run early, once every user started and Locust counted N requests "
+        "(the run time still bounds it); a quick check whose outcome does not depend on "
+        "how busy the machine is",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the demo with the users, spawn rate and run time ``args`` give."""
-    return run_demo(users=args.users, spawn_rate=args.spawn_rate, run_time=args.run_time)
+    """Run the demo with the users, spawn rate, run time and request count ``args`` give."""
+    return run_demo(
+        users=args.users,
+        spawn_rate=args.spawn_rate,
+        run_time=args.run_time,
+        stop_after_requests=args.stop_after_requests,
+    )
 
 
-def run_demo(users: int = 300, spawn_rate: float = 100, run_time: int = 15) -> int:
-    """Run the demo and print its summary; returns 0 when the run went as it should."""
+def run_demo(
+    users: int = 300, spawn_rate: float = 100, run_time: int = 15, stop_after_requests: int = 0
+) -> int:
+    """Run the demo and print its summary; returns 0 when the run went as it should.
+
+    ``stop_after_requests`` (when above 0) ends the run once every user started and Locust
+    counted that many requests, ``run_time`` then only bounding it.
+    """
     if importlib.util.find_spec("locust") is None:
         print("The demo runs real Locust, which is not installed here. Install it with")
         print("    python -m pip install 'locust-events[locust]'")
@@ -115,10 +135,12 @@ def run_demo(users: int = 300, spawn_rate: float = 100, run_time: int = 15) -> i
             **os.environ,
             "LOCUST_EVENTS_DEMO_REPORT": str(report_path),
             "LOCUST_EVENTS_DEMO_PROGRESS": str(progress_path),
+            "LOCUST_EVENTS_DEMO_STOP_AFTER_REQUESTS": str(stop_after_requests),
         }
+        until = f" or until {stop_after_requests} requests" if stop_after_requests > 0 else ""
         print(
             f"locust-events demo: real Locust, headless, {users} users (spawn rate "
-            f"{spawn_rate:g}/s) for {run_time} s against the local target {target.url}"
+            f"{spawn_rate:g}/s) for {run_time} s{until} against the local target {target.url}"
         )
         progress = _Progress(sys.stdout, users)
         started = time.monotonic()

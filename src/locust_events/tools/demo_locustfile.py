@@ -1,7 +1,9 @@
 """The demo's locustfile: the examples' listeners in one real Locust run (see ``demo``).
 
 It writes what the listeners saw to the JSON file named by ``LOCUST_EVENTS_DEMO_REPORT`` and,
-every half second while users run, the run's progress to ``LOCUST_EVENTS_DEMO_PROGRESS``.
+every half second while users run, the run's progress to ``LOCUST_EVENTS_DEMO_PROGRESS``, a
+last time when the run starts stopping. With ``LOCUST_EVENTS_DEMO_STOP_AFTER_REQUESTS`` above
+0 it ends the run once every user started and Locust counted that many requests.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from locust_events import EventHook
 REPORT_PATH = os.environ.get("LOCUST_EVENTS_DEMO_REPORT", "locust_events_demo.json")
 #: Where the progress goes while the users run; the demo reads it to show progress.
 PROGRESS_PATH = os.environ.get("LOCUST_EVENTS_DEMO_PROGRESS", "locust_events_progress.json")
+#: End the run once every user started and Locust counted this many requests (0: never).
+STOP_AFTER_REQUESTS = int(os.environ.get("LOCUST_EVENTS_DEMO_STOP_AFTER_REQUESTS", "0"))
 #: Response-time buckets, in the order they are reported: (label, upper bound in ms).
 BUCKETS: tuple[tuple[str, float], ...] = (
     ("<100ms", 100.0),
@@ -189,26 +193,45 @@ def _queued_calls() -> int:
     return sum(pool.stats.pending + pool.stats.running for pool in events.pools)
 
 
-def _write_progress() -> None:
+progress_writers: list[gevent.Greenlet[Any, Any]] = []
+
+
+def _write_progress() -> dict[str, Any]:
+    environment = environment_seen[0] if environment_seen else None
+    runner = environment.runner if environment is not None else None
+    progress = {
+        "users": runner.user_count if runner is not None else 0,
+        "requests": environment.stats.total.num_requests if environment is not None else 0,
+        "failures": environment.stats.total.num_failures if environment is not None else 0,
+        "queued": _queued_calls(),
+    }
+    temporary = f"{PROGRESS_PATH}.tmp"
+    with open(temporary, "w") as file:
+        json.dump(progress, file)
+    os.replace(temporary, PROGRESS_PATH)  # the demo never reads half a file
+    return progress
+
+
+def _keep_writing_progress(environment: Any) -> None:
     while True:
-        environment = environment_seen[0] if environment_seen else None
-        runner = environment.runner if environment is not None else None
-        progress = {
-            "users": runner.user_count if runner is not None else 0,
-            "requests": environment.stats.total.num_requests if environment is not None else 0,
-            "failures": environment.stats.total.num_failures if environment is not None else 0,
-            "queued": _queued_calls(),
-        }
-        temporary = f"{PROGRESS_PATH}.tmp"
-        with open(temporary, "w") as file:
-            json.dump(progress, file)
-        os.replace(temporary, PROGRESS_PATH)  # the demo never reads half a file
+        progress = _write_progress()
+        target_users = environment.parsed_options.num_users
+        if 0 < STOP_AFTER_REQUESTS <= progress["requests"] and progress["users"] == target_users:
+            gevent.spawn(environment.runner.quit)
+            return
         gevent.sleep(0.5)
 
 
 @events.test_start.add_listener
 def start_progress(environment: Any, **kwargs: Any) -> None:
-    gevent.spawn(_write_progress)
+    progress_writers.append(gevent.spawn(_keep_writing_progress, environment))
+
+
+@events.test_stopping.add_listener
+def write_last_progress(environment: Any, **kwargs: Any) -> None:
+    # Before the users stop: the last progress shows the run as it was when it ended.
+    gevent.killall(progress_writers)
+    _write_progress()
 
 
 @events.quit.add_listener

@@ -3,6 +3,10 @@
 ``reschedule``: a request listener raises RescheduleTask; ``error``: it raises ValueError;
 ``init_error``: an init listener raises. ``STOCK=1`` keeps Locust's own dispatcher, so a test
 can compare. Writes ``outcome.json``: requests seen and tasks that went past their request.
+
+The run quits once ``STOP_AFTER_REQUESTS`` requests were seen, by the counting listener itself:
+it comes first, so a listener after it that raises (even RescheduleTask, which skips the
+listeners after it) cannot keep the run from ending by count.
 """
 
 import os
@@ -16,16 +20,26 @@ else:
 
 import json
 
+import gevent
 from locust import HttpUser, constant, task
 from locust.exception import RescheduleTask
 
 outcome = {"requests": 0, "went_on_after_request": 0, "dispatcher": type(events.request).__module__}
 LISTENER = os.environ.get("LISTENER", "")
+STOP_AFTER_REQUESTS = int(os.environ.get("STOP_AFTER_REQUESTS", "0"))
+environments = []
+
+
+@events.init.add_listener
+def remember_environment(environment, **kwargs):
+    environments.append(environment)
 
 
 @events.request.add_listener
 def count(**kwargs):
     outcome["requests"] += 1
+    if outcome["requests"] == STOP_AFTER_REQUESTS:
+        gevent.spawn(environments[0].runner.quit)  # not from the user's greenlet, which it kills
 
 
 if LISTENER == "reschedule":

@@ -4,6 +4,9 @@ The runner quits once Locust counted ``STOP_AFTER_REQUESTS`` requests, of which 
 ``STOP_AFTER_FAILURES`` failed, and ``STOP_AFTER_USER_ERRORS`` errors were raised in tasks
 (each 0 when unset). The run's ``--run-time`` then only guards against a run that never gets
 there, so what a test asserts does not depend on how busy the machine is.
+
+In a distributed run the master decides, on the counts the workers report, once
+``STOP_AFTER_WORKERS`` distinct workers have reported; the workers leave it to the master.
 """
 
 from __future__ import annotations
@@ -14,12 +17,15 @@ from typing import Any
 import gevent
 from locust import events
 from locust.env import Environment
+from locust.runners import WorkerRunner
 
 REQUESTS = int(os.environ.get("STOP_AFTER_REQUESTS", "0"))
 FAILURES = int(os.environ.get("STOP_AFTER_FAILURES", "0"))
 USER_ERRORS = int(os.environ.get("STOP_AFTER_USER_ERRORS", "0"))
+WORKERS = int(os.environ.get("STOP_AFTER_WORKERS", "0"))
 
 _state: dict[str, Any] = {"environment": None, "user_errors": 0, "quitting": False}
+_workers_reported: set[str] = set()
 
 
 @events.init.add_listener
@@ -31,9 +37,12 @@ def _quit_when_counted() -> None:
     environment = _state["environment"]
     if _state["quitting"] or environment is None or environment.runner is None:
         return
+    if isinstance(environment.runner, WorkerRunner):
+        return
     total = environment.runner.stats.total
     if (
-        total.num_requests >= REQUESTS
+        len(_workers_reported) >= WORKERS
+        and total.num_requests >= REQUESTS
         and total.num_failures >= FAILURES
         and _state["user_errors"] >= USER_ERRORS
     ):
@@ -49,4 +58,10 @@ def _after_request(**kwargs: Any) -> None:
 @events.user_error.add_listener
 def _after_user_error(**kwargs: Any) -> None:
     _state["user_errors"] += 1
+    _quit_when_counted()
+
+
+@events.worker_report.add_listener
+def _after_worker_report(client_id: str, **kwargs: Any) -> None:
+    _workers_reported.add(client_id)
     _quit_when_counted()
