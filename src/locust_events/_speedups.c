@@ -1103,6 +1103,11 @@ batch_accept_on_slots(BatchAccept *self, PyObject *kwargs, PyObject **result)
         Py_DECREF(batch);
         return -1;
     }
+    /* Until its batch is delivered only the batch refers to the new dict, so no reference
+     * cycle can pass through it: the garbage collector need not scan it meanwhile (a batch
+     * of events waiting would otherwise cost every collection). read_only_events tracks it
+     * again before a listener can see it. */
+    PyObject_GC_UnTrack(kwargs);
     /* Each slot's old value is released after the new one is in place, as a descriptor's
      * store does: a finalizer that runs then sees the new value. */
     PyObject **room_slot = BATCH_SLOT(self->queue, self->room_offset);
@@ -1192,6 +1197,45 @@ done:
     }
     return result;
 }
+
+/* BatchAccept.read_only_events(events): _accumulator.read_only_events's twin, a new list
+ * of a read-only mapping of each event, in order. The dicts a fire left untracked by the
+ * garbage collector are tracked again first: the listener may keep them in a cycle. */
+static PyObject *
+batch_read_only_events(PyObject *unused, PyObject *events)
+{
+    PyObject *sequence = PySequence_Fast(events, "read_only_events() takes a list of events");
+    if (sequence == NULL) {
+        return NULL;
+    }
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(sequence);
+    PyObject *mappings = PyList_New(count);
+    if (mappings == NULL) {
+        Py_DECREF(sequence);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *event = PySequence_Fast_GET_ITEM(sequence, i);
+        if (PyDict_CheckExact(event) && !PyObject_GC_IsTracked(event)) {
+            PyObject_GC_Track(event);
+        }
+        PyObject *mapping = PyDictProxy_New(event);
+        if (mapping == NULL) {
+            Py_DECREF(mappings);
+            Py_DECREF(sequence);
+            return NULL;
+        }
+        PyList_SET_ITEM(mappings, i, mapping);
+    }
+    Py_DECREF(sequence);
+    return mappings;
+}
+
+static PyMethodDef batch_accept_methods[] = {
+    {"read_only_events", batch_read_only_events, METH_O | METH_STATIC,
+     PyDoc_STR("A new list of a read-only mapping of each event, in order.")},
+    {NULL, NULL, 0, NULL},
+};
 
 static PyObject *
 batch_accept_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
@@ -1323,6 +1367,7 @@ static PyType_Slot batch_accept_slots[] = {
     {Py_tp_dealloc, batch_accept_dealloc},
     {Py_tp_repr, batch_accept_repr},
     {Py_tp_members, batch_accept_members},
+    {Py_tp_methods, batch_accept_methods},
     {0, NULL},
 };
 
