@@ -15,7 +15,7 @@ from ._enqueue import _thread_ident
 if TYPE_CHECKING:
     from ._pool import CallQueue, ListenerPool
 
-__all__ = ["batch_accept", "read_only_events"]
+__all__ = ["batch_accept", "deliver_events"]
 
 
 def batch_accept(
@@ -59,8 +59,10 @@ def batch_accept(
     return accept
 
 
-def read_only_events(events: Iterable[dict[str, Any]], /) -> list[Mapping[str, Any]]:
-    """What a batch listener gets: a new list of a read-only mapping of each event, in
-    order; the twin of ``_speedups.BatchAccept.read_only_events`` (which also lets the
-    garbage collector scan the dicts again that the compiled fire let it skip)."""
-    return list(map(MappingProxyType, events))
+def deliver_events(
+    listener: Callable[[list[Mapping[str, Any]]], object], events: Iterable[dict[str, Any]], /
+) -> object:
+    """Call ``listener`` with a new list of a read-only mapping of each event, in order; the
+    twin of ``_speedups.BatchAccept.deliver_events`` (which also lets the garbage collector
+    scan again the dicts the listener kept, that the compiled fire let it skip)."""
+    return listener(list(map(MappingProxyType, events)))

@@ -18,12 +18,12 @@ __all__ = [
     "Measurement",
     "SpawnedListener",
     "batch_accept",
-    "read_only_events",
+    "deliver_events",
 ]
 
 COMPILED: bool
 if os.environ.get("LOCUST_EVENTS_PURE", "") not in ("", "0"):
-    from ._accumulator import batch_accept, read_only_events
+    from ._accumulator import batch_accept, deliver_events
     from ._enqueue import SpawnedListener
     from ._measure import Measurement
     from ._native import FilteredListener, HookCore
@@ -42,7 +42,7 @@ else:
             SpawnedListener,
         )
     except ImportError:  # not built: no compiler, PyPy, or a failed compile at install
-        from ._accumulator import batch_accept, read_only_events
+        from ._accumulator import batch_accept, deliver_events
         from ._enqueue import SpawnedListener
         from ._measure import Measurement
         from ._native import FilteredListener, HookCore
@@ -51,5 +51,5 @@ else:
     else:
         from ._speedups import BatchAccept
 
-        read_only_events = BatchAccept.read_only_events
+        deliver_events = BatchAccept.deliver_events
         COMPILED = True

@@ -1105,8 +1105,8 @@ batch_accept_on_slots(BatchAccept *self, PyObject *kwargs, PyObject **result)
     }
     /* Until its batch is delivered only the batch refers to the new dict, so no reference
      * cycle can pass through it: the garbage collector need not scan it meanwhile (a batch
-     * of events waiting would otherwise cost every collection). read_only_events tracks it
-     * again before a listener can see it. */
+     * of events waiting would otherwise cost every collection). deliver_events tracks it
+     * again if the listener kept it. */
     PyObject_GC_UnTrack(kwargs);
     /* Each slot's old value is released after the new one is in place, as a descriptor's
      * store does: a finalizer that runs then sees the new value. */
@@ -1198,13 +1198,23 @@ done:
     return result;
 }
 
-/* BatchAccept.read_only_events(events): _accumulator.read_only_events's twin, a new list
- * of a read-only mapping of each event, in order. The dicts a fire left untracked by the
- * garbage collector are tracked again first: the listener may keep them in a cycle. */
+/* BatchAccept.deliver_events(listener, events): _accumulator.deliver_events's twin,
+ * listener(a new list of a read-only mapping of each event, in order). A dict the fire left
+ * untracked by the garbage collector (see batch_accept_on_slots) is tracked again once the
+ * listener returned if anything besides ``events`` refers to it then: what the listener
+ * kept may hold it in a reference cycle. A dict nothing else refers to goes with ``events``
+ * untracked, which spares the collections that the listener's allocations start. */
 static PyObject *
-batch_read_only_events(PyObject *unused, PyObject *events)
+batch_deliver_events(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
 {
-    PyObject *sequence = PySequence_Fast(events, "read_only_events() takes a list of events");
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError, "deliver_events() takes 2 positional arguments (%zd given)",
+                     nargs);
+        return NULL;
+    }
+    PyObject *listener = args[0];
+    PyObject *events = args[1];
+    PyObject *sequence = PySequence_Fast(events, "deliver_events() takes a list of events");
     if (sequence == NULL) {
         return NULL;
     }
@@ -1215,11 +1225,7 @@ batch_read_only_events(PyObject *unused, PyObject *events)
         return NULL;
     }
     for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *event = PySequence_Fast_GET_ITEM(sequence, i);
-        if (PyDict_CheckExact(event) && !PyObject_GC_IsTracked(event)) {
-            PyObject_GC_Track(event);
-        }
-        PyObject *mapping = PyDictProxy_New(event);
+        PyObject *mapping = PyDictProxy_New(PySequence_Fast_GET_ITEM(sequence, i));
         if (mapping == NULL) {
             Py_DECREF(mappings);
             Py_DECREF(sequence);
@@ -1227,13 +1233,25 @@ batch_read_only_events(PyObject *unused, PyObject *events)
         }
         PyList_SET_ITEM(mappings, i, mapping);
     }
+    PyObject *result = PyObject_CallOneArg(listener, mappings);
+    Py_DECREF(mappings);
+    /* ``events`` holds one reference to each dict (and a copy made of it one more). */
+    Py_ssize_t held_here = sequence == events ? 1 : 2;
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(sequence); i++) {
+        PyObject *event = PySequence_Fast_GET_ITEM(sequence, i);
+        if (PyDict_CheckExact(event) && !PyObject_GC_IsTracked(event) &&
+            Py_REFCNT(event) > held_here) {
+            PyObject_GC_Track(event);
+        }
+    }
     Py_DECREF(sequence);
-    return mappings;
+    return result;
 }
 
 static PyMethodDef batch_accept_methods[] = {
-    {"read_only_events", batch_read_only_events, METH_O | METH_STATIC,
-     PyDoc_STR("A new list of a read-only mapping of each event, in order.")},
+    {"deliver_events", (PyCFunction)(void (*)(void))batch_deliver_events,
+     METH_FASTCALL | METH_STATIC,
+     PyDoc_STR("listener(a new list of a read-only mapping of each event, in order).")},
     {NULL, NULL, 0, NULL},
 };
 
