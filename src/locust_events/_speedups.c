@@ -1567,39 +1567,7 @@ spawned_queue_call(SpawnedListener *self, PyObject *calls, PyObject *kwargs)
 static PyObject *
 spawned_kwargs(SpawnedListener *self, PyObject *const *values, PyObject *names)
 {
-    if (names == NULL) {
-        return PyDict_New();
-    }
-    Py_ssize_t count = PyTuple_GET_SIZE(names);
-    if (names != self->seen_names) {
-        PyObject *template = PyDict_New();
-        if (template == NULL) {
-            return NULL;
-        }
-        for (Py_ssize_t i = 0; i < count; i++) {
-            if (PyDict_SetItem(template, PyTuple_GET_ITEM(names, i), Py_None) < 0) {
-                Py_DECREF(template);
-                return NULL;
-            }
-        }
-        Py_XSETREF(self->kwargs_template, template);
-        Py_XSETREF(self->seen_names, Py_NewRef(names));
-    }
-    /* Our own reference: the copy allocates, and a finalizer that runs then may call this
-     * listener with other names, which replaces the template. */
-    PyObject *template = Py_NewRef(self->kwargs_template);
-    PyObject *kwargs = PyDict_Copy(template);
-    Py_DECREF(template);
-    if (kwargs == NULL) {
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < count; i++) {
-        if (PyDict_SetItem(kwargs, PyTuple_GET_ITEM(names, i), values[i]) < 0) {
-            Py_DECREF(kwargs);
-            return NULL;
-        }
-    }
-    return kwargs;
+    return kwargs_from_call_site(&self->seen_names, &self->kwargs_template, values, names);
 }
 
 /* _enqueue.SpawnedListener.__call__'s twin. */
