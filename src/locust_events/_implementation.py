@@ -18,11 +18,12 @@ __all__ = [
     "Measurement",
     "SpawnedListener",
     "batch_accept",
+    "deliver_events",
 ]
 
 COMPILED: bool
 if os.environ.get("LOCUST_EVENTS_PURE", "") not in ("", "0"):
-    from ._accumulator import batch_accept
+    from ._accumulator import batch_accept, deliver_events
     from ._enqueue import SpawnedListener
     from ._measure import Measurement
     from ._native import FilteredListener, HookCore
@@ -41,11 +42,14 @@ else:
             SpawnedListener,
         )
     except ImportError:  # not built: no compiler, PyPy, or a failed compile at install
-        from ._accumulator import batch_accept
+        from ._accumulator import batch_accept, deliver_events
         from ._enqueue import SpawnedListener
         from ._measure import Measurement
         from ._native import FilteredListener, HookCore
 
         COMPILED = False
     else:
+        from ._speedups import BatchAccept
+
+        deliver_events = BatchAccept.deliver_events
         COMPILED = True

@@ -20,7 +20,7 @@ from gevent import Greenlet
 from gevent.hub import Waiter
 
 from ._errors import DispatchError, describe_listener, log_safely
-from ._implementation import SpawnedListener
+from ._implementation import SpawnedListener, deliver_events
 
 __all__ = [
     "BatchOfEvents",
@@ -124,7 +124,7 @@ class BatchOfEvents:
         return self.listener
 
     def __call__(self) -> None:
-        self.listener([MappingProxyType(event) for event in self.events])
+        deliver_events(self.listener, self.events)
 
     def __repr__(self) -> str:
         return f"<batch of {len(self.events)} events for {describe_listener(self.listener)}>"

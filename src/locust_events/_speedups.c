@@ -1158,8 +1158,14 @@ static PyType_Spec measurement_spec = {
  * _accumulator.batch_accept's twin (the docstring there says what it does). What a hook calls
  * for each fire of a batch listener: the fire's keyword arguments, built into a new dict from
  * the vectorcall, join the batch while the pool's CallQueue has room and the caller runs in
- * its home thread; else take_slowly(kwargs) decides. Self-contained: it reads the Python
- * objects' fields by name (interned when made), as the pure twin does. */
+ * its home thread; else take_slowly(kwargs) decides.
+ *
+ * The fields it reads and writes (queue.calls, queue.room, queue.home, pool._held_events,
+ * batch_listener._batch) are __slots__ of final Python classes: their member descriptors'
+ * offsets are looked up once, at creation, and a fire reads and writes the objects' slots
+ * there, as the descriptors would, without a lookup by name. A fire that finds a value the
+ * fast path does not expect (a slot not set, a room or count that is not an int, calls not a
+ * deque, a batch not a list) takes the path by name, which behaves as the pure twin. */
 
 typedef struct {
     PyObject_HEAD
@@ -1173,7 +1179,88 @@ typedef struct {
     PyObject *start_timer;    /* batch_listener._start_timer */
     PyObject *take_slowly;    /* batch_listener._take_slowly */
     PyObject *str_calls, *str_room, *str_home, *str_batch, *str_held_events; /* interned */
+    /* Where the slots live: queue.calls, queue.room, queue.home, pool._held_events and
+     * batch_listener._batch, as byte offsets into those objects. */
+    Py_ssize_t calls_offset, room_offset, home_offset, held_events_offset, batch_offset;
+    PyObject *deque_type;     /* collections.deque: its length is Py_SIZE */
+    /* The last queue.home seen (an int) and whether it was this thread's ident then. */
+    PyObject *seen_home;
+    unsigned long seen_home_ident;
+    /* The keyword names of the last fire and a dict of them (values None) that a fire with
+     * the same names copies, as SpawnedListener does. */
+    PyObject *seen_names;
+    PyObject *kwargs_template;
 } BatchAccept;
+
+/* A new dict of the keyword arguments ``values`` named ``names`` (NULL: none). A call site
+ * passes the same names tuple on each call, so the dict of the last names (``*template``,
+ * values None, made when ``*seen_names`` changes) is copied (its table in one go) and its
+ * values replaced, which costs less than inserting the keys one by one into a new dict. */
+static PyObject *
+kwargs_from_call_site(PyObject **seen_names, PyObject **template_slot, PyObject *const *values,
+                      PyObject *names)
+{
+    if (names == NULL) {
+        return PyDict_New();
+    }
+    Py_ssize_t count = PyTuple_GET_SIZE(names);
+    if (names != *seen_names) {
+        PyObject *template = PyDict_New();
+        if (template == NULL) {
+            return NULL;
+        }
+        for (Py_ssize_t i = 0; i < count; i++) {
+            if (PyDict_SetItem(template, PyTuple_GET_ITEM(names, i), Py_None) < 0) {
+                Py_DECREF(template);
+                return NULL;
+            }
+        }
+        Py_XSETREF(*template_slot, template);
+        Py_XSETREF(*seen_names, Py_NewRef(names));
+    }
+    /* Our own reference: the copy allocates, and a finalizer that runs then may call this
+     * listener with other names, which replaces the template. */
+    PyObject *template = Py_NewRef(*template_slot);
+    PyObject *kwargs = PyDict_Copy(template);
+    Py_DECREF(template);
+    if (kwargs == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (PyDict_SetItem(kwargs, PyTuple_GET_ITEM(names, i), values[i]) < 0) {
+            Py_DECREF(kwargs);
+            return NULL;
+        }
+    }
+    return kwargs;
+}
+
+/* The offset of ``type(obj).name`` when it is a writable object slot (a __slots__ entry's
+ * member descriptor); -1 with TypeError set otherwise. */
+static Py_ssize_t
+batch_slot_offset(PyObject *obj, PyObject *name)
+{
+    PyObject *descriptor = PyObject_GetAttr((PyObject *)Py_TYPE(obj), name);
+    if (descriptor == NULL) {
+        return -1;
+    }
+    Py_ssize_t offset = -1;
+    if (Py_IS_TYPE(descriptor, &PyMemberDescr_Type)) {
+        PyMemberDef *member = ((PyMemberDescrObject *)descriptor)->d_member;
+        if (member->type == Py_T_OBJECT_EX && !(member->flags & Py_READONLY) &&
+            PyObject_TypeCheck(obj, ((PyDescrObject *)descriptor)->d_type)) {
+            offset = member->offset;
+        }
+    }
+    if (offset < 0) {
+        PyErr_Format(PyExc_TypeError, "BatchAccept: %R.%U must be a __slots__ field",
+                     (PyObject *)Py_TYPE(obj), name);
+    }
+    Py_DECREF(descriptor);
+    return offset;
+}
+
+#define BATCH_SLOT(obj, offset) ((PyObject **)((char *)(obj) + (offset)))
 
 /* obj.name += delta, for an int attribute. 0 on success. */
 static int
@@ -1238,6 +1325,100 @@ batch_has_room(BatchAccept *self)
     return home_ident == PyThread_get_thread_ident();
 }
 
+/* The fast path of a fire, on the slots: 1 if the event joined the batch (``*result`` set to
+ * what hand_over or start_timer returned, or a new None), 0 if the slots hold something else
+ * than it expects (nothing changed: the path by name decides), -1 with an exception set.
+ * Each step is the pure twin's, in its order. */
+static int
+batch_accept_on_slots(BatchAccept *self, PyObject *kwargs, PyObject **result)
+{
+    PyObject *calls = *BATCH_SLOT(self->queue, self->calls_offset);
+    PyObject *room = *BATCH_SLOT(self->queue, self->room_offset);
+    PyObject *home = *BATCH_SLOT(self->queue, self->home_offset);
+    PyObject *held_events = *BATCH_SLOT(self->pool, self->held_events_offset);
+    PyObject *batch = *BATCH_SLOT(self->batch_listener, self->batch_offset);
+    if (calls == NULL || !Py_IS_TYPE(calls, (PyTypeObject *)self->deque_type) || room == NULL ||
+        !PyLong_CheckExact(room) || home == NULL || held_events == NULL ||
+        !PyLong_CheckExact(held_events) || batch == NULL || !PyList_CheckExact(batch)) {
+        return 0;
+    }
+    /* len(queue.calls) < queue.room */
+    int overflow;
+    long room_left = PyLong_AsLongAndOverflow(room, &overflow);
+    if (overflow != 0 || (room_left == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return 0;
+    }
+    if (Py_SIZE(calls) >= room_left) {
+        return 2; /* no room: take_slowly */
+    }
+    /* and _thread.get_ident() == queue.home */
+    if (home != self->seen_home) {
+        if (!PyLong_CheckExact(home)) { /* None: no home yet */
+            return 2;
+        }
+        unsigned long home_ident = PyLong_AsUnsignedLong(home);
+        if (home_ident == (unsigned long)-1 && PyErr_Occurred()) {
+            PyErr_Clear(); /* negative or too large: no thread's ident */
+            return 2;
+        }
+        Py_XSETREF(self->seen_home, Py_NewRef(home));
+        self->seen_home_ident = home_ident;
+    }
+    if (self->seen_home_ident != PyThread_get_thread_ident()) {
+        return 2;
+    }
+    long held = PyLong_AsLongAndOverflow(held_events, &overflow);
+    if (overflow != 0 || (held == -1 && PyErr_Occurred()) || held == LONG_MAX) {
+        PyErr_Clear();
+        return 0;
+    }
+    /* batch.append(kwargs); queue.room -= 1; pool._held_events += 1 */
+    PyObject *room_now = PyLong_FromLong(room_left - 1);
+    if (room_now == NULL) {
+        return -1;
+    }
+    PyObject *held_now = PyLong_FromLong(held + 1);
+    if (held_now == NULL) {
+        Py_DECREF(room_now);
+        return -1;
+    }
+    Py_INCREF(batch); /* ours while hand_over or start_timer may replace the slot */
+    if (PyList_Append(batch, kwargs) < 0) {
+        Py_DECREF(room_now);
+        Py_DECREF(held_now);
+        Py_DECREF(batch);
+        return -1;
+    }
+    /* Until its batch is delivered only the batch refers to the new dict, so no reference
+     * cycle can pass through it: the garbage collector need not scan it meanwhile (a batch
+     * of events waiting would otherwise cost every collection). deliver_events tracks it
+     * again if the listener kept it. */
+    PyObject_GC_UnTrack(kwargs);
+    /* Each slot's old value is released after the new one is in place, as a descriptor's
+     * store does: a finalizer that runs then sees the new value. */
+    PyObject **room_slot = BATCH_SLOT(self->queue, self->room_offset);
+    PyObject *old_room = *room_slot;
+    *room_slot = room_now;
+    Py_XDECREF(old_room);
+    PyObject **held_slot = BATCH_SLOT(self->pool, self->held_events_offset);
+    PyObject *old_held = *held_slot;
+    *held_slot = held_now;
+    Py_XDECREF(old_held);
+    Py_ssize_t size = PyList_GET_SIZE(batch);
+    if (size >= self->max_size) {
+        *result = PyObject_CallNoArgs(self->hand_over);
+    }
+    else if (size == 1) {
+        *result = PyObject_CallOneArg(self->start_timer, batch);
+    }
+    else {
+        *result = Py_NewRef(Py_None);
+    }
+    Py_DECREF(batch);
+    return 1;
+}
+
 /* _accumulator.batch_accept's accept(**kwargs), compiled. */
 static PyObject *
 batch_accept_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf,
@@ -1248,22 +1429,26 @@ batch_accept_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf
         PyErr_SetString(PyExc_TypeError, "a batch listener's fire takes keyword arguments only");
         return NULL;
     }
-    Py_ssize_t count = names == NULL ? 0 : PyTuple_GET_SIZE(names);
-    PyObject *kwargs = PyDict_New(); /* a new dict per fire: the event as at fire time */
+    /* A new dict per fire: the event as at fire time. */
+    PyObject *kwargs = kwargs_from_call_site(&self->seen_names, &self->kwargs_template, args,
+                                             names);
     if (kwargs == NULL) {
         return NULL;
     }
-    for (Py_ssize_t i = 0; i < count; i++) {
-        if (PyDict_SetItem(kwargs, PyTuple_GET_ITEM(names, i), args[i]) < 0) {
-            Py_DECREF(kwargs);
-            return NULL;
-        }
-    }
     PyObject *result = NULL;
     PyObject *batch = NULL;
-    int fast = batch_has_room(self);
-    if (fast < 0) {
+    int fast = batch_accept_on_slots(self, kwargs, &result);
+    if (fast < 0 || fast == 1) {
         goto done;
+    }
+    if (fast == 0) { /* the path by name */
+        fast = batch_has_room(self);
+        if (fast < 0) {
+            goto done;
+        }
+    }
+    else {
+        fast = 0;
     }
     if (!fast) {
         result = PyObject_CallOneArg(self->take_slowly, kwargs);
@@ -1299,6 +1484,63 @@ done:
     }
     return result;
 }
+
+/* BatchAccept.deliver_events(listener, events): _accumulator.deliver_events's twin,
+ * listener(a new list of a read-only mapping of each event, in order). A dict the fire left
+ * untracked by the garbage collector (see batch_accept_on_slots) is tracked again once the
+ * listener returned if anything besides ``events`` refers to it then: what the listener
+ * kept may hold it in a reference cycle. A dict nothing else refers to goes with ``events``
+ * untracked, which spares the collections that the listener's allocations start. */
+static PyObject *
+batch_deliver_events(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError, "deliver_events() takes 2 positional arguments (%zd given)",
+                     nargs);
+        return NULL;
+    }
+    PyObject *listener = args[0];
+    PyObject *events = args[1];
+    PyObject *sequence = PySequence_Fast(events, "deliver_events() takes a list of events");
+    if (sequence == NULL) {
+        return NULL;
+    }
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(sequence);
+    PyObject *mappings = PyList_New(count);
+    if (mappings == NULL) {
+        Py_DECREF(sequence);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *mapping = PyDictProxy_New(PySequence_Fast_GET_ITEM(sequence, i));
+        if (mapping == NULL) {
+            Py_DECREF(mappings);
+            Py_DECREF(sequence);
+            return NULL;
+        }
+        PyList_SET_ITEM(mappings, i, mapping);
+    }
+    PyObject *result = PyObject_CallOneArg(listener, mappings);
+    Py_DECREF(mappings);
+    /* ``events`` holds one reference to each dict (and a copy made of it one more). */
+    Py_ssize_t held_here = sequence == events ? 1 : 2;
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(sequence); i++) {
+        PyObject *event = PySequence_Fast_GET_ITEM(sequence, i);
+        if (PyDict_CheckExact(event) && !PyObject_GC_IsTracked(event) &&
+            Py_REFCNT(event) > held_here) {
+            PyObject_GC_Track(event);
+        }
+    }
+    Py_DECREF(sequence);
+    return result;
+}
+
+static PyMethodDef batch_accept_methods[] = {
+    {"deliver_events", (PyCFunction)(void (*)(void))batch_deliver_events,
+     METH_FASTCALL | METH_STATIC,
+     PyDoc_STR("listener(a new list of a read-only mapping of each event, in order).")},
+    {NULL, NULL, 0, NULL},
+};
 
 static PyObject *
 batch_accept_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
@@ -1338,10 +1580,21 @@ batch_accept_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         (self->str_room = PyUnicode_InternFromString("room")) == NULL ||
         (self->str_home = PyUnicode_InternFromString("home")) == NULL ||
         (self->str_batch = PyUnicode_InternFromString("_batch")) == NULL ||
-        (self->str_held_events = PyUnicode_InternFromString("_held_events")) == NULL) {
+        (self->str_held_events = PyUnicode_InternFromString("_held_events")) == NULL ||
+        (self->calls_offset = batch_slot_offset(queue, self->str_calls)) < 0 ||
+        (self->room_offset = batch_slot_offset(queue, self->str_room)) < 0 ||
+        (self->home_offset = batch_slot_offset(queue, self->str_home)) < 0 ||
+        (self->held_events_offset = batch_slot_offset(pool, self->str_held_events)) < 0 ||
+        (self->batch_offset = batch_slot_offset(batch_listener, self->str_batch)) < 0) {
         Py_DECREF(self);
         return NULL;
     }
+    ModuleState *state = (ModuleState *)PyType_GetModuleState(type);
+    if (state == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    self->deque_type = Py_NewRef(state->enqueue.deque_type);
     return (PyObject *)self;
 }
 
@@ -1356,6 +1609,10 @@ batch_accept_traverse(BatchAccept *self, visitproc visit, void *arg)
     Py_VISIT(self->hand_over);
     Py_VISIT(self->start_timer);
     Py_VISIT(self->take_slowly);
+    Py_VISIT(self->deque_type);
+    Py_VISIT(self->seen_home);
+    Py_VISIT(self->seen_names);
+    Py_VISIT(self->kwargs_template);
     return 0;
 }
 
@@ -1374,6 +1631,10 @@ batch_accept_clear(BatchAccept *self)
     Py_CLEAR(self->str_home);
     Py_CLEAR(self->str_batch);
     Py_CLEAR(self->str_held_events);
+    Py_CLEAR(self->deque_type);
+    Py_CLEAR(self->seen_home);
+    Py_CLEAR(self->seen_names);
+    Py_CLEAR(self->kwargs_template);
     return 0;
 }
 
@@ -1411,6 +1672,7 @@ static PyType_Slot batch_accept_slots[] = {
     {Py_tp_dealloc, batch_accept_dealloc},
     {Py_tp_repr, batch_accept_repr},
     {Py_tp_members, batch_accept_members},
+    {Py_tp_methods, batch_accept_methods},
     {0, NULL},
 };
 
@@ -1592,39 +1854,7 @@ spawned_queue_call(SpawnedListener *self, PyObject *calls, PyObject *kwargs)
 static PyObject *
 spawned_kwargs(SpawnedListener *self, PyObject *const *values, PyObject *names)
 {
-    if (names == NULL) {
-        return PyDict_New();
-    }
-    Py_ssize_t count = PyTuple_GET_SIZE(names);
-    if (names != self->seen_names) {
-        PyObject *template = PyDict_New();
-        if (template == NULL) {
-            return NULL;
-        }
-        for (Py_ssize_t i = 0; i < count; i++) {
-            if (PyDict_SetItem(template, PyTuple_GET_ITEM(names, i), Py_None) < 0) {
-                Py_DECREF(template);
-                return NULL;
-            }
-        }
-        Py_XSETREF(self->kwargs_template, template);
-        Py_XSETREF(self->seen_names, Py_NewRef(names));
-    }
-    /* Our own reference: the copy allocates, and a finalizer that runs then may call this
-     * listener with other names, which replaces the template. */
-    PyObject *template = Py_NewRef(self->kwargs_template);
-    PyObject *kwargs = PyDict_Copy(template);
-    Py_DECREF(template);
-    if (kwargs == NULL) {
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < count; i++) {
-        if (PyDict_SetItem(kwargs, PyTuple_GET_ITEM(names, i), values[i]) < 0) {
-            Py_DECREF(kwargs);
-            return NULL;
-        }
-    }
-    return kwargs;
+    return kwargs_from_call_site(&self->seen_names, &self->kwargs_template, values, names);
 }
 
 /* _enqueue.SpawnedListener.__call__'s twin. */

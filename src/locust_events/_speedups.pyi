@@ -1,7 +1,7 @@
 """Types of the compiled twins of :mod:`locust_events._native`, :mod:`locust_events._measure`
 and :mod:`locust_events._enqueue`."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, final
 
@@ -78,3 +78,9 @@ class BatchAccept:
         /,
     ) -> None: ...
     def __call__(self, **kwargs: Any) -> None: ...
+    @staticmethod
+    def deliver_events(
+        listener: Callable[[list[Mapping[str, Any]]], object],
+        events: Iterable[dict[str, Any]],
+        /,
+    ) -> object: ...

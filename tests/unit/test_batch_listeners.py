@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 import threading
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -92,6 +94,58 @@ def test_each_event_is_a_read_only_mapping_of_the_fire_keyword_arguments(
     assert dict(second) == {"n": 2}
     with pytest.raises(TypeError):
         first["n"] = 5  # type: ignore[index]
+
+
+def test_fires_from_call_sites_with_other_keyword_names_each_keep_their_own(
+    hook: EventHook, pool: ListenerPool
+) -> None:
+    got = Batches()
+    hook.add_batch_listener(got, max_size=100, max_wait=60.0, pool=pool)
+    for n in range(3):
+        hook.fire(n=n, name="/a")
+        hook.fire(name="/b", n=n)
+        hook.fire(n=n)
+        hook.fire(**{"n": n, "extra": True})
+    hook.fire()
+    assert pool.join(timeout=60)
+    assert got.events == [
+        *(
+            event
+            for n in range(3)
+            for event in (
+                {"n": n, "name": "/a"},
+                {"name": "/b", "n": n},
+                {"n": n},
+                {"n": n, "extra": True},
+            )
+        ),
+        {},
+    ]
+    assert [list(event) for event in got.events[:2]] == [["n", "name"], ["name", "n"]]
+
+
+class _Marker:
+    """Something whose end a weak reference sees."""
+
+
+def test_events_a_listener_keeps_in_a_reference_cycle_are_collected(hook: EventHook) -> None:
+    pool = ListenerPool(size=1, maxsize=100)  # one worker: its last call is the one after
+
+    def keep_in_a_cycle(batch: list[Mapping[str, Any]]) -> None:
+        for event in batch:
+            event["context"]["event"] = event  # context -> event -> context
+
+    hook.add_batch_listener(keep_in_a_cycle, max_size=2, max_wait=60.0, pool=pool)
+    markers = [_Marker(), _Marker()]
+    ends = [weakref.ref(marker) for marker in markers]
+    for marker in markers:
+        hook.fire(context={"marker": marker})
+    del marker, markers
+    assert pool.join(timeout=60)
+    hook.fire(context={})  # the worker's last call is another batch now
+    assert pool.join(timeout=60)
+    gc.collect()
+    assert [end() for end in ends] == [None, None]
 
 
 def test_a_batch_is_delivered_after_max_wait_without_a_join(
