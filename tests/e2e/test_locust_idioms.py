@@ -11,6 +11,7 @@ import json
 import textwrap
 
 from locust_events import COMPILED
+from locust_events.tools.request_payload import REQUEST_NAMES, REQUEST_PAYLOAD
 
 from .locust_support import free_port, needs_locust
 from .test_locust_switch import run_script
@@ -21,10 +22,9 @@ pytestmark = needs_locust
 #: pass), with a value per name; ``reverse`` where Locust passes it.
 LOCUST_FIRES = """
 import time
+from locust_events.tools.request_payload import REQUEST_PAYLOAD
 LOCUST_FIRES = {
-    "request": dict(request_type="GET", name="/", response_time=1.5, response_length=3,
-                    exception=None, context={}, start_time=1.0, url="http://127.0.0.1/",
-                    response=None),
+    "request": dict(REQUEST_PAYLOAD),
     "user_error": dict(user_instance="user", exception=ValueError("x"), tb=None),
     "report_to_master": dict(client_id="w1", data={}),
     "worker_report": dict(client_id="w1", data={}),
@@ -92,7 +92,8 @@ def test_a_listener_of_locusts_shape_for_each_hook_works_with_and_without_kwargs
     for name, (first, second, count, _) in got.items():
         order = ("kwargs", "exact") if name == "quitting" else ("exact", "kwargs")  # reversed
         assert (first, second, count) == (*order, 4), name
-    assert got["request"][3] == ["GET", "/", 1.5, 3, None, {}, 1.0, "http://127.0.0.1/", None]
+    fired = [REQUEST_PAYLOAD[name] for name in REQUEST_NAMES]
+    assert got["request"][3] == json.loads(json.dumps(fired, default=str))
     assert got["cpu_warning"][3] == ["env", 95.0]
     assert got["usage_monitor"][3] == ["env", 5.0, 1024]
     assert got["quitting"][3] == ["env"]

@@ -49,10 +49,9 @@ def test_switch_makes_every_locust_hook_ours_and_keeps_both_sides_listeners_in_o
         assert events is locust_events.events
         for name in locust_events.Events.hook_declarations:
             assert getattr(locust.events, name) is getattr(events, name), name
-        locust.events.request.fire(
-            request_type="GET", name="/", response_time=1.0, response_length=0,
-            exception=None, context={}, start_time=0.0, url=None, response=None,
-        )
+        from locust_events.tools.request_payload import REQUEST_PAYLOAD
+
+        locust.events.request.fire(**REQUEST_PAYLOAD)
         print(seen)
         """
     )
