@@ -132,10 +132,9 @@ def signature_instructions() -> dict[str, float]:
     return per_call
 
 
-#: Builds one spawned-listener case, named by ``sys.argv[1]``, as ``round_``. Every case
-#: fires or calls the request listener with Locust's nine keywords; the pool's workers are
-#: started (one call run) before counting, so both loop lengths pay for that alike.
-_POOL_SETUP = """
+#: What the spawned-listener and batch-listener cases share: the request listener ``h`` and
+#: ``nine(call)``, a round of 1,000 calls of ``call`` with Locust's nine keywords.
+_REQUEST_ROUND = """
 import sys
 from locust_events import Events, ListenerPool
 
@@ -148,6 +147,15 @@ def nine(call):
             call(request_type="GET", name="/api", response_time=12.5, response_length=512,
                  exception=None, context={}, start_time=1.0, url="/api", response=None)
     return round_
+"""
+
+
+#: Builds one spawned-listener case, named by ``sys.argv[1]``, as ``round_``. Every case
+#: fires or calls the request listener with Locust's nine keywords; the pool's workers are
+#: started (one call run) before counting, so both loop lengths pay for that alike.
+_POOL_SETUP = (
+    _REQUEST_ROUND
+    + """
 
 case, rounds = sys.argv[1], int(sys.argv[2])
 if case == "direct":
@@ -176,6 +184,7 @@ else:
 for _ in range(rounds):
     round_()
 """
+)
 
 #: Rounds of the spawned-listener cases (the counts repeat exactly: fewer rounds suffice).
 POOL_ROUNDS = 20
@@ -188,28 +197,36 @@ POOL_CASES: tuple[tuple[str, str], ...] = (
 )
 
 
-def pool_instructions(pure: bool) -> dict[str, float]:
-    """Instructions per call of each spawned-listener case on one loop, by case."""
+def case_instructions(
+    setup: str, cases: tuple[tuple[str, str], ...], pure: bool
+) -> dict[str, float]:
+    """Instructions per call of each of ``cases`` (built by the script ``setup``) on one
+    loop, by case: the count of ``POOL_ROUNDS`` rounds less the count of none."""
     env = {**os.environ, "LOCUST_EVENTS_PURE": "1" if pure else "0"}
     per_call: dict[str, float] = {}
-    for _, case in POOL_CASES:
+    for _, case in cases:
         counts = [
-            callgrind_instructions("-c", _POOL_SETUP, case, str(rounds), env=env)
+            callgrind_instructions("-c", setup, case, str(rounds), env=env)
             for rounds in (POOL_ROUNDS, 0)
         ]
         per_call[case] = (counts[0] - counts[1]) / (POOL_ROUNDS * CALLS_PER_ROUND)
     return per_call
 
 
-def pool_report() -> None:
-    """Print the spawned-listener cases on both loops, then the timed figures."""
+def print_cases(title: str, setup: str, cases: tuple[tuple[str, str], ...], unit: str) -> None:
+    """Print ``cases`` on both loops, each as a ratio to the case named "direct"."""
     for pure in (False, True):
-        per_call = pool_instructions(pure)
+        per_call = case_instructions(setup, cases, pure)
         loop = "pure-Python loop" if pure else "compiled loop"
-        print(f"spawned listener, {loop} (instructions/call, ratio to the direct call)")
-        for label, case in POOL_CASES:
+        print(f"{title}, {loop} (instructions/{unit}, ratio to the direct call)")
+        for label, case in cases:
             ratio = per_call[case] / per_call["direct"]
             print(f"    {label:<50} {per_call[case]:9.1f}  {ratio:6.2f}x")
+
+
+def pool_report() -> None:
+    """Print the spawned-listener cases on both loops, then the timed figures."""
+    print_cases("spawned listener", _POOL_SETUP, POOL_CASES, "call")
     logging.disable(logging.ERROR)  # closing a pool with calls queued says so: expected here
     timed = pool_timings()
     print("spawned listener, timed on one core (best of 5)")
@@ -266,42 +283,18 @@ MEASURE_CASES: tuple[tuple[str, str], ...] = (
 
 def measure_report() -> None:
     """Print the ``measure()`` case on both loops, as instructions per block."""
-    for pure in (False, True):
-        env = {**os.environ, "LOCUST_EVENTS_PURE": "1" if pure else "0"}
-        per_call: dict[str, float] = {}
-        for _, case in MEASURE_CASES:
-            counts = [
-                callgrind_instructions("-c", _MEASURE_SETUP, case, str(rounds), env=env)
-                for rounds in (POOL_ROUNDS, 0)
-            ]
-            per_call[case] = (counts[0] - counts[1]) / (POOL_ROUNDS * CALLS_PER_ROUND)
-        loop = "pure-Python loop" if pure else "compiled loop"
-        print(f"measure(), one listener, {loop} (instructions/call, ratio to the direct call)")
-        for label, case in MEASURE_CASES:
-            ratio = per_call[case] / per_call["direct"]
-            print(f"    {label:<50} {per_call[case]:9.1f}  {ratio:6.2f}x")
+    print_cases("measure(), one listener", _MEASURE_SETUP, MEASURE_CASES, "call")
 
 
 #: Builds one batch-listener case, named by ``sys.argv[1]``, as ``round_``: the request
 #: listener called directly with Locust's nine keywords, or a hook fired with them into a
 #: no-op batch listener (batches of 1,000: one hand-over per round). The pool's workers are
 #: started before counting, so both loop lengths pay for that alike.
-_BATCH_SETUP = """
-import sys
-from locust_events import Events, ListenerPool
-
-def h(request_type, name, response_time, response_length, exception=None, **kw):
-    pass
-
+_BATCH_SETUP = (
+    _REQUEST_ROUND
+    + """
 def write(batch):
     pass
-
-def nine(call):
-    def round_():
-        for _ in range(1000):
-            call(request_type="GET", name="/api", response_time=12.5, response_length=512,
-                 exception=None, context={}, start_time=1.0, url="/api", response=None)
-    return round_
 
 case, rounds = sys.argv[1], int(sys.argv[2])
 if case == "direct":
@@ -322,6 +315,7 @@ else:
 for _ in range(rounds):
     round_()
 """
+)
 
 #: The batch-listener cases: (label, case), each compared with the direct call.
 BATCH_CASES: tuple[tuple[str, str], ...] = (
@@ -333,20 +327,7 @@ BATCH_CASES: tuple[tuple[str, str], ...] = (
 
 def batch_report() -> None:
     """Print the batch-listener cases on both loops (instructions per event)."""
-    for pure in (False, True):
-        env = {**os.environ, "LOCUST_EVENTS_PURE": "1" if pure else "0"}
-        per_call: dict[str, float] = {}
-        for _, case in BATCH_CASES:
-            counts = [
-                callgrind_instructions("-c", _BATCH_SETUP, case, str(rounds), env=env)
-                for rounds in (POOL_ROUNDS, 0)
-            ]
-            per_call[case] = (counts[0] - counts[1]) / (POOL_ROUNDS * CALLS_PER_ROUND)
-        loop = "pure-Python loop" if pure else "compiled loop"
-        print(f"batch listener, {loop} (instructions/event, ratio to the direct call)")
-        for label, case in BATCH_CASES:
-            ratio = per_call[case] / per_call["direct"]
-            print(f"    {label:<50} {per_call[case]:9.1f}  {ratio:6.2f}x")
+    print_cases("batch listener", _BATCH_SETUP, BATCH_CASES, "event")
 
 
 def _request_listener(
