@@ -24,6 +24,7 @@ from .locust_support import (
     free_port,
     get_json,
     locust_command,
+    start_workers,
 )
 
 LOCUSTFILE = LOCUSTFILES / "listeners_tab.py"
@@ -122,23 +123,7 @@ def distributed_web_ui_run(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    workers = [
-        subprocess.Popen(
-            locust_command(
-                LOCUSTFILE,
-                "--worker",
-                "--master-host",
-                "127.0.0.1",
-                "--master-port",
-                str(master_port),
-            ),
-            cwd=cwd,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(2)
-    ]
+    workers = start_workers(LOCUSTFILE, str(master_port), cwd=cwd, env=env)
     base = f"http://127.0.0.1:{web_port}"
     try:
         wait_for(lambda: get_text(base + "/"), bool, "the master's web UI")

@@ -130,6 +130,25 @@ def run_locust(
     )
 
 
+def start_workers(
+    locustfile: Path, master_port: str, *, cwd: Path, env: dict[str, str], count: int = 2
+) -> list[subprocess.Popen[Any]]:
+    """Start ``count`` Locust workers of ``locustfile``, each its own process, connecting to
+    the master on 127.0.0.1:``master_port``; their output is discarded."""
+    return [
+        subprocess.Popen(
+            locust_command(
+                locustfile, "--worker", "--master-host", "127.0.0.1", "--master-port", master_port
+            ),
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(count)
+    ]
+
+
 def run_distributed(
     locustfile: Path, host: str, *, cwd: Path, users: int, run_time: int, env: dict[str, str]
 ) -> tuple[int, str, dict[int, int]]:
@@ -151,18 +170,7 @@ def run_distributed(
         stderr=subprocess.PIPE,
         text=True,
     )
-    workers = [
-        subprocess.Popen(
-            locust_command(
-                locustfile, "--worker", "--master-host", "127.0.0.1", "--master-port", port
-            ),
-            cwd=cwd,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(2)
-    ]
+    workers = start_workers(locustfile, port, cwd=cwd, env=env)
     try:
         _, master_log = master.communicate(timeout=run_time + GRACE)
         worker_codes = {worker.pid: worker.wait(timeout=GRACE) for worker in workers}
