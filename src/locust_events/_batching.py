@@ -8,7 +8,7 @@ import math
 import os
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import FunctionType
 from typing import Any, Final, final
@@ -27,6 +27,12 @@ from ._pool import (
 )
 
 __all__ = ["BatchListener", "BatchSettings", "batch_listener_of", "check_batch_listener"]
+
+# The compiled fire's events: read-only mappings, as the pure loop's mappingproxies are.
+with contextlib.suppress(ImportError):
+    from ._speedups import BatchEvent
+
+    Mapping.register(BatchEvent)
 
 _monotonic: Final = time.monotonic
 #: How often a firer waiting for room in a full pool looks again when no batch ended meanwhile

@@ -1154,6 +1154,343 @@ static PyType_Spec measurement_spec = {
 };
 
 
+/* BatchEvent: one fire's keyword arguments as a batch listener gets them, a read-only mapping
+ * that behaves as the pure loop's types.MappingProxyType of a dict of them does. A fire makes
+ * one (one allocation: the names tuple the call site passed and the values, no dict to build
+ * and no key to hash), and the batch listener gets that same object: nothing is built per
+ * event at delivery either.
+ *
+ * A lookup by a str compares it with the names (by identity first: a call site's names are
+ * constants); everything else a mappingproxy offers (keys, values, items, copy, ==, |,
+ * reversed, repr, a lookup by another kind of key) goes through a dict of the event made on
+ * first use and kept, which is never handed out itself (only views and copies of it). The
+ * names are distinct strs (BatchAccept makes a dict instead for any others). */
+
+typedef struct {
+    PyObject_VAR_HEAD
+    PyObject *names;   /* the fire's keyword names: a tuple of distinct strs */
+    PyObject *as_dict; /* the event as a dict: NULL until first needed */
+    PyObject *values[1]; /* Py_SIZE(self) of them, in the names' order */
+} BatchEvent;
+
+static void batch_event_dealloc(BatchEvent *self);
+
+/* Whether ``obj`` is a BatchEvent (of any module object). */
+static int
+is_batch_event(PyObject *obj)
+{
+    return Py_TYPE(obj)->tp_dealloc == (destructor)batch_event_dealloc;
+}
+
+/* A new BatchEvent of the fire's ``values`` named ``names`` (NULL: none), not tracked by the
+ * garbage collector (see batch_accept_on_slots). */
+static PyObject *
+batch_event_of_call(PyTypeObject *type, PyObject *const *values, PyObject *names)
+{
+    Py_ssize_t count = names == NULL ? 0 : PyTuple_GET_SIZE(names);
+    PyObject *names_held = names == NULL ? PyTuple_New(0) : Py_NewRef(names);
+    if (names_held == NULL) {
+        return NULL;
+    }
+    BatchEvent *self = PyObject_GC_NewVar(BatchEvent, type, count);
+    if (self == NULL) {
+        Py_DECREF(names_held);
+        return NULL;
+    }
+    self->names = names_held;
+    self->as_dict = NULL;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        self->values[i] = Py_NewRef(values[i]);
+    }
+    return (PyObject *)self;
+}
+
+/* Whether a fire's keyword names can make a BatchEvent: distinct exact strs (a call from C
+ * may pass anything). */
+static int
+names_fit_batch_event(PyObject *names)
+{
+    Py_ssize_t count = PyTuple_GET_SIZE(names);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *name = PyTuple_GET_ITEM(names, i);
+        if (!PyUnicode_CheckExact(name)) {
+            return 0;
+        }
+        for (Py_ssize_t j = 0; j < i; j++) {
+            PyObject *other = PyTuple_GET_ITEM(names, j);
+            if (other == name || PyUnicode_Compare(other, name) == 0) {
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+/* The event as a dict, made once (borrowed; NULL with an exception set). */
+static PyObject *
+batch_event_dict(BatchEvent *self)
+{
+    if (self->as_dict != NULL) {
+        return self->as_dict;
+    }
+    PyObject *dict = PyDict_New();
+    if (dict == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < Py_SIZE(self); i++) {
+        if (PyDict_SetItem(dict, PyTuple_GET_ITEM(self->names, i), self->values[i]) < 0) {
+            Py_DECREF(dict);
+            return NULL;
+        }
+    }
+    if (self->as_dict == NULL) {
+        self->as_dict = dict;
+    }
+    else {
+        Py_DECREF(dict);
+    }
+    return self->as_dict;
+}
+
+/* The index of the name equal to the str ``key``, or -1. */
+static Py_ssize_t
+batch_event_index(BatchEvent *self, PyObject *key)
+{
+    PyObject *const *names = &PyTuple_GET_ITEM(self->names, 0);
+    Py_ssize_t count = Py_SIZE(self);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (names[i] == key) {
+            return i;
+        }
+    }
+    Py_hash_t hash = PyObject_Hash(key); /* a str's: cached, never fails */
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (PyObject_Hash(names[i]) == hash && PyUnicode_Compare(names[i], key) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+static Py_ssize_t
+batch_event_length(BatchEvent *self)
+{
+    return Py_SIZE(self);
+}
+
+static PyObject *
+batch_event_subscript(BatchEvent *self, PyObject *key)
+{
+    if (!PyUnicode_CheckExact(key)) {
+        PyObject *dict = batch_event_dict(self);
+        return dict == NULL ? NULL : PyObject_GetItem(dict, key);
+    }
+    Py_ssize_t index = batch_event_index(self, key);
+    if (index < 0) {
+        PyErr_SetObject(PyExc_KeyError, key);
+        return NULL;
+    }
+    return Py_NewRef(self->values[index]);
+}
+
+static int
+batch_event_contains(BatchEvent *self, PyObject *key)
+{
+    if (!PyUnicode_CheckExact(key)) {
+        PyObject *dict = batch_event_dict(self);
+        return dict == NULL ? -1 : PyDict_Contains(dict, key);
+    }
+    return batch_event_index(self, key) >= 0;
+}
+
+static PyObject *
+batch_event_iter(BatchEvent *self)
+{
+    return PyObject_GetIter(self->names);
+}
+
+static PyObject *
+batch_event_get(BatchEvent *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs < 1 || nargs > 2) {
+        PyErr_Format(PyExc_TypeError, "get expected 1 or 2 arguments, got %zd", nargs);
+        return NULL;
+    }
+    PyObject *fallback = nargs == 2 ? args[1] : Py_None;
+    if (!PyUnicode_CheckExact(args[0])) {
+        PyObject *dict = batch_event_dict(self);
+        return dict == NULL ? NULL : PyObject_CallMethod(dict, "get", "OO", args[0], fallback);
+    }
+    Py_ssize_t index = batch_event_index(self, args[0]);
+    return Py_NewRef(index < 0 ? fallback : self->values[index]);
+}
+
+/* What the dict of the event answers to ``method`` (keys, values, items, __reversed__). */
+static PyObject *
+batch_event_ask_dict(BatchEvent *self, const char *method)
+{
+    PyObject *dict = batch_event_dict(self);
+    return dict == NULL ? NULL : PyObject_CallMethod(dict, method, NULL);
+}
+
+static PyObject *
+batch_event_keys(BatchEvent *self, PyObject *unused)
+{
+    return batch_event_ask_dict(self, "keys");
+}
+
+static PyObject *
+batch_event_values(BatchEvent *self, PyObject *unused)
+{
+    return batch_event_ask_dict(self, "values");
+}
+
+static PyObject *
+batch_event_items(BatchEvent *self, PyObject *unused)
+{
+    return batch_event_ask_dict(self, "items");
+}
+
+static PyObject *
+batch_event_reversed(BatchEvent *self, PyObject *unused)
+{
+    return batch_event_ask_dict(self, "__reversed__");
+}
+
+static PyObject *
+batch_event_copy(BatchEvent *self, PyObject *unused)
+{
+    PyObject *dict = batch_event_dict(self);
+    return dict == NULL ? NULL : PyDict_Copy(dict);
+}
+
+static PyObject *
+batch_event_richcompare(BatchEvent *self, PyObject *other, int op)
+{
+    PyObject *dict = batch_event_dict(self);
+    return dict == NULL ? NULL : PyObject_RichCompare(dict, other, op);
+}
+
+static Py_hash_t
+batch_event_hash(BatchEvent *self)
+{
+    PyObject *dict = batch_event_dict(self);
+    return dict == NULL ? -1 : PyObject_Hash(dict); /* a dict's: unhashable, as mappingproxy */
+}
+
+/* event | other and other | event: a new dict, as for a mappingproxy. */
+static PyObject *
+batch_event_or(PyObject *left, PyObject *right)
+{
+    PyObject *operands[2] = {left, right};
+    for (int i = 0; i < 2; i++) {
+        if (is_batch_event(operands[i])) {
+            PyObject *dict = batch_event_dict((BatchEvent *)operands[i]);
+            operands[i] = dict == NULL ? NULL : PyDict_Copy(dict);
+        }
+        else {
+            Py_INCREF(operands[i]);
+        }
+    }
+    PyObject *result = NULL;
+    if (operands[0] != NULL && operands[1] != NULL) {
+        result = PyNumber_Or(operands[0], operands[1]);
+    }
+    Py_XDECREF(operands[0]);
+    Py_XDECREF(operands[1]);
+    return result;
+}
+
+static PyObject *
+batch_event_inplace_or(PyObject *self, PyObject *other)
+{
+    PyErr_SetString(PyExc_TypeError, "'|=' is not supported by mappingproxy; use '|' instead");
+    return NULL;
+}
+
+static PyObject *
+batch_event_repr(BatchEvent *self)
+{
+    PyObject *dict = batch_event_dict(self);
+    return dict == NULL ? NULL : PyUnicode_FromFormat("mappingproxy(%R)", dict);
+}
+
+static PyObject *
+batch_event_str(BatchEvent *self)
+{
+    PyObject *dict = batch_event_dict(self);
+    return dict == NULL ? NULL : PyObject_Str(dict);
+}
+
+static int
+batch_event_traverse(BatchEvent *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->names);
+    Py_VISIT(self->as_dict);
+    for (Py_ssize_t i = 0; i < Py_SIZE(self); i++) {
+        Py_VISIT(self->values[i]);
+    }
+    return 0;
+}
+
+static void
+batch_event_dealloc(BatchEvent *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    Py_XDECREF(self->names);
+    Py_XDECREF(self->as_dict);
+    for (Py_ssize_t i = 0; i < Py_SIZE(self); i++) {
+        Py_XDECREF(self->values[i]);
+    }
+    type->tp_free((PyObject *)self);
+    Py_DECREF(type);
+}
+
+static PyMethodDef batch_event_methods[] = {
+    {"get", (PyCFunction)(void (*)(void))batch_event_get, METH_FASTCALL,
+     PyDoc_STR("The value for key if the event has it, else default.")},
+    {"keys", (PyCFunction)batch_event_keys, METH_NOARGS, PyDoc_STR("A view of the names.")},
+    {"values", (PyCFunction)batch_event_values, METH_NOARGS, PyDoc_STR("A view of the values.")},
+    {"items", (PyCFunction)batch_event_items, METH_NOARGS, PyDoc_STR("A view of the items.")},
+    {"copy", (PyCFunction)batch_event_copy, METH_NOARGS, PyDoc_STR("A new dict of the event.")},
+    {"__reversed__", (PyCFunction)batch_event_reversed, METH_NOARGS,
+     PyDoc_STR("The names, last first.")},
+    {"__class_getitem__", Py_GenericAlias, METH_O | METH_CLASS,
+     PyDoc_STR("See PEP 585.")},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot batch_event_slots[] = {
+    {Py_tp_doc, (void *)PyDoc_STR("One fire's keyword arguments, as a batch listener gets them: "
+                                  "a read-only mapping.")},
+    {Py_tp_dealloc, batch_event_dealloc},
+    {Py_tp_traverse, batch_event_traverse},
+    {Py_tp_repr, batch_event_repr},
+    {Py_tp_str, batch_event_str},
+    {Py_tp_hash, batch_event_hash},
+    {Py_tp_richcompare, batch_event_richcompare},
+    {Py_tp_iter, batch_event_iter},
+    {Py_tp_methods, batch_event_methods},
+    {Py_mp_length, batch_event_length},
+    {Py_mp_subscript, batch_event_subscript},
+    {Py_sq_contains, batch_event_contains},
+    {Py_nb_or, batch_event_or},
+    {Py_nb_inplace_or, batch_event_inplace_or},
+    {0, NULL},
+};
+
+static PyType_Spec batch_event_spec = {
+    .name = "locust_events._speedups.BatchEvent",
+    .basicsize = offsetof(BatchEvent, values),
+    .itemsize = sizeof(PyObject *),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_HAVE_GC |
+             Py_TPFLAGS_MAPPING | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = batch_event_slots,
+};
+
+
 /* BatchAccept(batch_listener, queue, pool, max_size, hand_over, start_timer, take_slowly):
  * _accumulator.batch_accept's twin (the docstring there says what it does). What a hook calls
  * for each fire of a batch listener: the fire's keyword arguments, built into a new dict from
@@ -1165,7 +1502,11 @@ static PyType_Spec measurement_spec = {
  * offsets are looked up once, at creation, and a fire reads and writes the objects' slots
  * there, as the descriptors would, without a lookup by name. A fire that finds a value the
  * fast path does not expect (a slot not set, a room or count that is not an int, calls not a
- * deque, a batch not a list) takes the path by name, which behaves as the pure twin. */
+ * deque, a batch not a list) takes the path by name, which behaves as the pure twin.
+ *
+ * The event that joins the batch is a BatchEvent (the pure twin's dict, made read-only only
+ * at delivery there); a fire handed to take_slowly, or whose keyword names are not distinct
+ * strs, makes the dict the pure twin makes. */
 
 typedef struct {
     PyObject_HEAD
@@ -1190,6 +1531,8 @@ typedef struct {
      * the same names copies, as SpawnedListener does. */
     PyObject *seen_names;
     PyObject *kwargs_template;
+    PyTypeObject *event_type; /* BatchEvent: what a fire whose names fit it makes */
+    PyObject *event_names;    /* the last keyword names found to fit a BatchEvent */
 } BatchAccept;
 
 /* A new dict of the keyword arguments ``values`` named ``names`` (NULL: none). A call site
@@ -1330,7 +1673,7 @@ batch_has_room(BatchAccept *self)
  * than it expects (nothing changed: the path by name decides), -1 with an exception set.
  * Each step is the pure twin's, in its order. */
 static int
-batch_accept_on_slots(BatchAccept *self, PyObject *kwargs, PyObject **result)
+batch_accept_on_slots(BatchAccept *self, PyObject *event, PyObject **result)
 {
     PyObject *calls = *BATCH_SLOT(self->queue, self->calls_offset);
     PyObject *room = *BATCH_SLOT(self->queue, self->room_offset);
@@ -1384,17 +1727,17 @@ batch_accept_on_slots(BatchAccept *self, PyObject *kwargs, PyObject **result)
         return -1;
     }
     Py_INCREF(batch); /* ours while hand_over or start_timer may replace the slot */
-    if (PyList_Append(batch, kwargs) < 0) {
+    if (PyList_Append(batch, event) < 0) {
         Py_DECREF(room_now);
         Py_DECREF(held_now);
         Py_DECREF(batch);
         return -1;
     }
-    /* Until its batch is delivered only the batch refers to the new dict, so no reference
+    /* Until its batch is delivered only the batch refers to the new event, so no reference
      * cycle can pass through it: the garbage collector need not scan it meanwhile (a batch
      * of events waiting would otherwise cost every collection). deliver_events tracks it
-     * again if the listener kept it. */
-    PyObject_GC_UnTrack(kwargs);
+     * again if the listener kept it. (A BatchEvent is made untracked.) */
+    PyObject_GC_UnTrack(event);
     /* Each slot's old value is released after the new one is in place, as a descriptor's
      * store does: a finalizer that runs then sees the new value. */
     PyObject **room_slot = BATCH_SLOT(self->queue, self->room_offset);
@@ -1419,6 +1762,20 @@ batch_accept_on_slots(BatchAccept *self, PyObject *kwargs, PyObject **result)
     return 1;
 }
 
+/* The event a fire makes: a BatchEvent of its values and names, or a dict of them when the
+ * names do not fit one (see names_fit_batch_event). */
+static PyObject *
+batch_accept_event_of_call(BatchAccept *self, PyObject *const *args, PyObject *names)
+{
+    if (names != NULL && names != self->event_names) {
+        if (!names_fit_batch_event(names)) {
+            return kwargs_from_call_site(&self->seen_names, &self->kwargs_template, args, names);
+        }
+        Py_XSETREF(self->event_names, Py_NewRef(names));
+    }
+    return batch_event_of_call(self->event_type, args, names);
+}
+
 /* _accumulator.batch_accept's accept(**kwargs), compiled. */
 static PyObject *
 batch_accept_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf,
@@ -1429,15 +1786,15 @@ batch_accept_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf
         PyErr_SetString(PyExc_TypeError, "a batch listener's fire takes keyword arguments only");
         return NULL;
     }
-    /* A new dict per fire: the event as at fire time. */
-    PyObject *kwargs = kwargs_from_call_site(&self->seen_names, &self->kwargs_template, args,
-                                             names);
-    if (kwargs == NULL) {
+    /* A new object per fire: the event as at fire time. Made before the slots are read: its
+     * allocation may run a collection, and so finalizers that change them. */
+    PyObject *event = batch_accept_event_of_call(self, args, names);
+    if (event == NULL) {
         return NULL;
     }
     PyObject *result = NULL;
     PyObject *batch = NULL;
-    int fast = batch_accept_on_slots(self, kwargs, &result);
+    int fast = batch_accept_on_slots(self, event, &result);
     if (fast < 0 || fast == 1) {
         goto done;
     }
@@ -1451,7 +1808,15 @@ batch_accept_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf
         fast = 0;
     }
     if (!fast) {
-        result = PyObject_CallOneArg(self->take_slowly, kwargs);
+        /* take_slowly gets the dict the pure twin's accept gets. */
+        if (is_batch_event(event)) {
+            Py_SETREF(event, kwargs_from_call_site(&self->seen_names, &self->kwargs_template,
+                                                   args, names));
+            if (event == NULL) {
+                goto done;
+            }
+        }
+        result = PyObject_CallOneArg(self->take_slowly, event);
         goto done;
     }
     batch = PyObject_GetAttr(self->batch_listener, self->str_batch);
@@ -1462,7 +1827,7 @@ batch_accept_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf
         PyErr_SetString(PyExc_TypeError, "BatchAccept: the batch must be a list");
         goto done;
     }
-    if (PyList_Append(batch, kwargs) < 0 || batch_add_to(self->queue, self->str_room, -1) < 0 ||
+    if (PyList_Append(batch, event) < 0 || batch_add_to(self->queue, self->str_room, -1) < 0 ||
         batch_add_to(self->pool, self->str_held_events, 1) < 0) {
         goto done;
     }
@@ -1478,7 +1843,7 @@ batch_accept_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf
     }
 done:
     Py_XDECREF(batch);
-    Py_DECREF(kwargs);
+    Py_XDECREF(event);
     if (result != NULL && result != Py_None) {
         Py_SETREF(result, Py_NewRef(Py_None));
     }
@@ -1486,11 +1851,13 @@ done:
 }
 
 /* BatchAccept.deliver_events(listener, events): _accumulator.deliver_events's twin,
- * listener(a new list of a read-only mapping of each event, in order). A dict the fire left
+ * listener(a new list of a read-only mapping of each event, in order): a BatchEvent is one
+ * already and goes as it is, a dict goes in a mappingproxy. An event the fire left
  * untracked by the garbage collector (see batch_accept_on_slots) is tracked again once the
  * listener returned if anything besides ``events`` refers to it then: what the listener
- * kept may hold it in a reference cycle. A dict nothing else refers to goes with ``events``
- * untracked, which spares the collections that the listener's allocations start. */
+ * kept may hold it in a reference cycle. An event nothing else refers to goes with
+ * ``events`` untracked, which spares the collections that the listener's allocations
+ * start. */
 static PyObject *
 batch_deliver_events(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -1512,7 +1879,8 @@ batch_deliver_events(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *mapping = PyDictProxy_New(PySequence_Fast_GET_ITEM(sequence, i));
+        PyObject *event = PySequence_Fast_GET_ITEM(sequence, i);
+        PyObject *mapping = is_batch_event(event) ? Py_NewRef(event) : PyDictProxy_New(event);
         if (mapping == NULL) {
             Py_DECREF(mappings);
             Py_DECREF(sequence);
@@ -1526,8 +1894,8 @@ batch_deliver_events(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
     Py_ssize_t held_here = sequence == events ? 1 : 2;
     for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(sequence); i++) {
         PyObject *event = PySequence_Fast_GET_ITEM(sequence, i);
-        if (PyDict_CheckExact(event) && !PyObject_GC_IsTracked(event) &&
-            Py_REFCNT(event) > held_here) {
+        if ((PyDict_CheckExact(event) || is_batch_event(event)) &&
+            !PyObject_GC_IsTracked(event) && Py_REFCNT(event) > held_here) {
             PyObject_GC_Track(event);
         }
     }
@@ -1595,6 +1963,20 @@ batch_accept_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         return NULL;
     }
     self->deque_type = Py_NewRef(state->enqueue.deque_type);
+    PyObject *module = PyType_GetModule(type);
+    PyObject *event_type = module == NULL ? NULL : PyObject_GetAttrString(module, "BatchEvent");
+    if (event_type == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    if (!PyType_Check(event_type) ||
+        ((PyTypeObject *)event_type)->tp_dealloc != (destructor)batch_event_dealloc) {
+        Py_DECREF(event_type);
+        Py_DECREF(self);
+        PyErr_SetString(PyExc_TypeError, "BatchAccept: _speedups.BatchEvent was replaced");
+        return NULL;
+    }
+    self->event_type = (PyTypeObject *)event_type;
     return (PyObject *)self;
 }
 
@@ -1613,6 +1995,8 @@ batch_accept_traverse(BatchAccept *self, visitproc visit, void *arg)
     Py_VISIT(self->seen_home);
     Py_VISIT(self->seen_names);
     Py_VISIT(self->kwargs_template);
+    Py_VISIT(self->event_type);
+    Py_VISIT(self->event_names);
     return 0;
 }
 
@@ -1635,6 +2019,8 @@ batch_accept_clear(BatchAccept *self)
     Py_CLEAR(self->seen_home);
     Py_CLEAR(self->seen_names);
     Py_CLEAR(self->kwargs_template);
+    Py_CLEAR(self->event_type);
+    Py_CLEAR(self->event_names);
     return 0;
 }
 
@@ -2151,6 +2537,11 @@ module_exec(PyObject *module)
     }
     PyType_Modified(state->measurement_type);
     if (enqueue_state_init(module, &state->enqueue) < 0) {
+        return -1;
+    }
+    PyObject *batch_event_type = PyType_FromModuleAndSpec(module, &batch_event_spec, NULL);
+    if (batch_event_type == NULL || PyModule_AddObject(module, "BatchEvent", batch_event_type) < 0) {
+        Py_XDECREF(batch_event_type);
         return -1;
     }
     PyObject *batch_accept_type = PyType_FromModuleAndSpec(module, &batch_accept_spec, NULL);

@@ -1,7 +1,7 @@
 """Types of the compiled twins of :mod:`locust_events._native`, :mod:`locust_events._measure`
 and :mod:`locust_events._enqueue`."""
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import Any, final
 
@@ -61,6 +61,15 @@ class SpawnedListener:
     def __call__(self, **kwargs: Any) -> None: ...
 
 @final
+@final
+class BatchEvent(Mapping[str, Any]):
+    """One fire's keyword arguments as a batch listener gets them from the compiled fire: a
+    read-only mapping that behaves as ``types.MappingProxyType`` of a dict of them."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+    def __iter__(self) -> Iterator[str]: ...
+    def __len__(self) -> int: ...
+
 class BatchAccept:
     """``_accumulator.batch_accept``'s compiled twin: a fire joins a batch listener's batch."""
 
