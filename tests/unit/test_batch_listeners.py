@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import gc
 import logging
+import operator
 import sys
 import threading
+import tracemalloc
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import gevent
 import gevent.event
 import pytest
 
+import locust_events
 from locust_events import (
     BatchSettings,
     EventHook,
@@ -23,7 +27,12 @@ from locust_events import (
     PoolFull,
     Registration,
 )
+from locust_events._batching import batch_listener_of
 from locust_events._profiling import Profiler
+
+compiled_only = pytest.mark.skipif(
+    not locust_events.COMPILED, reason="only the compiled loop promises this"
+)
 
 
 class Batches:
@@ -94,6 +103,146 @@ def test_each_event_is_a_read_only_mapping_of_the_fire_keyword_arguments(
     assert dict(second) == {"n": 2}
     with pytest.raises(TypeError):
         first["n"] = 5  # type: ignore[index]
+
+
+class _Name(str):
+    """A keyword name that is a str subclass, as ``fire(**mapping)`` may pass one."""
+
+
+#: What a listener may do with an event: each gives the same result (or raises the same
+#: kind of error) for an event as for a mappingproxy of a dict of the same items.
+_MAPPING_USES: dict[str, Callable[[Any], object]] = {
+    "item": lambda event: event["name"],
+    "item by an equal str": lambda event: event["".join(["na", "me"])],
+    "missing item": lambda event: event["missing"],
+    "item by an int": lambda event: event[1],
+    "item by an unhashable key": lambda event: event[[]],
+    "get": lambda event: event.get("n"),
+    "get missing": lambda event: event.get("missing"),
+    "get missing with a default": lambda event: event.get("missing", 5),
+    "in": lambda event: ("n" in event, "missing" in event, 1 in event),
+    "iteration": lambda event: list(event),
+    "len": len,
+    "keys": lambda event: (list(event.keys()), event.keys() & {"n"}, event.keys() == {"n"}),
+    "values": lambda event: list(event.values()),
+    "items": lambda event: list(event.items()),
+    "reversed": lambda event: list(reversed(event)),
+    "dict": dict,
+    "copy": lambda event: (type(event.copy()), event.copy()),
+    "equality": lambda event: (event == dict(event), event != {}, event == MappingProxyType({})),
+    "order": lambda event: event < event,
+    "or": lambda event: (event | {"extra": 1}, {"extra": 1} | event),
+    "in-place or": lambda event: event.__ior__({}),
+    "repr": repr,
+    "str": str,
+    "hash": hash,
+    "assignment": lambda event: event.__class__.__setitem__,
+    "item assignment": lambda event: exec("event['n'] = 0", {"event": event}),
+    "item deletion": lambda event: exec("del event['n']", {"event": event}),
+    "is a Mapping": lambda event: isinstance(event, Mapping),
+    "is a dict": lambda event: isinstance(event, dict),
+    "mapping pattern": lambda event: exec(
+        "match event:\n    case {'n': n}: found = n\n    case _: found = None",
+        namespace := {"event": event},
+    )
+    or namespace["found"],
+}
+
+
+def _outcome(use: Callable[[Any], object], event: object) -> object:
+    try:
+        return use(event)
+    except Exception as error:  # the kind of error is what must match
+        return type(error)
+
+
+def test_each_event_behaves_as_a_mappingproxy_of_the_fire_keyword_arguments(
+    hook: EventHook, pool: ListenerPool
+) -> None:
+    got = Batches()
+    hook.add_batch_listener(got, max_size=100, max_wait=60.0, pool=pool)
+    fired: list[dict[str, Any]] = []
+    for n in range(3):  # the first fire starts the workers; the others take the fast path
+        fired.append({"n": n, "name": f"/item/{n}", "context": {"user": n}})
+        hook.fire(n=n, name=f"/item/{n}", context=fired[-1]["context"])
+    fired.append({"name": "/spread", "n": 3})
+    hook.fire(**fired[-1])
+    fired.append({_Name("n"): 4, "name": "/named"})  # a str subclass: made a dict
+    hook.fire(**fired[-1])
+    fired.append({})
+    hook.fire()
+    assert pool.join(timeout=60)
+    (batch,) = got.raw
+    assert len(batch) == len(fired)
+    for event, kwargs in zip(batch, fired):
+        like = MappingProxyType(dict(kwargs))
+        for use_name, use in _MAPPING_USES.items():
+            assert _outcome(use, event) == _outcome(use, like), (use_name, kwargs)
+    # As at fire time: the very values the fire passed.
+    assert batch[0]["context"] is fired[0]["context"]
+
+
+def test_a_fire_makes_one_object_per_event_that_the_listener_gets_as_it_is(
+    hook: EventHook,
+) -> None:
+    pool = ListenerPool(size=1, maxsize=10_000)
+    got = Batches()
+    hook.add_batch_listener(got, max_size=5_000, max_wait=60.0, pool=pool)
+    fire, context = hook.fire, {}
+
+    def fire_events(count: int) -> None:
+        for _ in range(count):
+            fire(request_type="GET", name="/api", response_time=12.5, response_length=512,
+                 exception=None, context=context, start_time=1.0, url="/api", response=None)
+
+    fire_events(100)  # the workers started, the interpreter specialised the calls
+    not_the_snapshots = [tracemalloc.Filter(False, tracemalloc.__file__)]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot().filter_traces(not_the_snapshots)
+        fire_events(1_000)
+        after = tracemalloc.take_snapshot().filter_traces(not_the_snapshots)
+    finally:
+        tracemalloc.stop()
+    made = sum(stat.count_diff for stat in after.compare_to(before, "filename"))
+    if locust_events.COMPILED:
+        # One object per event (a dict of nine keywords alone would be two blocks); the
+        # batch list grows in place and the pool's counts replace their ints.
+        assert 1_000 <= made <= 1_000 + 10, made
+    else:
+        assert made >= 1_000, made  # one dict at least: the measurement sees them
+    batch_listener = batch_listener_of(hook._listeners[0])
+    assert batch_listener is not None
+    waiting = list(batch_listener._batch)
+    assert pool.join(timeout=60)
+    (delivered,) = got.raw
+    assert len(delivered) == len(waiting) == 1_100
+    if locust_events.COMPILED:
+        # Nothing is made per event at delivery: the listener gets the fire's objects.
+        assert all(map(operator.is_, delivered[1:], waiting[1:]))
+    assert dict(delivered[-1]) == {
+        "request_type": "GET", "name": "/api", "response_time": 12.5, "response_length": 512,
+        "exception": None, "context": {}, "start_time": 1.0, "url": "/api", "response": None,
+    }
+    pool.close()
+
+
+@compiled_only
+def test_events_waiting_in_a_batch_are_left_to_reference_counting_until_delivered(
+    hook: EventHook, pool: ListenerPool
+) -> None:
+    kept: list[Mapping[str, Any]] = []
+    hook.add_batch_listener(lambda batch: kept.append(batch[-1]), max_size=3, pool=pool)
+    hook.fire(n=0)  # starts the workers
+    hook.fire(n=1)
+    batch_listener = batch_listener_of(hook._listeners[0])
+    assert batch_listener is not None
+    waiting = batch_listener._batch[-1]
+    assert not gc.is_tracked(waiting)  # the collector spends nothing on waiting events
+    hook.fire(n=2)
+    assert pool.join(timeout=60)
+    assert kept == [{"n": 2}]
+    assert gc.is_tracked(kept[0])  # kept by the listener: it may be in a cycle now
 
 
 def test_fires_from_call_sites_with_other_keyword_names_each_keep_their_own(
