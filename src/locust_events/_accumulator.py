@@ -63,6 +63,8 @@ def deliver_events(
     listener: Callable[[list[Mapping[str, Any]]], object], events: Iterable[dict[str, Any]], /
 ) -> object:
     """Call ``listener`` with a new list of a read-only mapping of each event, in order; the
-    twin of ``_speedups.BatchAccept.deliver_events`` (which also lets the garbage collector
-    scan again the dicts the listener kept, that the compiled fire let it skip)."""
+    twin of ``_speedups.BatchAccept.deliver_events``. The compiled fire makes each event a
+    ``_speedups.BatchEvent``, a read-only mapping that behaves as this mappingproxy of a dict
+    does, and its twin hands it over as it is (and lets the garbage collector scan again the
+    events the listener kept, that the compiled fire let it skip)."""
     return listener(list(map(MappingProxyType, events)))
