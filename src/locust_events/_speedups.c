@@ -1162,14 +1162,15 @@ static PyType_Spec measurement_spec = {
  *
  * A lookup by a str compares it with the names (by identity first: a call site's names are
  * constants); everything else a mappingproxy offers (keys, values, items, copy, ==, |,
- * reversed, repr, a lookup by another kind of key) goes through a dict of the event made on
- * first use and kept, which is never handed out itself (only views and copies of it). The
- * names are distinct strs (BatchAccept makes a dict instead for any others). */
+ * reversed, repr, a lookup by another kind of key) goes through a new dict of the event,
+ * which is never handed out itself (only views and copies of it). It is not kept: kept, one
+ * dict per event would outlive the listener's use of it and burden the garbage collector
+ * (``dict(event)`` asks for keys() once). The names are distinct strs (BatchAccept makes a
+ * dict instead for any others). */
 
 typedef struct {
     PyObject_VAR_HEAD
-    PyObject *names;   /* the fire's keyword names: a tuple of distinct strs */
-    PyObject *as_dict; /* the event as a dict: NULL until first needed */
+    PyObject *names;     /* the fire's keyword names: a tuple of distinct strs */
     PyObject *values[1]; /* Py_SIZE(self) of them, in the names' order */
 } BatchEvent;
 
@@ -1198,7 +1199,6 @@ batch_event_of_call(PyTypeObject *type, PyObject *const *values, PyObject *names
         return NULL;
     }
     self->names = names_held;
-    self->as_dict = NULL;
     for (Py_ssize_t i = 0; i < count; i++) {
         self->values[i] = Py_NewRef(values[i]);
     }
@@ -1226,13 +1226,14 @@ names_fit_batch_event(PyObject *names)
     return 1;
 }
 
-/* The event as a dict, made once (borrowed; NULL with an exception set). */
+/* A new dict of the event (NULL with an exception set). */
 static PyObject *
 batch_event_dict(BatchEvent *self)
 {
-    if (self->as_dict != NULL) {
-        return self->as_dict;
-    }
+#if PY_VERSION_HEX < 0x030E0000
+    /* What a call makes of its keyword arguments for a **kwargs function: a dict sized once. */
+    return _PyStack_AsDict(self->values, self->names);
+#else
     PyObject *dict = PyDict_New();
     if (dict == NULL) {
         return NULL;
@@ -1243,13 +1244,22 @@ batch_event_dict(BatchEvent *self)
             return NULL;
         }
     }
-    if (self->as_dict == NULL) {
-        self->as_dict = dict;
+    return dict;
+#endif
+}
+
+/* The answer of a new dict of the event to ``ask(dict, argument)``. */
+static PyObject *
+batch_event_as_dict(BatchEvent *self, PyObject *(*ask)(PyObject *, PyObject *),
+                    PyObject *argument)
+{
+    PyObject *dict = batch_event_dict(self);
+    if (dict == NULL) {
+        return NULL;
     }
-    else {
-        Py_DECREF(dict);
-    }
-    return self->as_dict;
+    PyObject *answer = ask(dict, argument);
+    Py_DECREF(dict);
+    return answer;
 }
 
 /* The index of the name equal to the str ``key``, or -1. */
@@ -1282,8 +1292,7 @@ static PyObject *
 batch_event_subscript(BatchEvent *self, PyObject *key)
 {
     if (!PyUnicode_CheckExact(key)) {
-        PyObject *dict = batch_event_dict(self);
-        return dict == NULL ? NULL : PyObject_GetItem(dict, key);
+        return batch_event_as_dict(self, PyObject_GetItem, key);
     }
     Py_ssize_t index = batch_event_index(self, key);
     if (index < 0) {
@@ -1298,7 +1307,12 @@ batch_event_contains(BatchEvent *self, PyObject *key)
 {
     if (!PyUnicode_CheckExact(key)) {
         PyObject *dict = batch_event_dict(self);
-        return dict == NULL ? -1 : PyDict_Contains(dict, key);
+        if (dict == NULL) {
+            return -1;
+        }
+        int found = PyDict_Contains(dict, key);
+        Py_DECREF(dict);
+        return found;
     }
     return batch_event_index(self, key) >= 0;
 }
@@ -1319,63 +1333,93 @@ batch_event_get(BatchEvent *self, PyObject *const *args, Py_ssize_t nargs)
     PyObject *fallback = nargs == 2 ? args[1] : Py_None;
     if (!PyUnicode_CheckExact(args[0])) {
         PyObject *dict = batch_event_dict(self);
-        return dict == NULL ? NULL : PyObject_CallMethod(dict, "get", "OO", args[0], fallback);
+        if (dict == NULL) {
+            return NULL;
+        }
+        PyObject *found = PyObject_CallMethod(dict, "get", "OO", args[0], fallback);
+        Py_DECREF(dict);
+        return found;
     }
     Py_ssize_t index = batch_event_index(self, args[0]);
     return Py_NewRef(index < 0 ? fallback : self->values[index]);
 }
 
-/* What the dict of the event answers to ``method`` (keys, values, items, __reversed__). */
+/* What the dict of the event answers to ``method`` (keys, values, items, __reversed__):
+ * dict's own C function for it, found once in dict's method table (a C pointer, the same
+ * in every interpreter), is called directly, not looked up by name on each call. */
 static PyObject *
-batch_event_ask_dict(BatchEvent *self, const char *method)
+batch_event_ask_dict(BatchEvent *self, const char *method, PyCFunction *found)
 {
     PyObject *dict = batch_event_dict(self);
-    return dict == NULL ? NULL : PyObject_CallMethod(dict, method, NULL);
+    if (dict == NULL) {
+        return NULL;
+    }
+    if (*found == NULL) {
+        for (PyMethodDef *def = PyDict_Type.tp_methods; def != NULL && def->ml_name != NULL;
+             def++) {
+            if (strcmp(def->ml_name, method) == 0 && def->ml_flags == METH_NOARGS) {
+                *found = def->ml_meth;
+                break;
+            }
+        }
+    }
+    PyObject *answer = *found != NULL ? (*found)(dict, NULL)
+                                      : PyObject_CallMethod(dict, method, NULL);
+    Py_DECREF(dict);
+    return answer;
 }
 
 static PyObject *
 batch_event_keys(BatchEvent *self, PyObject *unused)
 {
-    return batch_event_ask_dict(self, "keys");
+    static PyCFunction dict_keys;
+    return batch_event_ask_dict(self, "keys", &dict_keys);
 }
 
 static PyObject *
 batch_event_values(BatchEvent *self, PyObject *unused)
 {
-    return batch_event_ask_dict(self, "values");
+    static PyCFunction dict_values;
+    return batch_event_ask_dict(self, "values", &dict_values);
 }
 
 static PyObject *
 batch_event_items(BatchEvent *self, PyObject *unused)
 {
-    return batch_event_ask_dict(self, "items");
+    static PyCFunction dict_items;
+    return batch_event_ask_dict(self, "items", &dict_items);
 }
 
 static PyObject *
 batch_event_reversed(BatchEvent *self, PyObject *unused)
 {
-    return batch_event_ask_dict(self, "__reversed__");
+    static PyCFunction dict_reversed;
+    return batch_event_ask_dict(self, "__reversed__", &dict_reversed);
 }
 
 static PyObject *
 batch_event_copy(BatchEvent *self, PyObject *unused)
 {
-    PyObject *dict = batch_event_dict(self);
-    return dict == NULL ? NULL : PyDict_Copy(dict);
+    return batch_event_dict(self);
 }
 
 static PyObject *
 batch_event_richcompare(BatchEvent *self, PyObject *other, int op)
 {
     PyObject *dict = batch_event_dict(self);
-    return dict == NULL ? NULL : PyObject_RichCompare(dict, other, op);
+    if (dict == NULL) {
+        return NULL;
+    }
+    PyObject *answer = PyObject_RichCompare(dict, other, op);
+    Py_DECREF(dict);
+    return answer;
 }
 
 static Py_hash_t
 batch_event_hash(BatchEvent *self)
 {
-    PyObject *dict = batch_event_dict(self);
-    return dict == NULL ? -1 : PyObject_Hash(dict); /* a dict's: unhashable, as mappingproxy */
+    PyErr_SetString(PyExc_TypeError, "unhashable type: 'dict'"); /* a mappingproxy's hash */
+    return -1;
 }
 
 /* event | other and other | event: a new dict, as for a mappingproxy. */
@@ -1385,8 +1429,7 @@ batch_event_or(PyObject *left, PyObject *right)
     PyObject *operands[2] = {left, right};
     for (int i = 0; i < 2; i++) {
         if (is_batch_event(operands[i])) {
-            PyObject *dict = batch_event_dict((BatchEvent *)operands[i]);
-            operands[i] = dict == NULL ? NULL : PyDict_Copy(dict);
+            operands[i] = batch_event_dict((BatchEvent *)operands[i]);
         }
         else {
             Py_INCREF(operands[i]);
@@ -1412,14 +1455,24 @@ static PyObject *
 batch_event_repr(BatchEvent *self)
 {
     PyObject *dict = batch_event_dict(self);
-    return dict == NULL ? NULL : PyUnicode_FromFormat("mappingproxy(%R)", dict);
+    if (dict == NULL) {
+        return NULL;
+    }
+    PyObject *text = PyUnicode_FromFormat("mappingproxy(%R)", dict);
+    Py_DECREF(dict);
+    return text;
 }
 
 static PyObject *
 batch_event_str(BatchEvent *self)
 {
     PyObject *dict = batch_event_dict(self);
-    return dict == NULL ? NULL : PyObject_Str(dict);
+    if (dict == NULL) {
+        return NULL;
+    }
+    PyObject *text = PyObject_Str(dict);
+    Py_DECREF(dict);
+    return text;
 }
 
 static int
@@ -1427,7 +1480,6 @@ batch_event_traverse(BatchEvent *self, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(self));
     Py_VISIT(self->names);
-    Py_VISIT(self->as_dict);
     for (Py_ssize_t i = 0; i < Py_SIZE(self); i++) {
         Py_VISIT(self->values[i]);
     }
@@ -1440,7 +1492,6 @@ batch_event_dealloc(BatchEvent *self)
     PyTypeObject *type = Py_TYPE(self);
     PyObject_GC_UnTrack(self);
     Py_XDECREF(self->names);
-    Py_XDECREF(self->as_dict);
     for (Py_ssize_t i = 0; i < Py_SIZE(self); i++) {
         Py_XDECREF(self->values[i]);
     }
