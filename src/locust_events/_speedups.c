@@ -1206,7 +1206,8 @@ batch_event_of_call(PyTypeObject *type, PyObject *const *values, PyObject *names
 }
 
 /* Whether a fire's keyword names can make a BatchEvent: distinct exact strs (a call from C
- * may pass anything). */
+ * may pass anything). A call site passes the same tuple each time (BatchAccept asks once
+ * for it); ``fire(**mapping)`` a new one each time, whose strs' hashes are cached. */
 static int
 names_fit_batch_event(PyObject *names)
 {
@@ -1216,9 +1217,15 @@ names_fit_batch_event(PyObject *names)
         if (!PyUnicode_CheckExact(name)) {
             return 0;
         }
+        Py_hash_t hash = PyObject_Hash(name);
+        if (hash == -1) {
+            PyErr_Clear();
+            return 0;
+        }
         for (Py_ssize_t j = 0; j < i; j++) {
             PyObject *other = PyTuple_GET_ITEM(names, j);
-            if (other == name || PyUnicode_Compare(other, name) == 0) {
+            if (other == name ||
+                (PyObject_Hash(other) == hash && PyUnicode_Compare(other, name) == 0)) {
                 return 0;
             }
         }
