@@ -33,7 +33,8 @@ def batch_accept(
 
     While ``queue`` has room (fewer than ``queue.room`` calls queued) and the caller runs in
     its home thread, the fire's keyword arguments (a new dict on every call, so as at fire
-    time) join ``batch_listener._batch``; ``queue.room`` shrinks by one and
+    time; the compiled twin makes a ``_speedups.BatchEvent`` of them instead) join
+    ``batch_listener._batch``; ``queue.room`` shrinks by one and
     ``pool._held_events`` grows by one; at ``max_size`` events ``hand_over()`` queues the
     batch, and the first event of a batch calls ``start_timer(batch)``. Anything else goes to
     ``take_slowly(kwargs)``. A closure, not ``__call__``: CPython calls a function with

@@ -108,10 +108,12 @@ class BatchListener:
     to a few steps: in the pool's home thread, while the pool has room (its
     :class:`~locust_events._pool.CallQueue` ``room``, which counts the events batch
     listeners hold), the fire's keyword arguments (a new dict on every call, so as at fire
-    time) join the batch, the pool's room shrinks by one and, at ``max_size`` events, the
-    batch is handed over as one call. The first event of a batch starts a timer in the home
-    hub that hands it over after ``max_wait`` seconds. Everything else (another thread, a
-    full or closed pool, workers not started) goes through :meth:`_take_slowly`.
+    time; on the compiled loop a ``_speedups.BatchEvent``, a read-only mapping of them that the
+    listener gets as it is) join the batch, the pool's room shrinks by one and, at
+    ``max_size`` events, the batch is handed over as one call. The first event of a batch
+    starts a timer in the home hub that hands it over after ``max_wait`` seconds. Everything
+    else (another thread, a full or closed pool, workers not started) goes through
+    :meth:`_take_slowly`.
     """
 
     __slots__ = (
