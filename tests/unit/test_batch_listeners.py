@@ -252,6 +252,24 @@ def test_a_fire_makes_one_object_per_event_that_the_listener_gets_as_it_is(
     pool.close()
 
 
+def test_delivered_events_let_go_of_what_the_fires_passed(hook: EventHook) -> None:
+    pool = ListenerPool(size=1, maxsize=10_000)
+    seen: list[int] = []
+    hook.add_batch_listener(lambda batch: seen.append(len(batch)), max_size=1_000, pool=pool)
+    payload, name = object(), "/api"
+    before = sys.getrefcount(payload), sys.getrefcount(name)
+    hook.fire(payload=payload, name=name)  # the slow path's first event: it starts the workers
+    for _ in range(4_999):
+        hook.fire(payload=payload, name=name)
+    assert sys.getrefcount(payload) == before[0] + 5_000  # held by the waiting events
+    assert pool.join(timeout=60)
+    hook.fire(payload=None, name="/other")  # the worker's last call is another batch now
+    assert pool.join(timeout=60)
+    assert sum(seen) == 5_001
+    assert (sys.getrefcount(payload), sys.getrefcount(name)) == before
+    pool.close()
+
+
 @compiled_only
 def test_events_waiting_in_a_batch_are_left_to_reference_counting_until_delivered(
     hook: EventHook, pool: ListenerPool
