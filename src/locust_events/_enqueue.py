@@ -28,8 +28,11 @@ class SpawnedListener:
     Calling it is the enqueue, the hot half of the spawned path, kept to a few steps. Its
     contract, which the compiled twin keeps:
 
-    - ``**kwargs`` is a new dict on every call, so each queued call keeps the keyword names
-      and values as they were at fire time (a shallow copy: mutable values are shared);
+    - each call keeps its keyword arguments in a new mapping, with the names (in their
+      order) and values as they were at fire time (a shallow copy: mutable values are
+      shared). Here it is the ``**kwargs`` dict; the compiled twin keeps the fire's values
+      and names tuple as they came, in a read-only ``FiredKeywords``, which its workers
+      pass on to the listener as the fire passed them, without a dict;
     - when the pool's :class:`~locust_events._pool.CallQueue` has room (fewer than ``room``
       calls queued) and the caller runs in its home thread, append
       ``(time.monotonic(), hook, listener, kwargs)`` to ``calls`` and, if a worker is idle,

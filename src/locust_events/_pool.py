@@ -20,7 +20,7 @@ from gevent import Greenlet
 from gevent.hub import Waiter
 
 from ._errors import DispatchError, describe_listener, log_safely
-from ._implementation import SpawnedListener, deliver_events
+from ._implementation import SpawnedListener, deliver_events, run_queued_calls
 
 __all__ = [
     "BatchOfEvents",
@@ -781,61 +781,11 @@ class ListenerPool:
         worker.start()
 
     def _work(self) -> None:
-        """A worker: take every queued call in turn, then sleep until an enqueue wakes it.
-
-        No greenlet switch between calls unless a listener yields: a burst of fires costs
-        one wake-up, not one switch per call.
-        """
+        """A worker: run every queued call, then sleep until an enqueue wakes it."""
         queue = self._queue
         calls, idle, hub = queue.calls, queue.idle, queue.hub
-        current_calls = self._current_calls
-        joiners = self._joiners
-        in_line = self._in_line
-        thread_pool = self._thread_pool
         worker: Any = gevent.getcurrent()
-        while True:
-            while True:
-                if self._join_deadline != _NEVER and self._join_deadline <= _monotonic():
-                    self._let_late_joiners_return()
-                if not calls:
-                    break
-                depth = len(calls)
-                if depth > self._high_water:
-                    self._high_water = depth
-                call = calls.popleft()
-                if in_line:
-                    self._refill_soon()
-                current_calls[worker] = call
-                listener = call[2]
-                if type(listener) is BatchOfEvents:
-                    self.batch_taken(listener)
-                # A BaseException (the worker killed) leaves the loop here: _worker_ended
-                # then accounts for the call, which is still in current_calls.
-                try:
-                    if thread_pool is None:
-                        listener(**call[3])
-                    else:
-                        # The worker waits cooperatively; a thread runs the call.
-                        thread_pool.spawn(listener, **call[3]).get()
-                except Exception as error:
-                    if calls is not queue.calls:
-                        return  # forked while running: the parent accounts for this call
-                    self._failed += 1
-                    if type(listener) is BatchOfEvents:
-                        self._failed += self.batch_ended(listener)
-                    # The error policy never raises; a recorder of another kind must not
-                    # kill us.
-                    with contextlib.suppress(Exception):
-                        call[1].record_failure(listener, error)
-                else:
-                    if calls is not queue.calls:
-                        return  # forked while running: the parent accounts for this call
-                    self._completed += 1
-                    if type(listener) is BatchOfEvents:
-                        self._completed += self.batch_ended(listener)
-                del current_calls[worker]
-                if joiners and not calls:
-                    self._finished()  # perhaps the last: the joins may return
+        while run_queued_calls(self, worker, BatchOfEvents):
             waiter: Waiter[Any] = Waiter(hub)
             idle.append(waiter)
             try:
@@ -845,6 +795,15 @@ class ListenerPool:
                     idle.remove(waiter)
             if calls is not queue.calls:
                 return  # the pool started afresh (a fork, a new home): these are not ours
+
+    def _call_failed(self, call: _Call, error: Exception) -> None:
+        """A worker's call raised ``error``: count it (a batch as its events) and let its
+        hook's error policy record it."""
+        listener = call[2]
+        self._failed += len(listener.events) if type(listener) is BatchOfEvents else 1
+        # The error policy never raises; a recorder of another kind must not kill the worker.
+        with contextlib.suppress(Exception):
+            call[1].record_failure(listener, error)
 
     def _let_late_joiners_return(self) -> None:
         """Between calls: wake joins whose deadline passed and let them run before going on."""

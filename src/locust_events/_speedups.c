@@ -28,11 +28,48 @@ static const char *const key_texts[KEY_COUNT] = {
  * on the pool's deque. */
 typedef struct {
     PyTypeObject *spawned_listener_type;
+    PyTypeObject *fired_keywords_type; /* what a queued call keeps of its fire */
     PyObject *str_calls, *str_room, *str_home, *str_idle, *str_wake_one, *str_submit,
         *str_append, *str_queue;
     PyObject *deque_type;
     PyObject *deque_append; /* the method descriptor collections.deque.append */
 } EnqueueState;
+
+/* What the workers' round (run_queued_calls) keeps, in the module state: the names of the
+ * pool's fields and methods it uses (interned), deque.popleft, and where the hot fields of
+ * the last pool and queue classes it ran for are. */
+#define WORKER_NAMES(X)                                                                        \
+    X(queue, "_queue")                                                                         \
+    X(calls, "calls")                                                                          \
+    X(current_calls, "_current_calls")                                                         \
+    X(in_line, "_in_line")                                                                     \
+    X(joiners, "_joiners")                                                                     \
+    X(thread_pool, "_thread_pool")                                                             \
+    X(join_deadline, "_join_deadline")                                                         \
+    X(high_water, "_high_water")                                                               \
+    X(completed, "_completed")                                                                 \
+    X(let_late_joiners_return, "_let_late_joiners_return")                                     \
+    X(refill_soon, "_refill_soon")                                                             \
+    X(batch_taken, "batch_taken")                                                              \
+    X(call_failed, "_call_failed")                                                             \
+    X(finished, "_finished")                                                                   \
+    X(events, "events")                                                                        \
+    X(spawn, "spawn")                                                                          \
+    X(get, "get")                                                                              \
+    X(popleft, "popleft")
+
+typedef struct {
+#define DECLARE_NAME(field, text) PyObject *str_##field;
+    WORKER_NAMES(DECLARE_NAME)
+#undef DECLARE_NAME
+    PyObject *deque_type;
+    PyObject *deque_popleft; /* the method descriptor collections.deque.popleft */
+    PyTypeObject *pool_type; /* the pool class whose slot offsets follow, if any yet */
+    Py_ssize_t high_water_offset, completed_offset, join_deadline_offset;
+    PyTypeObject *queue_type; /* the CallQueue class whose slot offset follows */
+    Py_ssize_t calls_offset;
+    PyTypeObject *fired_keywords_type; /* borrowed from EnqueueState, which owns it */
+} WorkerState;
 
 /* Everything the module keeps lives here, one per module object (multi-phase init): the
  * module holds no static PyObject*, so each (sub-)interpreter gets its own. Instances reach
@@ -57,6 +94,7 @@ typedef struct {
      * ones each time, and its next copy then needs no write for them. */
     PyObject *request_meta_template;
     EnqueueState enqueue; /* SpawnedListener's */
+    WorkerState worker;   /* run_queued_calls's */
     PyObject *template_request_type; /* what the template holds: None, then the last ones */
     PyObject *template_name;
 } ModuleState;
@@ -163,6 +201,41 @@ hookcore_dealloc(HookCore *self)
     Py_DECREF(type);
 }
 
+/* The exception being raised, taken out of the error indicator: normalized, its traceback
+ * attached, as an ``except ... as error:`` binds it. A new reference. */
+static PyObject *
+take_raised_exception(void)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    return PyErr_GetRaisedException();
+#else
+    PyObject *type, *error, *traceback;
+    PyErr_Fetch(&type, &error, &traceback);
+    PyErr_NormalizeException(&type, &error, &traceback);
+    if (traceback != NULL) {
+        PyException_SetTraceback(error, traceback);
+    }
+    Py_XDECREF(type);
+    Py_XDECREF(traceback);
+    return error;
+#endif
+}
+
+/* obj.name(first, error) while ``error`` is the exception being handled, as in an ``except``
+ * block: an exception the method raises gets ``error`` as its __context__. Returns what the
+ * method returned (a new reference), or NULL with an exception set. */
+static PyObject *
+call_handling(PyObject *error, PyObject *obj, PyObject *name, PyObject *first)
+{
+    PyObject *handled_type, *handled, *handled_traceback;
+    PyErr_GetExcInfo(&handled_type, &handled, &handled_traceback);
+    PyErr_SetExcInfo((PyObject *)Py_NewRef(Py_TYPE(error)), Py_NewRef(error),
+                     PyException_GetTraceback(error));
+    PyObject *result = PyObject_CallMethodObjArgs(obj, name, first, error, NULL);
+    PyErr_SetExcInfo(handled_type, handled, handled_traceback);
+    return result;
+}
+
 /* A listener raised: give an Exception to self._listener_failed(listener, error), as the
  * pure-Python loop does inside its ``except Exception as error:``; let any other
  * BaseException (GreenletExit, KeyboardInterrupt, SystemExit) propagate as it is.
@@ -173,27 +246,9 @@ listener_failed(HookCore *self, PyObject *listener)
     if (!PyErr_ExceptionMatches(PyExc_Exception)) {
         return -1;
     }
-#if PY_VERSION_HEX >= 0x030C0000
-    PyObject *error = PyErr_GetRaisedException(); /* normalized, traceback attached */
-#else
-    PyObject *type, *error, *traceback;
-    PyErr_Fetch(&type, &error, &traceback);
-    PyErr_NormalizeException(&type, &error, &traceback);
-    if (traceback != NULL) {
-        PyException_SetTraceback(error, traceback);
-    }
-    Py_XDECREF(type);
-    Py_XDECREF(traceback);
-#endif
-    /* While _listener_failed runs, ``error`` is the exception being handled, as in an
-     * ``except`` block: an exception it raises gets ``error`` as its __context__. */
-    PyObject *handled_type, *handled, *handled_traceback;
-    PyErr_GetExcInfo(&handled_type, &handled, &handled_traceback);
-    PyErr_SetExcInfo((PyObject *)Py_NewRef(Py_TYPE(error)), Py_NewRef(error),
-                     PyException_GetTraceback(error));
-    PyObject *result = PyObject_CallMethodObjArgs(
-        (PyObject *)self, self->state->str_listener_failed, listener, error, NULL);
-    PyErr_SetExcInfo(handled_type, handled, handled_traceback);
+    PyObject *error = take_raised_exception();
+    PyObject *result = call_handling(error, (PyObject *)self, self->state->str_listener_failed,
+                                     listener);
     Py_DECREF(error);
     if (result == NULL) {
         return -1;
@@ -2142,6 +2197,299 @@ add_type(PyObject *module, PyType_Spec *spec)
     return (PyTypeObject *)type;
 }
 
+/* Fields of the pool's Python objects (a CallQueue, a ListenerPool) read and written on
+ * their __slots__, as CPython's own specialized attribute access does: the offset of a
+ * slot is found once, from its member descriptor, and the field is then a load. */
+
+/* The offset of ``type(obj).name`` when it is a writable object slot (a __slots__ entry's
+ * member descriptor); -1 with TypeError set otherwise. */
+static Py_ssize_t
+writable_slot_offset(PyObject *obj, PyObject *name)
+{
+    PyObject *descriptor = PyObject_GetAttr((PyObject *)Py_TYPE(obj), name);
+    if (descriptor == NULL) {
+        return -1;
+    }
+    Py_ssize_t offset = -1;
+    if (Py_IS_TYPE(descriptor, &PyMemberDescr_Type)) {
+        PyMemberDef *member = ((PyMemberDescrObject *)descriptor)->d_member;
+        if (member->type == Py_T_OBJECT_EX && !(member->flags & Py_READONLY) &&
+            PyObject_TypeCheck(obj, ((PyDescrObject *)descriptor)->d_type)) {
+            offset = member->offset;
+        }
+    }
+    if (offset < 0) {
+        PyErr_Format(PyExc_TypeError, "%R.%U must be a __slots__ field",
+                     (PyObject *)Py_TYPE(obj), name);
+    }
+    Py_DECREF(descriptor);
+    return offset;
+}
+
+#define SLOT_AT(obj, offset) ((PyObject **)((char *)(obj) + (offset)))
+
+/* The slot of ``obj`` at ``offset``, a new reference; unset, what getattr says (an
+ * AttributeError). */
+static PyObject *
+read_slot(PyObject *obj, Py_ssize_t offset, PyObject *name)
+{
+    PyObject *value = *SLOT_AT(obj, offset);
+    return value == NULL ? PyObject_GetAttr(obj, name) : Py_NewRef(value);
+}
+
+/* FiredKeywords: the keyword arguments of one fire, as the compiled enqueue queues them. A
+ * read-only mapping (registered as a collections.abc.Mapping) that keeps the fire's values
+ * in a C array and its names tuple as the fire passed it: making one costs about a tuple,
+ * where a dict costs a table and an insert per name, and a worker calls the listener with
+ * that array and tuple (a vectorcall) as the fire would have, without unpacking a dict. */
+
+typedef struct {
+    PyObject_VAR_HEAD
+    PyObject *names;     /* a tuple of str, Py_SIZE(self) of them */
+    PyObject *values[1]; /* Py_SIZE(self) of them */
+} FiredKeywords;
+
+/* FiredKeywords of ``values`` named ``names`` (NULL: none): shallow copies, as at fire time. */
+static PyObject *
+fired_keywords_new(PyTypeObject *type, PyObject *const *values, PyObject *names)
+{
+    Py_ssize_t count = names == NULL ? 0 : PyTuple_GET_SIZE(names);
+    FiredKeywords *self = PyObject_GC_NewVar(FiredKeywords, type, count);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->names = names == NULL ? PyTuple_New(0) : Py_NewRef(names);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        self->values[i] = Py_NewRef(values[i]);
+    }
+    PyObject_GC_Track(self);
+    if (self->names == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+/* listener(**keywords) with the fire's array and names: a new reference, or NULL. */
+static PyObject *
+fired_keywords_call(FiredKeywords *keywords, PyObject *listener)
+{
+    return PyObject_Vectorcall(listener, keywords->values, 0,
+                               Py_SIZE(keywords) ? keywords->names : NULL);
+}
+
+/* A new dict of the same keyword arguments. */
+static PyObject *
+fired_keywords_as_dict(FiredKeywords *self)
+{
+    PyObject *dict = PyDict_New();
+    if (dict == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < Py_SIZE(self); i++) {
+        if (PyDict_SetItem(dict, PyTuple_GET_ITEM(self->names, i), self->values[i]) < 0) {
+            Py_DECREF(dict);
+            return NULL;
+        }
+    }
+    return dict;
+}
+
+/* The index of ``key`` among the names, -1 if absent, -2 with an exception set. */
+static Py_ssize_t
+fired_keywords_index(FiredKeywords *self, PyObject *key)
+{
+    for (Py_ssize_t i = 0; i < Py_SIZE(self); i++) {
+        if (PyTuple_GET_ITEM(self->names, i) == key) {
+            return i;
+        }
+    }
+    for (Py_ssize_t i = 0; i < Py_SIZE(self); i++) {
+        int equal = PyObject_RichCompareBool(PyTuple_GET_ITEM(self->names, i), key, Py_EQ);
+        if (equal != 0) {
+            return equal < 0 ? -2 : i;
+        }
+    }
+    return -1;
+}
+
+static PyObject *
+fired_keywords_subscript(FiredKeywords *self, PyObject *key)
+{
+    Py_ssize_t index = fired_keywords_index(self, key);
+    if (index == -1) {
+        PyErr_SetObject(PyExc_KeyError, key);
+    }
+    return index < 0 ? NULL : Py_NewRef(self->values[index]);
+}
+
+static int
+fired_keywords_contains(FiredKeywords *self, PyObject *key)
+{
+    Py_ssize_t index = fired_keywords_index(self, key);
+    return index == -2 ? -1 : index >= 0;
+}
+
+static Py_ssize_t
+fired_keywords_length(FiredKeywords *self)
+{
+    return Py_SIZE(self);
+}
+
+static PyObject *
+fired_keywords_iter(FiredKeywords *self)
+{
+    return PyObject_GetIter(self->names);
+}
+
+static PyObject *
+fired_keywords_get(FiredKeywords *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs < 1 || nargs > 2) {
+        PyErr_Format(PyExc_TypeError, "get() takes a key and an optional default (%zd given)",
+                     nargs);
+        return NULL;
+    }
+    Py_ssize_t index = fired_keywords_index(self, args[0]);
+    if (index == -2) {
+        return NULL;
+    }
+    return Py_NewRef(index >= 0 ? self->values[index] : nargs == 2 ? args[1] : Py_None);
+}
+
+static PyObject *
+fired_keywords_keys(FiredKeywords *self, PyObject *unused)
+{
+    return Py_NewRef(self->names);
+}
+
+static PyObject *
+fired_keywords_values(FiredKeywords *self, PyObject *unused)
+{
+    PyObject *values = PyTuple_New(Py_SIZE(self));
+    for (Py_ssize_t i = 0; values != NULL && i < Py_SIZE(self); i++) {
+        PyTuple_SET_ITEM(values, i, Py_NewRef(self->values[i]));
+    }
+    return values;
+}
+
+static PyObject *
+fired_keywords_items(FiredKeywords *self, PyObject *unused)
+{
+    PyObject *items = PyTuple_New(Py_SIZE(self));
+    for (Py_ssize_t i = 0; items != NULL && i < Py_SIZE(self); i++) {
+        PyObject *item = PyTuple_Pack(2, PyTuple_GET_ITEM(self->names, i), self->values[i]);
+        if (item == NULL) {
+            Py_CLEAR(items);
+        }
+        else {
+            PyTuple_SET_ITEM(items, i, item);
+        }
+    }
+    return items;
+}
+
+/* Equal to what equals the dict of the same keyword arguments. */
+static PyObject *
+fired_keywords_richcompare(FiredKeywords *self, PyObject *other, int op)
+{
+    if (op != Py_EQ && op != Py_NE) {
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    PyObject *mine = fired_keywords_as_dict(self);
+    if (mine == NULL) {
+        return NULL;
+    }
+    PyObject *theirs = Py_IS_TYPE(other, Py_TYPE(self))
+                           ? fired_keywords_as_dict((FiredKeywords *)other)
+                           : Py_NewRef(other);
+    PyObject *result = theirs == NULL ? NULL : PyObject_RichCompare(mine, theirs, op);
+    Py_DECREF(mine);
+    Py_XDECREF(theirs);
+    return result;
+}
+
+static PyObject *
+fired_keywords_repr(FiredKeywords *self)
+{
+    PyObject *dict = fired_keywords_as_dict(self);
+    if (dict == NULL) {
+        return NULL;
+    }
+    PyObject *repr = PyUnicode_FromFormat("FiredKeywords(%R)", dict);
+    Py_DECREF(dict);
+    return repr;
+}
+
+static int
+fired_keywords_traverse(FiredKeywords *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->names);
+    for (Py_ssize_t i = 0; i < Py_SIZE(self); i++) {
+        Py_VISIT(self->values[i]);
+    }
+    return 0;
+}
+
+static int
+fired_keywords_clear(FiredKeywords *self)
+{
+    for (Py_ssize_t i = 0; i < Py_SIZE(self); i++) {
+        Py_CLEAR(self->values[i]);
+    }
+    return 0;
+}
+
+static void
+fired_keywords_dealloc(FiredKeywords *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    fired_keywords_clear(self);
+    Py_CLEAR(self->names);
+    PyObject_GC_Del(self);
+    Py_DECREF(type);
+}
+
+static PyMethodDef fired_keywords_methods[] = {
+    {"get", (PyCFunction)(void (*)(void))fired_keywords_get, METH_FASTCALL,
+     PyDoc_STR("The value of a keyword, or the default (None) if it was not passed.")},
+    {"keys", (PyCFunction)fired_keywords_keys, METH_NOARGS,
+     PyDoc_STR("The keyword names, in the order the fire passed them.")},
+    {"values", (PyCFunction)fired_keywords_values, METH_NOARGS,
+     PyDoc_STR("The values, in the order of the names.")},
+    {"items", (PyCFunction)fired_keywords_items, METH_NOARGS,
+     PyDoc_STR("(name, value) pairs, in the order the fire passed them.")},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot fired_keywords_slots[] = {
+    {Py_tp_doc, (void *)PyDoc_STR("The keyword arguments of one fire, read-only, as the fire "
+                                  "passed them: what a spawned listener's queued call holds.")},
+    {Py_tp_dealloc, fired_keywords_dealloc},
+    {Py_tp_traverse, fired_keywords_traverse},
+    {Py_tp_clear, fired_keywords_clear},
+    {Py_tp_repr, fired_keywords_repr},
+    {Py_tp_richcompare, fired_keywords_richcompare},
+    {Py_tp_hash, PyObject_HashNotImplemented},
+    {Py_tp_iter, fired_keywords_iter},
+    {Py_tp_methods, fired_keywords_methods},
+    {Py_mp_length, fired_keywords_length},
+    {Py_mp_subscript, fired_keywords_subscript},
+    {Py_sq_contains, fired_keywords_contains},
+    {0, NULL},
+};
+
+static PyType_Spec fired_keywords_spec = {
+    .name = "locust_events._speedups.FiredKeywords",
+    .basicsize = offsetof(FiredKeywords, values),
+    .itemsize = sizeof(PyObject *),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_HAVE_GC |
+             Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = fired_keywords_slots,
+};
+
 /* SpawnedListener(hook, listener, pool): _enqueue.SpawnedListener's twin, the enqueue of a
  * spawned listener. Called by a fire (a vectorcall), it builds the kwargs dict once from the
  * fire's values and names, and, when the pool's CallQueue has room and the caller runs in
@@ -2157,12 +2505,25 @@ typedef struct {
     PyObject *hook;          /* records its failures */
     PyObject *queue;         /* pool._queue, a CallQueue */
     EnqueueState *names;     /* of the module that made the type */
-    /* The keyword names of the last call, and a dict of them (values None) that a call with
-     * the same names copies: a fire passes the same names tuple on each call from one call
-     * site, and copying a dict's table costs less than inserting its keys one by one. */
-    PyObject *seen_names;
-    PyObject *kwargs_template;
+    /* Where the queue's calls, room, home and idle fields are, if they are __slots__ of its
+     * class (-1: read by name). */
+    Py_ssize_t field_offsets[4];
 } SpawnedListener;
+
+enum { QUEUE_CALLS, QUEUE_ROOM, QUEUE_HOME, QUEUE_IDLE };
+
+/* A field of the listener's queue, a new reference; NULL with an exception set. */
+static PyObject *
+spawned_queue_field(SpawnedListener *self, int field)
+{
+    EnqueueState *names = self->names;
+    PyObject *name = field == QUEUE_CALLS  ? names->str_calls
+                     : field == QUEUE_ROOM ? names->str_room
+                     : field == QUEUE_HOME ? names->str_home
+                                           : names->str_idle;
+    Py_ssize_t offset = self->field_offsets[field];
+    return offset < 0 ? PyObject_GetAttr(self->queue, name) : read_slot(self->queue, offset, name);
+}
 
 /* time.monotonic(), read as that function reads it. */
 #if PY_VERSION_HEX >= 0x030D0000
@@ -2185,12 +2546,11 @@ monotonic_clock(void)
 static int
 spawned_may_queue(SpawnedListener *self, PyObject *calls)
 {
-    EnqueueState *names = self->names;
     Py_ssize_t depth = PyObject_Size(calls);
     if (depth < 0) {
         return -1;
     }
-    PyObject *room = PyObject_GetAttr(self->queue, names->str_room);
+    PyObject *room = spawned_queue_field(self, QUEUE_ROOM);
     if (room == NULL) {
         return -1;
     }
@@ -2216,7 +2576,7 @@ spawned_may_queue(SpawnedListener *self, PyObject *calls)
     if (has_room <= 0) {
         return has_room;
     }
-    PyObject *home = PyObject_GetAttr(self->queue, names->str_home);
+    PyObject *home = spawned_queue_field(self, QUEUE_HOME);
     if (home == NULL) {
         return -1;
     }
@@ -2277,7 +2637,7 @@ spawned_queue_call(SpawnedListener *self, PyObject *calls, PyObject *kwargs)
         return -1;
     }
     Py_DECREF(appended);
-    PyObject *idle = PyObject_GetAttr(self->queue, names->str_idle);
+    PyObject *idle = spawned_queue_field(self, QUEUE_IDLE);
     if (idle == NULL) {
         return -1;
     }
@@ -2294,13 +2654,6 @@ spawned_queue_call(SpawnedListener *self, PyObject *calls, PyObject *kwargs)
     return 0;
 }
 
-/* A new dict of the keyword arguments ``values`` named ``names`` (NULL: none). */
-static PyObject *
-spawned_kwargs(SpawnedListener *self, PyObject *const *values, PyObject *names)
-{
-    return kwargs_from_call_site(&self->seen_names, &self->kwargs_template, values, names);
-}
-
 /* _enqueue.SpawnedListener.__call__'s twin. */
 static PyObject *
 spawned_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
@@ -2313,12 +2666,12 @@ spawned_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyO
                      nargs + 1);
         return NULL;
     }
-    /* A new dict per call: the queued call keeps the names and values as they are now. */
-    PyObject *kwargs = spawned_kwargs(self, args, kwnames);
+    /* New per call: the queued call keeps the names and values as they are now. */
+    PyObject *kwargs = fired_keywords_new(self->names->fired_keywords_type, args, kwnames);
     if (kwargs == NULL) {
         return NULL;
     }
-    PyObject *calls = PyObject_GetAttr(self->queue, self->names->str_calls);
+    PyObject *calls = spawned_queue_field(self, QUEUE_CALLS);
     if (calls == NULL) {
         Py_DECREF(kwargs);
         return NULL;
@@ -2372,6 +2725,14 @@ spawned_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     }
     self->vectorcall = spawned_vectorcall;
     self->names = &state->enqueue;
+    PyObject *field_names[4] = {state->enqueue.str_calls, state->enqueue.str_room,
+                                state->enqueue.str_home, state->enqueue.str_idle};
+    for (int field = 0; field < 4; field++) {
+        self->field_offsets[field] = writable_slot_offset(queue, field_names[field]);
+        if (self->field_offsets[field] < 0) {
+            PyErr_Clear(); /* not a __slots__ field: read by name */
+        }
+    }
     self->listener = Py_NewRef(listener);
     self->pool = Py_NewRef(pool);
     self->hook = Py_NewRef(hook);
@@ -2387,8 +2748,6 @@ spawned_traverse(SpawnedListener *self, visitproc visit, void *arg)
     Py_VISIT(self->pool);
     Py_VISIT(self->hook);
     Py_VISIT(self->queue);
-    Py_VISIT(self->seen_names);
-    Py_VISIT(self->kwargs_template);
     return 0;
 }
 
@@ -2399,8 +2758,6 @@ spawned_clear(SpawnedListener *self)
     Py_CLEAR(self->pool);
     Py_CLEAR(self->hook);
     Py_CLEAR(self->queue);
-    Py_CLEAR(self->seen_names);
-    Py_CLEAR(self->kwargs_template);
     return 0;
 }
 
@@ -2468,6 +2825,328 @@ static PyType_Spec spawned_listener_spec = {
     .slots = spawned_listener_slots,
 };
 
+/* run_queued_calls(pool, worker, batch_type): _worker.run_queued_calls's twin, a pool
+ * worker's round. It runs every queued call in turn, in the calling greenlet, with the same
+ * steps in the same order, and returns True once the queue is empty, False when the pool
+ * started afresh while a call ran. The pool's rare paths (late joins, calls waiting for
+ * room, batches, failures, the last call before a join) are its Python methods; the hot
+ * fields (the high water, the completed count, the queue's deque) are read and written on
+ * their __slots__ directly, their offsets found once per pool class. */
+
+/* The slot of ``obj`` at ``offset``, an int, as a C integer; -1 with an exception set if it
+ * is unset or not an int. */
+static Py_ssize_t
+read_count_slot(PyObject *obj, Py_ssize_t offset, PyObject *name)
+{
+    PyObject *value = read_slot(obj, offset, name);
+    if (value == NULL) {
+        return -1;
+    }
+    Py_ssize_t count = PyLong_AsSsize_t(value);
+    Py_DECREF(value);
+    return count;
+}
+
+/* obj.<slot at offset> = count. 0, or -1 with an exception set. */
+static int
+write_count_slot(PyObject *obj, Py_ssize_t offset, Py_ssize_t count)
+{
+    PyObject *value = PyLong_FromSsize_t(count);
+    if (value == NULL) {
+        return -1;
+    }
+    Py_XSETREF(*SLOT_AT(obj, offset), value);
+    return 0;
+}
+
+/* Find the offsets of the pool's and its queue's hot fields, unless known for their types. */
+static int
+worker_learn_offsets(WorkerState *names, PyObject *pool, PyObject *queue)
+{
+    if (Py_TYPE(pool) != names->pool_type) {
+        Py_ssize_t high_water = writable_slot_offset(pool, names->str_high_water);
+        Py_ssize_t completed = writable_slot_offset(pool, names->str_completed);
+        Py_ssize_t join_deadline = writable_slot_offset(pool, names->str_join_deadline);
+        if (high_water < 0 || completed < 0 || join_deadline < 0) {
+            return -1;
+        }
+        names->join_deadline_offset = join_deadline;
+        names->high_water_offset = high_water;
+        names->completed_offset = completed;
+        Py_XSETREF(names->pool_type, (PyTypeObject *)Py_NewRef(Py_TYPE(pool)));
+    }
+    if (Py_TYPE(queue) != names->queue_type) {
+        Py_ssize_t calls = writable_slot_offset(queue, names->str_calls);
+        if (calls < 0) {
+            return -1;
+        }
+        names->calls_offset = calls;
+        Py_XSETREF(names->queue_type, (PyTypeObject *)Py_NewRef(Py_TYPE(queue)));
+    }
+    return 0;
+}
+
+/* obj.name(), its result dropped. 0, or -1 with an exception set. */
+static int
+call_method_for_effect(PyObject *obj, PyObject *name, PyObject *arg)
+{
+    PyObject *result = arg == NULL ? PyObject_CallMethodNoArgs(obj, name)
+                                   : PyObject_CallMethodOneArg(obj, name, arg);
+    if (result == NULL) {
+        return -1;
+    }
+    Py_DECREF(result);
+    return 0;
+}
+
+/* ``if pool._join_deadline <= time.monotonic(): pool._let_late_joiners_return()``; a join
+ * without a timeout (its deadline infinite) needs no look at the clock. */
+static int
+worker_let_late_joiners_return(WorkerState *names, PyObject *pool)
+{
+    PyObject *deadline_object = read_slot(pool, names->join_deadline_offset,
+                                          names->str_join_deadline);
+    if (deadline_object == NULL) {
+        return -1;
+    }
+    double deadline = PyFloat_AsDouble(deadline_object);
+    Py_DECREF(deadline_object);
+    if (deadline == -1.0 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (deadline == Py_HUGE_VAL) {
+        return 0;
+    }
+    double now = monotonic_clock();
+    if (now == -1.0 && PyErr_Occurred()) {
+        return -1;
+    }
+    return deadline <= now ? call_method_for_effect(pool, names->str_let_late_joiners_return,
+                                                    NULL)
+                           : 0;
+}
+
+/* ``listener(**kwargs)``, or with a thread pool ``thread_pool.spawn(listener, **kwargs)
+ * .get()``: what the listener returned, or NULL with its exception set. The FiredKeywords of
+ * a compiled enqueue go to the listener as the fire passed them. */
+static PyObject *
+worker_run_call(WorkerState *names, PyObject *listener, PyObject *kwargs, PyObject *thread_pool)
+{
+    int fired = Py_IS_TYPE(kwargs, names->fired_keywords_type);
+    if (fired && thread_pool == Py_None) {
+        return fired_keywords_call((FiredKeywords *)kwargs, listener);
+    }
+    PyObject *keywords;
+    if (fired) {
+        keywords = fired_keywords_as_dict((FiredKeywords *)kwargs);
+    }
+    else if (PyDict_CheckExact(kwargs)) {
+        keywords = Py_NewRef(kwargs);
+    }
+    else {
+        Py_ssize_t length = PyObject_Length(kwargs);
+        if (length == 0 && thread_pool == Py_None) {
+            return PyObject_CallNoArgs(listener); /* a batch's call: its events are its own */
+        }
+        if (length < 0) {
+            PyErr_Clear(); /* no len(): ``**`` asks only for keys() and [] */
+        }
+        /* any other mapping, as ``**`` takes it */
+        keywords = PyDict_New();
+        if (keywords != NULL && PyDict_Merge(keywords, kwargs, 1) < 0) {
+            Py_CLEAR(keywords);
+        }
+    }
+    if (keywords == NULL) {
+        return NULL;
+    }
+    PyObject *result;
+    if (thread_pool == Py_None) {
+        result = PyObject_VectorcallDict(listener, NULL, 0, keywords);
+    }
+    else {
+        PyObject *spawn = PyObject_GetAttr(thread_pool, names->str_spawn);
+        PyObject *spawned = spawn == NULL ? NULL
+                                          : PyObject_VectorcallDict(spawn, &listener, 1, keywords);
+        Py_XDECREF(spawn);
+        result = spawned == NULL ? NULL : PyObject_CallMethodNoArgs(spawned, names->str_get);
+        Py_XDECREF(spawned);
+    }
+    Py_DECREF(keywords);
+    return result;
+}
+
+/* How many events a call counts as: a batch's (``len(listener.events)``), else 1; -1 with
+ * an exception set. */
+static Py_ssize_t
+worker_events_of(WorkerState *names, PyObject *listener, int is_batch)
+{
+    if (!is_batch) {
+        return 1;
+    }
+    PyObject *events = PyObject_GetAttr(listener, names->str_events);
+    if (events == NULL) {
+        return -1;
+    }
+    Py_ssize_t count = PyObject_Size(events);
+    Py_DECREF(events);
+    return count;
+}
+
+/* One call, taken out of the queue and noted as the worker's: run it and account for it.
+ * 1 when the pool is still the one the round started in, 0 when it started afresh (the
+ * call is not ours to count), -1 with an exception set (a BaseException leaves the call
+ * noted, for the pool's _worker_ended). */
+static int
+worker_run_and_count(WorkerState *names, PyObject *pool, PyObject *queue, PyObject *calls,
+                     PyObject *call, PyObject *thread_pool, PyObject *batch_type)
+{
+    PyObject *listener = PyTuple_GET_ITEM(call, 2);
+    int is_batch = Py_IS_TYPE(listener, (PyTypeObject *)batch_type);
+    if (is_batch && call_method_for_effect(pool, names->str_batch_taken, listener) < 0) {
+        return -1;
+    }
+    PyObject *returned = worker_run_call(names, listener, PyTuple_GET_ITEM(call, 3), thread_pool);
+    if (returned == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+            return -1;
+        }
+        PyObject *error = take_raised_exception();
+        if (*SLOT_AT(queue, names->calls_offset) != calls) {
+            Py_DECREF(error);
+            return 0;
+        }
+        PyObject *result = call_handling(error, pool, names->str_call_failed, call);
+        Py_DECREF(error);
+        if (result == NULL) {
+            return -1;
+        }
+        Py_DECREF(result);
+        return 1;
+    }
+    Py_DECREF(returned);
+    if (*SLOT_AT(queue, names->calls_offset) != calls) {
+        return 0;
+    }
+    Py_ssize_t events = worker_events_of(names, listener, is_batch);
+    if (events < 0) {
+        return -1;
+    }
+    Py_ssize_t completed = read_count_slot(pool, names->completed_offset, names->str_completed);
+    if (completed == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    return write_count_slot(pool, names->completed_offset, completed + events) < 0 ? -1 : 1;
+}
+
+/* The round's loop, over the pool's fields as the round found them. Py_True, Py_False, or
+ * NULL with an exception set (borrowed: both are immortal enough for the caller's
+ * Py_XNewRef). */
+static PyObject *
+worker_round(WorkerState *names, PyObject *pool, PyObject *worker, PyObject *batch_type,
+             PyObject *queue, PyObject *calls, PyObject *current_calls, PyObject *in_line,
+             PyObject *joiners, PyObject *thread_pool)
+{
+    for (;;) {
+        if (PyList_GET_SIZE(joiners) > 0 && worker_let_late_joiners_return(names, pool) < 0) {
+            return NULL;
+        }
+        Py_ssize_t depth = Py_SIZE(calls);
+        if (depth == 0) {
+            return Py_True;
+        }
+        Py_ssize_t high_water = read_count_slot(pool, names->high_water_offset,
+                                                names->str_high_water);
+        if (high_water == -1 && PyErr_Occurred()) {
+            return NULL;
+        }
+        if (depth > high_water && write_count_slot(pool, names->high_water_offset, depth) < 0) {
+            return NULL;
+        }
+        PyObject *call = PyObject_Vectorcall(names->deque_popleft, &calls, 1, NULL);
+        if (call == NULL) {
+            return NULL;
+        }
+        if (!PyTuple_CheckExact(call) || PyTuple_GET_SIZE(call) != 4) {
+            PyErr_Format(PyExc_TypeError, "a pool's queued call must be a tuple "
+                         "(fired_at, hook, listener, kwargs), not %R", call);
+            Py_DECREF(call);
+            return NULL;
+        }
+        int status = -1;
+        if ((Py_SIZE(in_line) == 0 ||
+             call_method_for_effect(pool, names->str_refill_soon, NULL) == 0) &&
+            PyDict_SetItem(current_calls, worker, call) == 0) {
+            status = worker_run_and_count(names, pool, queue, calls, call, thread_pool,
+                                          batch_type);
+        }
+        Py_DECREF(call);
+        if (status <= 0) {
+            return status == 0 ? Py_False : NULL;
+        }
+        if (PyDict_DelItem(current_calls, worker) < 0) {
+            return NULL;
+        }
+        if (PyList_GET_SIZE(joiners) > 0 && Py_SIZE(calls) == 0 &&
+            call_method_for_effect(pool, names->str_finished, NULL) < 0) {
+            return NULL;
+        }
+    }
+}
+
+/* _worker.run_queued_calls's twin. */
+static PyObject *
+run_queued_calls(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_Format(PyExc_TypeError,
+                     "run_queued_calls() takes a pool, a worker and the batch type (%zd given)",
+                     nargs);
+        return NULL;
+    }
+    WorkerState *names = &((ModuleState *)PyModule_GetState(module))->worker;
+    PyObject *pool = args[0], *worker = args[1], *batch_type = args[2];
+    if (!PyType_Check(batch_type)) {
+        PyErr_Format(PyExc_TypeError, "run_queued_calls(): batch_type must be a type, not %R",
+                     batch_type);
+        return NULL;
+    }
+    PyObject *fields[6] = {NULL}; /* queue, calls, current_calls, in_line, joiners, thread_pool */
+    PyObject *result = NULL;
+    if ((fields[0] = PyObject_GetAttr(pool, names->str_queue)) == NULL ||
+        (fields[1] = PyObject_GetAttr(fields[0], names->str_calls)) == NULL ||
+        (fields[2] = PyObject_GetAttr(pool, names->str_current_calls)) == NULL ||
+        (fields[3] = PyObject_GetAttr(pool, names->str_in_line)) == NULL ||
+        (fields[4] = PyObject_GetAttr(pool, names->str_joiners)) == NULL ||
+        (fields[5] = PyObject_GetAttr(pool, names->str_thread_pool)) == NULL ||
+        worker_learn_offsets(names, pool, fields[0]) < 0) {
+        goto done;
+    }
+    PyTypeObject *deque_type = (PyTypeObject *)names->deque_type;
+    if (!Py_IS_TYPE(fields[1], deque_type) || !PyDict_CheckExact(fields[2]) ||
+        !Py_IS_TYPE(fields[3], deque_type) || !PyList_CheckExact(fields[4])) {
+        PyErr_Format(PyExc_TypeError,
+                     "run_queued_calls(): %R's queue, current calls, line and joiners must be "
+                     "a deque, a dict, a deque and a list", pool);
+        goto done;
+    }
+    result = Py_XNewRef(worker_round(names, pool, worker, batch_type, fields[0], fields[1],
+                                     fields[2], fields[3], fields[4], fields[5]));
+done:
+    for (int i = 0; i < 6; i++) {
+        Py_XDECREF(fields[i]);
+    }
+    return result;
+}
+
+static PyMethodDef module_functions[] = {
+    {"run_queued_calls", (PyCFunction)(void (*)(void))run_queued_calls, METH_FASTCALL,
+     PyDoc_STR("run_queued_calls(pool, worker, batch_type, /)\n--\n\n"
+               "Run every call queued in the pool, in the calling worker greenlet; True once "
+               "the queue is empty, False if the pool started afresh meanwhile.")},
+    {NULL, NULL, 0, NULL},
+};
+
 /* Module exec, traverse and clear of what SpawnedListener keeps. */
 static int
 enqueue_state_init(PyObject *module, EnqueueState *names)
@@ -2493,13 +3172,27 @@ enqueue_state_init(PyObject *module, EnqueueState *names)
         return -1;
     }
     names->spawned_listener_type = add_type(module, &spawned_listener_spec);
-    return names->spawned_listener_type == NULL ? -1 : 0;
+    names->fired_keywords_type = add_type(module, &fired_keywords_spec);
+    if (names->spawned_listener_type == NULL || names->fired_keywords_type == NULL) {
+        return -1;
+    }
+    /* A read-only mapping, as isinstance(keywords, collections.abc.Mapping) should say. */
+    PyObject *abc = PyImport_ImportModule("collections.abc");
+    PyObject *mapping = abc == NULL ? NULL : PyObject_GetAttrString(abc, "Mapping");
+    PyObject *registered = mapping == NULL ? NULL
+                                           : PyObject_CallMethod(mapping, "register", "O",
+                                                                 names->fired_keywords_type);
+    Py_XDECREF(registered);
+    Py_XDECREF(mapping);
+    Py_XDECREF(abc);
+    return registered == NULL ? -1 : 0;
 }
 
 static int
 enqueue_state_traverse(EnqueueState *names, visitproc visit, void *arg)
 {
     Py_VISIT(names->spawned_listener_type);
+    Py_VISIT(names->fired_keywords_type);
     Py_VISIT(names->str_calls);
     Py_VISIT(names->str_room);
     Py_VISIT(names->str_home);
@@ -2517,6 +3210,7 @@ static void
 enqueue_state_clear(EnqueueState *names)
 {
     Py_CLEAR(names->spawned_listener_type);
+    Py_CLEAR(names->fired_keywords_type);
     Py_CLEAR(names->str_calls);
     Py_CLEAR(names->str_room);
     Py_CLEAR(names->str_home);
@@ -2527,6 +3221,54 @@ enqueue_state_clear(EnqueueState *names)
     Py_CLEAR(names->str_queue);
     Py_CLEAR(names->deque_type);
     Py_CLEAR(names->deque_append);
+}
+
+/* Module exec, traverse and clear of what run_queued_calls keeps. */
+static int
+worker_state_init(WorkerState *names)
+{
+#define INTERN_NAME(field, text)                                                               \
+    if ((names->str_##field = PyUnicode_InternFromString(text)) == NULL) {                     \
+        return -1;                                                                             \
+    }
+    WORKER_NAMES(INTERN_NAME)
+#undef INTERN_NAME
+    PyObject *collections = PyImport_ImportModule("collections");
+    if (collections == NULL) {
+        return -1;
+    }
+    names->deque_type = PyObject_GetAttrString(collections, "deque");
+    Py_DECREF(collections);
+    if (names->deque_type == NULL ||
+        (names->deque_popleft = PyObject_GetAttr(names->deque_type, names->str_popleft)) == NULL) {
+        return -1;
+    }
+    return 0;
+}
+
+static int
+worker_state_traverse(WorkerState *names, visitproc visit, void *arg)
+{
+#define VISIT_NAME(field, text) Py_VISIT(names->str_##field);
+    WORKER_NAMES(VISIT_NAME)
+#undef VISIT_NAME
+    Py_VISIT(names->deque_type);
+    Py_VISIT(names->deque_popleft);
+    Py_VISIT(names->pool_type);
+    Py_VISIT(names->queue_type);
+    return 0;
+}
+
+static void
+worker_state_clear(WorkerState *names)
+{
+#define CLEAR_NAME(field, text) Py_CLEAR(names->str_##field);
+    WORKER_NAMES(CLEAR_NAME)
+#undef CLEAR_NAME
+    Py_CLEAR(names->deque_type);
+    Py_CLEAR(names->deque_popleft);
+    Py_CLEAR(names->pool_type);
+    Py_CLEAR(names->queue_type);
 }
 
 static int
@@ -2594,9 +3336,10 @@ module_exec(PyObject *module)
         }
     }
     PyType_Modified(state->measurement_type);
-    if (enqueue_state_init(module, &state->enqueue) < 0) {
+    if (enqueue_state_init(module, &state->enqueue) < 0 || worker_state_init(&state->worker) < 0) {
         return -1;
     }
+    state->worker.fired_keywords_type = state->enqueue.fired_keywords_type;
     PyObject *batch_event_type = PyType_FromModuleAndSpec(module, &batch_event_spec, NULL);
     if (batch_event_type == NULL || PyModule_AddObject(module, "BatchEvent", batch_event_type) < 0) {
         Py_XDECREF(batch_event_type);
@@ -2628,7 +3371,8 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->request_meta_template);
     Py_VISIT(state->template_request_type);
     Py_VISIT(state->template_name);
-    return enqueue_state_traverse(&state->enqueue, visit, arg);
+    int visited = worker_state_traverse(&state->worker, visit, arg);
+    return visited ? visited : enqueue_state_traverse(&state->enqueue, visit, arg);
 }
 
 static int
@@ -2648,6 +3392,7 @@ module_clear(PyObject *module)
     Py_CLEAR(state->request_meta_values);
     Py_CLEAR(state->request_meta_template);
     enqueue_state_clear(&state->enqueue);
+    worker_state_clear(&state->worker);
     Py_CLEAR(state->template_request_type);
     Py_CLEAR(state->template_name);
     return 0;
@@ -2680,6 +3425,7 @@ static struct PyModuleDef speedups_module = {
     .m_doc = PyDoc_STR("The calling loop of a hook and measure(), compiled; _native.py and "
                         "_measure.py are their twins."),
     .m_size = sizeof(ModuleState),
+    .m_methods = module_functions,
     .m_slots = module_slots,
     .m_traverse = module_traverse,
     .m_clear = module_clear,

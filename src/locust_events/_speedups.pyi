@@ -1,5 +1,6 @@
-"""Types of the compiled twins of :mod:`locust_events._native`, :mod:`locust_events._measure`
-and :mod:`locust_events._enqueue`."""
+"""Types of the compiled twins of :mod:`locust_events._native`, :mod:`locust_events._measure`,
+:mod:`locust_events._enqueue`, :mod:`locust_events._accumulator` and
+:mod:`locust_events._worker`."""
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import TracebackType
@@ -93,3 +94,13 @@ class BatchAccept:
         events: Iterable[dict[str, Any]],
         /,
     ) -> object: ...
+
+def run_queued_calls(pool: ListenerPool, worker: Any, batch_type: type, /) -> bool: ...
+
+@final
+class FiredKeywords(Mapping[str, Any]):
+    """The keyword arguments of one fire, read-only: what a compiled enqueue queues."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[str]: ...
