@@ -256,7 +256,7 @@ def test_delivered_events_let_go_of_what_the_fires_passed(hook: EventHook) -> No
     pool = ListenerPool(size=1, maxsize=10_000)
     seen: list[int] = []
     hook.add_batch_listener(lambda batch: seen.append(len(batch)), max_size=1_000, pool=pool)
-    payload, name = object(), "/api"
+    payload, name = object(), f"/api/{id(pool)}"  # a str of its own, not a shared constant
     before = sys.getrefcount(payload), sys.getrefcount(name)
     hook.fire(payload=payload, name=name)  # the slow path's first event: it starts the workers
     for _ in range(4_999):
