@@ -33,7 +33,7 @@ def batch_accept(
 
     While ``queue`` has room (fewer than ``queue.room`` calls queued) and the caller runs in
     its home thread, the fire's keyword arguments (a new dict on every call, so as at fire
-    time; the compiled twin makes a ``_speedups.BatchEvent`` of them instead) join
+    time; the compiled twin makes a ``_speedups.FiredKeywords`` of them instead) join
     ``batch_listener._batch``; ``queue.room`` shrinks by one and
     ``pool._held_events`` grows by one; at ``max_size`` events ``hand_over()`` queues the
     batch, and the first event of a batch calls ``start_timer(batch)``. Anything else goes to
@@ -65,7 +65,7 @@ def deliver_events(
 ) -> object:
     """Call ``listener`` with a new list of a read-only mapping of each event, in order; the
     twin of ``_speedups.BatchAccept.deliver_events``. The compiled fire makes each event a
-    ``_speedups.BatchEvent``, a read-only mapping that behaves as this mappingproxy of a dict
+    ``_speedups.FiredKeywords``, a read-only mapping that behaves as this mappingproxy of a dict
     does, and its twin hands it over as it is (and lets the garbage collector scan again the
     events the listener kept, that the compiled fire let it skip)."""
     return listener(list(map(MappingProxyType, events)))

@@ -8,7 +8,7 @@ import math
 import os
 import time
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import FunctionType
 from typing import Any, Final, final
@@ -27,12 +27,6 @@ from ._pool import (
 )
 
 __all__ = ["BatchListener", "BatchSettings", "batch_listener_of", "check_batch_listener"]
-
-# The compiled fire's events: read-only mappings, as the pure loop's mappingproxies are.
-with contextlib.suppress(ImportError):
-    from ._speedups import BatchEvent
-
-    Mapping.register(BatchEvent)
 
 _monotonic: Final = time.monotonic
 #: How often a firer waiting for room in a full pool looks again when no batch ended meanwhile
@@ -108,7 +102,7 @@ class BatchListener:
     to a few steps: in the pool's home thread, while the pool has room (its
     :class:`~locust_events._pool.CallQueue` ``room``, which counts the events batch
     listeners hold), the fire's keyword arguments (a new dict on every call, so as at fire
-    time; on the compiled loop a ``_speedups.BatchEvent``, a read-only mapping of them that the
+    time; on the compiled loop a ``_speedups.FiredKeywords``, a read-only mapping of them that the
     listener gets as it is) join the batch, the pool's room shrinks by one and, at
     ``max_size`` events, the batch is handed over as one call. The first event of a batch
     starts a timer in the home hub that hands it over after ``max_wait`` seconds. Everything

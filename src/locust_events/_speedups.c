@@ -1209,11 +1209,12 @@ static PyType_Spec measurement_spec = {
 };
 
 
-/* BatchEvent: one fire's keyword arguments as a batch listener gets them, a read-only mapping
- * that behaves as the pure loop's types.MappingProxyType of a dict of them does. A fire makes
- * one (one allocation: the names tuple the call site passed and the values, no dict to build
- * and no key to hash), and the batch listener gets that same object: nothing is built per
- * event at delivery either.
+/* FiredKeywords: one fire's keyword arguments, a read-only mapping that behaves as the pure
+ * loop's types.MappingProxyType of a dict of them does. A fire makes one (one allocation: the
+ * names tuple the call site passed and the values, no dict to build and no key to hash) for
+ * each batch listener's event and each spawned listener's call. A batch listener gets that
+ * same object: nothing is built per event at delivery either. A pool's worker calls a spawned
+ * listener with its values and names as the fire passed them (a vectorcall), without a dict.
  *
  * A lookup by a str compares it with the names (by identity first: a call site's names are
  * constants); everything else a mappingproxy offers (keys, values, items, copy, ==, |,
@@ -1227,28 +1228,28 @@ typedef struct {
     PyObject_VAR_HEAD
     PyObject *names;     /* the fire's keyword names: a tuple of distinct strs */
     PyObject *values[1]; /* Py_SIZE(self) of them, in the names' order */
-} BatchEvent;
+} FiredKeywords;
 
-static void batch_event_dealloc(BatchEvent *self);
+static void fired_keywords_dealloc(FiredKeywords *self);
 
-/* Whether ``obj`` is a BatchEvent (of any module object). */
+/* Whether ``obj`` is a FiredKeywords (of any module object). */
 static int
-is_batch_event(PyObject *obj)
+is_fired_keywords(PyObject *obj)
 {
-    return Py_TYPE(obj)->tp_dealloc == (destructor)batch_event_dealloc;
+    return Py_TYPE(obj)->tp_dealloc == (destructor)fired_keywords_dealloc;
 }
 
-/* A new BatchEvent of the fire's ``values`` named ``names`` (NULL: none), not tracked by the
+/* A new FiredKeywords of the fire's ``values`` named ``names`` (NULL: none), not tracked by the
  * garbage collector (see batch_accept_on_slots). */
 static PyObject *
-batch_event_of_call(PyTypeObject *type, PyObject *const *values, PyObject *names)
+fired_keywords_of_call(PyTypeObject *type, PyObject *const *values, PyObject *names)
 {
     Py_ssize_t count = names == NULL ? 0 : PyTuple_GET_SIZE(names);
     PyObject *names_held = names == NULL ? PyTuple_New(0) : Py_NewRef(names);
     if (names_held == NULL) {
         return NULL;
     }
-    BatchEvent *self = PyObject_GC_NewVar(BatchEvent, type, count);
+    FiredKeywords *self = PyObject_GC_NewVar(FiredKeywords, type, count);
     if (self == NULL) {
         Py_DECREF(names_held);
         return NULL;
@@ -1260,11 +1261,11 @@ batch_event_of_call(PyTypeObject *type, PyObject *const *values, PyObject *names
     return (PyObject *)self;
 }
 
-/* Whether a fire's keyword names can make a BatchEvent: distinct exact strs (a call from C
+/* Whether a fire's keyword names can make a FiredKeywords: distinct exact strs (a call from C
  * may pass anything). A call site passes the same tuple each time (BatchAccept asks once
  * for it); ``fire(**mapping)`` a new one each time, whose strs' hashes are cached. */
 static int
-names_fit_batch_event(PyObject *names)
+names_fit_fired_keywords(PyObject *names)
 {
     Py_ssize_t count = PyTuple_GET_SIZE(names);
     for (Py_ssize_t i = 0; i < count; i++) {
@@ -1290,7 +1291,7 @@ names_fit_batch_event(PyObject *names)
 
 /* A new dict of the event (NULL with an exception set). */
 static PyObject *
-batch_event_dict(BatchEvent *self)
+fired_keywords_dict(FiredKeywords *self)
 {
 #if PY_VERSION_HEX < 0x030E0000
     /* What a call makes of its keyword arguments for a **kwargs function: a dict sized once. */
@@ -1312,10 +1313,10 @@ batch_event_dict(BatchEvent *self)
 
 /* The answer of a new dict of the event to ``ask(dict, argument)``. */
 static PyObject *
-batch_event_as_dict(BatchEvent *self, PyObject *(*ask)(PyObject *, PyObject *),
+fired_keywords_as_dict(FiredKeywords *self, PyObject *(*ask)(PyObject *, PyObject *),
                     PyObject *argument)
 {
-    PyObject *dict = batch_event_dict(self);
+    PyObject *dict = fired_keywords_dict(self);
     if (dict == NULL) {
         return NULL;
     }
@@ -1326,7 +1327,7 @@ batch_event_as_dict(BatchEvent *self, PyObject *(*ask)(PyObject *, PyObject *),
 
 /* The index of the name equal to the str ``key``, or -1. */
 static Py_ssize_t
-batch_event_index(BatchEvent *self, PyObject *key)
+fired_keywords_index(FiredKeywords *self, PyObject *key)
 {
     PyObject *const *names = &PyTuple_GET_ITEM(self->names, 0);
     Py_ssize_t count = Py_SIZE(self);
@@ -1345,18 +1346,18 @@ batch_event_index(BatchEvent *self, PyObject *key)
 }
 
 static Py_ssize_t
-batch_event_length(BatchEvent *self)
+fired_keywords_length(FiredKeywords *self)
 {
     return Py_SIZE(self);
 }
 
 static PyObject *
-batch_event_subscript(BatchEvent *self, PyObject *key)
+fired_keywords_subscript(FiredKeywords *self, PyObject *key)
 {
     if (!PyUnicode_CheckExact(key)) {
-        return batch_event_as_dict(self, PyObject_GetItem, key);
+        return fired_keywords_as_dict(self, PyObject_GetItem, key);
     }
-    Py_ssize_t index = batch_event_index(self, key);
+    Py_ssize_t index = fired_keywords_index(self, key);
     if (index < 0) {
         PyErr_SetObject(PyExc_KeyError, key);
         return NULL;
@@ -1365,10 +1366,10 @@ batch_event_subscript(BatchEvent *self, PyObject *key)
 }
 
 static int
-batch_event_contains(BatchEvent *self, PyObject *key)
+fired_keywords_contains(FiredKeywords *self, PyObject *key)
 {
     if (!PyUnicode_CheckExact(key)) {
-        PyObject *dict = batch_event_dict(self);
+        PyObject *dict = fired_keywords_dict(self);
         if (dict == NULL) {
             return -1;
         }
@@ -1376,17 +1377,17 @@ batch_event_contains(BatchEvent *self, PyObject *key)
         Py_DECREF(dict);
         return found;
     }
-    return batch_event_index(self, key) >= 0;
+    return fired_keywords_index(self, key) >= 0;
 }
 
 static PyObject *
-batch_event_iter(BatchEvent *self)
+fired_keywords_iter(FiredKeywords *self)
 {
     return PyObject_GetIter(self->names);
 }
 
 static PyObject *
-batch_event_get(BatchEvent *self, PyObject *const *args, Py_ssize_t nargs)
+fired_keywords_get(FiredKeywords *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs < 1 || nargs > 2) {
         PyErr_Format(PyExc_TypeError, "get expected 1 or 2 arguments, got %zd", nargs);
@@ -1394,7 +1395,7 @@ batch_event_get(BatchEvent *self, PyObject *const *args, Py_ssize_t nargs)
     }
     PyObject *fallback = nargs == 2 ? args[1] : Py_None;
     if (!PyUnicode_CheckExact(args[0])) {
-        PyObject *dict = batch_event_dict(self);
+        PyObject *dict = fired_keywords_dict(self);
         if (dict == NULL) {
             return NULL;
         }
@@ -1402,7 +1403,7 @@ batch_event_get(BatchEvent *self, PyObject *const *args, Py_ssize_t nargs)
         Py_DECREF(dict);
         return found;
     }
-    Py_ssize_t index = batch_event_index(self, args[0]);
+    Py_ssize_t index = fired_keywords_index(self, args[0]);
     return Py_NewRef(index < 0 ? fallback : self->values[index]);
 }
 
@@ -1410,9 +1411,9 @@ batch_event_get(BatchEvent *self, PyObject *const *args, Py_ssize_t nargs)
  * dict's own C function for it, found once in dict's method table (a C pointer, the same
  * in every interpreter), is called directly, not looked up by name on each call. */
 static PyObject *
-batch_event_ask_dict(BatchEvent *self, const char *method, PyCFunction *found)
+fired_keywords_ask_dict(FiredKeywords *self, const char *method, PyCFunction *found)
 {
-    PyObject *dict = batch_event_dict(self);
+    PyObject *dict = fired_keywords_dict(self);
     if (dict == NULL) {
         return NULL;
     }
@@ -1432,43 +1433,43 @@ batch_event_ask_dict(BatchEvent *self, const char *method, PyCFunction *found)
 }
 
 static PyObject *
-batch_event_keys(BatchEvent *self, PyObject *unused)
+fired_keywords_keys(FiredKeywords *self, PyObject *unused)
 {
     static PyCFunction dict_keys;
-    return batch_event_ask_dict(self, "keys", &dict_keys);
+    return fired_keywords_ask_dict(self, "keys", &dict_keys);
 }
 
 static PyObject *
-batch_event_values(BatchEvent *self, PyObject *unused)
+fired_keywords_values(FiredKeywords *self, PyObject *unused)
 {
     static PyCFunction dict_values;
-    return batch_event_ask_dict(self, "values", &dict_values);
+    return fired_keywords_ask_dict(self, "values", &dict_values);
 }
 
 static PyObject *
-batch_event_items(BatchEvent *self, PyObject *unused)
+fired_keywords_items(FiredKeywords *self, PyObject *unused)
 {
     static PyCFunction dict_items;
-    return batch_event_ask_dict(self, "items", &dict_items);
+    return fired_keywords_ask_dict(self, "items", &dict_items);
 }
 
 static PyObject *
-batch_event_reversed(BatchEvent *self, PyObject *unused)
+fired_keywords_reversed(FiredKeywords *self, PyObject *unused)
 {
     static PyCFunction dict_reversed;
-    return batch_event_ask_dict(self, "__reversed__", &dict_reversed);
+    return fired_keywords_ask_dict(self, "__reversed__", &dict_reversed);
 }
 
 static PyObject *
-batch_event_copy(BatchEvent *self, PyObject *unused)
+fired_keywords_copy(FiredKeywords *self, PyObject *unused)
 {
-    return batch_event_dict(self);
+    return fired_keywords_dict(self);
 }
 
 static PyObject *
-batch_event_richcompare(BatchEvent *self, PyObject *other, int op)
+fired_keywords_richcompare(FiredKeywords *self, PyObject *other, int op)
 {
-    PyObject *dict = batch_event_dict(self);
+    PyObject *dict = fired_keywords_dict(self);
     if (dict == NULL) {
         return NULL;
     }
@@ -1478,7 +1479,7 @@ batch_event_richcompare(BatchEvent *self, PyObject *other, int op)
 }
 
 static Py_hash_t
-batch_event_hash(BatchEvent *self)
+fired_keywords_hash(FiredKeywords *self)
 {
     PyErr_SetString(PyExc_TypeError, "unhashable type: 'dict'"); /* a mappingproxy's hash */
     return -1;
@@ -1486,12 +1487,12 @@ batch_event_hash(BatchEvent *self)
 
 /* event | other and other | event: a new dict, as for a mappingproxy. */
 static PyObject *
-batch_event_or(PyObject *left, PyObject *right)
+fired_keywords_or(PyObject *left, PyObject *right)
 {
     PyObject *operands[2] = {left, right};
     for (int i = 0; i < 2; i++) {
-        if (is_batch_event(operands[i])) {
-            operands[i] = batch_event_dict((BatchEvent *)operands[i]);
+        if (is_fired_keywords(operands[i])) {
+            operands[i] = fired_keywords_dict((FiredKeywords *)operands[i]);
         }
         else {
             Py_INCREF(operands[i]);
@@ -1507,16 +1508,16 @@ batch_event_or(PyObject *left, PyObject *right)
 }
 
 static PyObject *
-batch_event_inplace_or(PyObject *self, PyObject *other)
+fired_keywords_inplace_or(PyObject *self, PyObject *other)
 {
     PyErr_SetString(PyExc_TypeError, "'|=' is not supported by mappingproxy; use '|' instead");
     return NULL;
 }
 
 static PyObject *
-batch_event_repr(BatchEvent *self)
+fired_keywords_repr(FiredKeywords *self)
 {
-    PyObject *dict = batch_event_dict(self);
+    PyObject *dict = fired_keywords_dict(self);
     if (dict == NULL) {
         return NULL;
     }
@@ -1526,9 +1527,9 @@ batch_event_repr(BatchEvent *self)
 }
 
 static PyObject *
-batch_event_str(BatchEvent *self)
+fired_keywords_str(FiredKeywords *self)
 {
-    PyObject *dict = batch_event_dict(self);
+    PyObject *dict = fired_keywords_dict(self);
     if (dict == NULL) {
         return NULL;
     }
@@ -1538,7 +1539,7 @@ batch_event_str(BatchEvent *self)
 }
 
 static int
-batch_event_traverse(BatchEvent *self, visitproc visit, void *arg)
+fired_keywords_traverse(FiredKeywords *self, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(self));
     Py_VISIT(self->names);
@@ -1549,7 +1550,7 @@ batch_event_traverse(BatchEvent *self, visitproc visit, void *arg)
 }
 
 static void
-batch_event_dealloc(BatchEvent *self)
+fired_keywords_dealloc(FiredKeywords *self)
 {
     PyTypeObject *type = Py_TYPE(self);
     PyObject_GC_UnTrack(self);
@@ -1561,644 +1562,52 @@ batch_event_dealloc(BatchEvent *self)
     Py_DECREF(type);
 }
 
-static PyMethodDef batch_event_methods[] = {
-    {"get", (PyCFunction)(void (*)(void))batch_event_get, METH_FASTCALL,
+static PyMethodDef fired_keywords_methods[] = {
+    {"get", (PyCFunction)(void (*)(void))fired_keywords_get, METH_FASTCALL,
      PyDoc_STR("The value for key if the event has it, else default.")},
-    {"keys", (PyCFunction)batch_event_keys, METH_NOARGS, PyDoc_STR("A view of the names.")},
-    {"values", (PyCFunction)batch_event_values, METH_NOARGS, PyDoc_STR("A view of the values.")},
-    {"items", (PyCFunction)batch_event_items, METH_NOARGS, PyDoc_STR("A view of the items.")},
-    {"copy", (PyCFunction)batch_event_copy, METH_NOARGS, PyDoc_STR("A new dict of the event.")},
-    {"__reversed__", (PyCFunction)batch_event_reversed, METH_NOARGS,
+    {"keys", (PyCFunction)fired_keywords_keys, METH_NOARGS, PyDoc_STR("A view of the names.")},
+    {"values", (PyCFunction)fired_keywords_values, METH_NOARGS, PyDoc_STR("A view of the values.")},
+    {"items", (PyCFunction)fired_keywords_items, METH_NOARGS, PyDoc_STR("A view of the items.")},
+    {"copy", (PyCFunction)fired_keywords_copy, METH_NOARGS, PyDoc_STR("A new dict of the event.")},
+    {"__reversed__", (PyCFunction)fired_keywords_reversed, METH_NOARGS,
      PyDoc_STR("The names, last first.")},
     {"__class_getitem__", Py_GenericAlias, METH_O | METH_CLASS,
      PyDoc_STR("See PEP 585.")},
     {NULL, NULL, 0, NULL},
 };
 
-static PyType_Slot batch_event_slots[] = {
-    {Py_tp_doc, (void *)PyDoc_STR("One fire's keyword arguments, as a batch listener gets them: "
-                                  "a read-only mapping.")},
-    {Py_tp_dealloc, batch_event_dealloc},
-    {Py_tp_traverse, batch_event_traverse},
-    {Py_tp_repr, batch_event_repr},
-    {Py_tp_str, batch_event_str},
-    {Py_tp_hash, batch_event_hash},
-    {Py_tp_richcompare, batch_event_richcompare},
-    {Py_tp_iter, batch_event_iter},
-    {Py_tp_methods, batch_event_methods},
-    {Py_mp_length, batch_event_length},
-    {Py_mp_subscript, batch_event_subscript},
-    {Py_sq_contains, batch_event_contains},
-    {Py_nb_or, batch_event_or},
-    {Py_nb_inplace_or, batch_event_inplace_or},
+static PyType_Slot fired_keywords_slots[] = {
+    {Py_tp_doc, (void *)PyDoc_STR("One fire's keyword arguments, as a batch listener gets them "
+                                  "and a spawned listener's call keeps them: a read-only "
+                                  "mapping.")},
+    {Py_tp_dealloc, fired_keywords_dealloc},
+    {Py_tp_traverse, fired_keywords_traverse},
+    {Py_tp_repr, fired_keywords_repr},
+    {Py_tp_str, fired_keywords_str},
+    {Py_tp_hash, fired_keywords_hash},
+    {Py_tp_richcompare, fired_keywords_richcompare},
+    {Py_tp_iter, fired_keywords_iter},
+    {Py_tp_methods, fired_keywords_methods},
+    {Py_mp_length, fired_keywords_length},
+    {Py_mp_subscript, fired_keywords_subscript},
+    {Py_sq_contains, fired_keywords_contains},
+    {Py_nb_or, fired_keywords_or},
+    {Py_nb_inplace_or, fired_keywords_inplace_or},
     {0, NULL},
 };
 
-static PyType_Spec batch_event_spec = {
-    .name = "locust_events._speedups.BatchEvent",
-    .basicsize = offsetof(BatchEvent, values),
+static PyType_Spec fired_keywords_spec = {
+    .name = "locust_events._speedups.FiredKeywords",
+    .basicsize = offsetof(FiredKeywords, values),
     .itemsize = sizeof(PyObject *),
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_HAVE_GC |
              Py_TPFLAGS_MAPPING | Py_TPFLAGS_DISALLOW_INSTANTIATION,
-    .slots = batch_event_slots,
+    .slots = fired_keywords_slots,
 };
 
 
-/* BatchAccept(batch_listener, queue, pool, max_size, hand_over, start_timer, take_slowly):
- * _accumulator.batch_accept's twin (the docstring there says what it does). What a hook calls
- * for each fire of a batch listener: the fire's keyword arguments, built into a new dict from
- * the vectorcall, join the batch while the pool's CallQueue has room and the caller runs in
- * its home thread; else take_slowly(kwargs) decides.
- *
- * The fields it reads and writes (queue.calls, queue.room, queue.home, pool._held_events,
- * batch_listener._batch) are __slots__ of final Python classes: their member descriptors'
- * offsets are looked up once, at creation, and a fire reads and writes the objects' slots
- * there, as the descriptors would, without a lookup by name. A fire that finds a value the
- * fast path does not expect (a slot not set, a room or count that is not an int, calls not a
- * deque, a batch not a list) takes the path by name, which behaves as the pure twin.
- *
- * The event that joins the batch is a BatchEvent (the pure twin's dict, made read-only only
- * at delivery there); a fire handed to take_slowly, or whose keyword names are not distinct
- * strs, makes the dict the pure twin makes. */
-
-typedef struct {
-    PyObject_HEAD
-    vectorcallfunc vectorcall;
-    PyObject *batch_listener; /* __batch_listener__: the _batching.BatchListener */
-    PyObject *listener;       /* __wrapped__: the function that gets the batches */
-    PyObject *queue;          /* the pool's CallQueue */
-    PyObject *pool;           /* the ListenerPool */
-    Py_ssize_t max_size;
-    PyObject *hand_over;      /* batch_listener.hand_over */
-    PyObject *start_timer;    /* batch_listener._start_timer */
-    PyObject *take_slowly;    /* batch_listener._take_slowly */
-    PyObject *str_calls, *str_room, *str_home, *str_batch, *str_held_events; /* interned */
-    /* Where the slots live: queue.calls, queue.room, queue.home, pool._held_events and
-     * batch_listener._batch, as byte offsets into those objects. */
-    Py_ssize_t calls_offset, room_offset, home_offset, held_events_offset, batch_offset;
-    PyObject *deque_type;     /* collections.deque: its length is Py_SIZE */
-    /* The last queue.home seen (an int) and whether it was this thread's ident then. */
-    PyObject *seen_home;
-    unsigned long seen_home_ident;
-    /* The keyword names of the last fire and a dict of them (values None) that a fire with
-     * the same names copies, as SpawnedListener does. */
-    PyObject *seen_names;
-    PyObject *kwargs_template;
-    PyTypeObject *event_type; /* BatchEvent: what a fire whose names fit it makes */
-    PyObject *event_names;    /* the last keyword names found to fit a BatchEvent */
-} BatchAccept;
-
-/* A new dict of the keyword arguments ``values`` named ``names`` (NULL: none). A call site
- * passes the same names tuple on each call, so the dict of the last names (``*template``,
- * values None, made when ``*seen_names`` changes) is copied (its table in one go) and its
- * values replaced, which costs less than inserting the keys one by one into a new dict. */
-static PyObject *
-kwargs_from_call_site(PyObject **seen_names, PyObject **template_slot, PyObject *const *values,
-                      PyObject *names)
-{
-    if (names == NULL) {
-        return PyDict_New();
-    }
-    Py_ssize_t count = PyTuple_GET_SIZE(names);
-    if (names != *seen_names) {
-        PyObject *template = PyDict_New();
-        if (template == NULL) {
-            return NULL;
-        }
-        for (Py_ssize_t i = 0; i < count; i++) {
-            if (PyDict_SetItem(template, PyTuple_GET_ITEM(names, i), Py_None) < 0) {
-                Py_DECREF(template);
-                return NULL;
-            }
-        }
-        Py_XSETREF(*template_slot, template);
-        Py_XSETREF(*seen_names, Py_NewRef(names));
-    }
-    /* Our own reference: the copy allocates, and a finalizer that runs then may call this
-     * listener with other names, which replaces the template. */
-    PyObject *template = Py_NewRef(*template_slot);
-    PyObject *kwargs = PyDict_Copy(template);
-    Py_DECREF(template);
-    if (kwargs == NULL) {
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < count; i++) {
-        if (PyDict_SetItem(kwargs, PyTuple_GET_ITEM(names, i), values[i]) < 0) {
-            Py_DECREF(kwargs);
-            return NULL;
-        }
-    }
-    return kwargs;
-}
-
-/* The offset of ``type(obj).name`` when it is a writable object slot (a __slots__ entry's
- * member descriptor); -1 with TypeError set otherwise. */
-static Py_ssize_t
-batch_slot_offset(PyObject *obj, PyObject *name)
-{
-    PyObject *descriptor = PyObject_GetAttr((PyObject *)Py_TYPE(obj), name);
-    if (descriptor == NULL) {
-        return -1;
-    }
-    Py_ssize_t offset = -1;
-    if (Py_IS_TYPE(descriptor, &PyMemberDescr_Type)) {
-        PyMemberDef *member = ((PyMemberDescrObject *)descriptor)->d_member;
-        if (member->type == Py_T_OBJECT_EX && !(member->flags & Py_READONLY) &&
-            PyObject_TypeCheck(obj, ((PyDescrObject *)descriptor)->d_type)) {
-            offset = member->offset;
-        }
-    }
-    if (offset < 0) {
-        PyErr_Format(PyExc_TypeError, "BatchAccept: %R.%U must be a __slots__ field",
-                     (PyObject *)Py_TYPE(obj), name);
-    }
-    Py_DECREF(descriptor);
-    return offset;
-}
-
-#define BATCH_SLOT(obj, offset) ((PyObject **)((char *)(obj) + (offset)))
-
-/* obj.name += delta, for an int attribute. 0 on success. */
-static int
-batch_add_to(PyObject *obj, PyObject *name, Py_ssize_t delta)
-{
-    PyObject *value = PyObject_GetAttr(obj, name);
-    if (value == NULL) {
-        return -1;
-    }
-    Py_ssize_t number = PyLong_AsSsize_t(value);
-    Py_DECREF(value);
-    if (number == -1 && PyErr_Occurred()) {
-        return -1;
-    }
-    PyObject *sum = PyLong_FromSsize_t(number + delta);
-    if (sum == NULL) {
-        return -1;
-    }
-    int failed = PyObject_SetAttr(obj, name, sum);
-    Py_DECREF(sum);
-    return failed;
-}
-
-/* len(queue.calls) < queue.room and _thread.get_ident() == queue.home: 1, 0, or -1 on error. */
-static int
-batch_has_room(BatchAccept *self)
-{
-    PyObject *calls = PyObject_GetAttr(self->queue, self->str_calls);
-    if (calls == NULL) {
-        return -1;
-    }
-    Py_ssize_t depth = PyObject_Length(calls);
-    Py_DECREF(calls);
-    if (depth < 0) {
-        return -1;
-    }
-    PyObject *room = PyObject_GetAttr(self->queue, self->str_room);
-    if (room == NULL) {
-        return -1;
-    }
-    Py_ssize_t room_left = PyLong_AsSsize_t(room);
-    Py_DECREF(room);
-    if (room_left == -1 && PyErr_Occurred()) {
-        return -1;
-    }
-    if (depth >= room_left) {
-        return 0;
-    }
-    PyObject *home = PyObject_GetAttr(self->queue, self->str_home);
-    if (home == NULL) {
-        return -1;
-    }
-    if (!PyLong_Check(home)) { /* None: no home yet */
-        Py_DECREF(home);
-        return 0;
-    }
-    unsigned long home_ident = PyLong_AsUnsignedLong(home);
-    Py_DECREF(home);
-    if (home_ident == (unsigned long)-1 && PyErr_Occurred()) {
-        return -1;
-    }
-    return home_ident == PyThread_get_thread_ident();
-}
-
-/* The fast path of a fire, on the slots: 1 if the event joined the batch (``*result`` set to
- * what hand_over or start_timer returned, or a new None), 0 if the slots hold something else
- * than it expects (nothing changed: the path by name decides), -1 with an exception set.
- * Each step is the pure twin's, in its order. */
-static int
-batch_accept_on_slots(BatchAccept *self, PyObject *event, PyObject **result)
-{
-    PyObject *calls = *BATCH_SLOT(self->queue, self->calls_offset);
-    PyObject *room = *BATCH_SLOT(self->queue, self->room_offset);
-    PyObject *home = *BATCH_SLOT(self->queue, self->home_offset);
-    PyObject *held_events = *BATCH_SLOT(self->pool, self->held_events_offset);
-    PyObject *batch = *BATCH_SLOT(self->batch_listener, self->batch_offset);
-    if (calls == NULL || !Py_IS_TYPE(calls, (PyTypeObject *)self->deque_type) || room == NULL ||
-        !PyLong_CheckExact(room) || home == NULL || held_events == NULL ||
-        !PyLong_CheckExact(held_events) || batch == NULL || !PyList_CheckExact(batch)) {
-        return 0;
-    }
-    /* len(queue.calls) < queue.room */
-    int overflow;
-    long room_left = PyLong_AsLongAndOverflow(room, &overflow);
-    if (overflow != 0 || (room_left == -1 && PyErr_Occurred())) {
-        PyErr_Clear();
-        return 0;
-    }
-    if (Py_SIZE(calls) >= room_left) {
-        return 2; /* no room: take_slowly */
-    }
-    /* and _thread.get_ident() == queue.home */
-    if (home != self->seen_home) {
-        if (!PyLong_CheckExact(home)) { /* None: no home yet */
-            return 2;
-        }
-        unsigned long home_ident = PyLong_AsUnsignedLong(home);
-        if (home_ident == (unsigned long)-1 && PyErr_Occurred()) {
-            PyErr_Clear(); /* negative or too large: no thread's ident */
-            return 2;
-        }
-        Py_XSETREF(self->seen_home, Py_NewRef(home));
-        self->seen_home_ident = home_ident;
-    }
-    if (self->seen_home_ident != PyThread_get_thread_ident()) {
-        return 2;
-    }
-    long held = PyLong_AsLongAndOverflow(held_events, &overflow);
-    if (overflow != 0 || (held == -1 && PyErr_Occurred()) || held == LONG_MAX) {
-        PyErr_Clear();
-        return 0;
-    }
-    /* batch.append(kwargs); queue.room -= 1; pool._held_events += 1 */
-    PyObject *room_now = PyLong_FromLong(room_left - 1);
-    if (room_now == NULL) {
-        return -1;
-    }
-    PyObject *held_now = PyLong_FromLong(held + 1);
-    if (held_now == NULL) {
-        Py_DECREF(room_now);
-        return -1;
-    }
-    Py_INCREF(batch); /* ours while hand_over or start_timer may replace the slot */
-    if (PyList_Append(batch, event) < 0) {
-        Py_DECREF(room_now);
-        Py_DECREF(held_now);
-        Py_DECREF(batch);
-        return -1;
-    }
-    /* Until its batch is delivered only the batch refers to the new event, so no reference
-     * cycle can pass through it: the garbage collector need not scan it meanwhile (a batch
-     * of events waiting would otherwise cost every collection). deliver_events tracks it
-     * again if the listener kept it. (A BatchEvent is made untracked.) */
-    PyObject_GC_UnTrack(event);
-    /* Each slot's old value is released after the new one is in place, as a descriptor's
-     * store does: a finalizer that runs then sees the new value. */
-    PyObject **room_slot = BATCH_SLOT(self->queue, self->room_offset);
-    PyObject *old_room = *room_slot;
-    *room_slot = room_now;
-    Py_XDECREF(old_room);
-    PyObject **held_slot = BATCH_SLOT(self->pool, self->held_events_offset);
-    PyObject *old_held = *held_slot;
-    *held_slot = held_now;
-    Py_XDECREF(old_held);
-    Py_ssize_t size = PyList_GET_SIZE(batch);
-    if (size >= self->max_size) {
-        *result = PyObject_CallNoArgs(self->hand_over);
-    }
-    else if (size == 1) {
-        *result = PyObject_CallOneArg(self->start_timer, batch);
-    }
-    else {
-        *result = Py_NewRef(Py_None);
-    }
-    Py_DECREF(batch);
-    return 1;
-}
-
-/* The event a fire makes: a BatchEvent of its values and names, or a dict of them when the
- * names do not fit one (see names_fit_batch_event). */
-static PyObject *
-batch_accept_event_of_call(BatchAccept *self, PyObject *const *args, PyObject *names)
-{
-    if (names != NULL && names != self->event_names) {
-        if (!names_fit_batch_event(names)) {
-            return kwargs_from_call_site(&self->seen_names, &self->kwargs_template, args, names);
-        }
-        Py_XSETREF(self->event_names, Py_NewRef(names));
-    }
-    return batch_event_of_call(self->event_type, args, names);
-}
-
-/* _accumulator.batch_accept's accept(**kwargs), compiled. */
-static PyObject *
-batch_accept_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf,
-                        PyObject *names)
-{
-    BatchAccept *self = (BatchAccept *)callable;
-    if (PyVectorcall_NARGS(nargsf) != 0) {
-        PyErr_SetString(PyExc_TypeError, "a batch listener's fire takes keyword arguments only");
-        return NULL;
-    }
-    /* A new object per fire: the event as at fire time. Made before the slots are read: its
-     * allocation may run a collection, and so finalizers that change them. */
-    PyObject *event = batch_accept_event_of_call(self, args, names);
-    if (event == NULL) {
-        return NULL;
-    }
-    PyObject *result = NULL;
-    PyObject *batch = NULL;
-    int fast = batch_accept_on_slots(self, event, &result);
-    if (fast < 0 || fast == 1) {
-        goto done;
-    }
-    if (fast == 0) { /* the path by name */
-        fast = batch_has_room(self);
-        if (fast < 0) {
-            goto done;
-        }
-    }
-    else {
-        fast = 0;
-    }
-    if (!fast) {
-        /* take_slowly gets the dict the pure twin's accept gets. */
-        if (is_batch_event(event)) {
-            Py_SETREF(event, kwargs_from_call_site(&self->seen_names, &self->kwargs_template,
-                                                   args, names));
-            if (event == NULL) {
-                goto done;
-            }
-        }
-        result = PyObject_CallOneArg(self->take_slowly, event);
-        goto done;
-    }
-    batch = PyObject_GetAttr(self->batch_listener, self->str_batch);
-    if (batch == NULL) {
-        goto done;
-    }
-    if (!PyList_Check(batch)) {
-        PyErr_SetString(PyExc_TypeError, "BatchAccept: the batch must be a list");
-        goto done;
-    }
-    if (PyList_Append(batch, event) < 0 || batch_add_to(self->queue, self->str_room, -1) < 0 ||
-        batch_add_to(self->pool, self->str_held_events, 1) < 0) {
-        goto done;
-    }
-    Py_ssize_t size = PyList_GET_SIZE(batch);
-    if (size >= self->max_size) {
-        result = PyObject_CallNoArgs(self->hand_over);
-    }
-    else if (size == 1) {
-        result = PyObject_CallOneArg(self->start_timer, batch);
-    }
-    else {
-        result = Py_NewRef(Py_None);
-    }
-done:
-    Py_XDECREF(batch);
-    Py_XDECREF(event);
-    if (result != NULL && result != Py_None) {
-        Py_SETREF(result, Py_NewRef(Py_None));
-    }
-    return result;
-}
-
-/* BatchAccept.deliver_events(listener, events): _accumulator.deliver_events's twin,
- * listener(a new list of a read-only mapping of each event, in order): a BatchEvent is one
- * already and goes as it is, a dict goes in a mappingproxy. An event the fire left
- * untracked by the garbage collector (see batch_accept_on_slots) is tracked again once the
- * listener returned if anything besides ``events`` refers to it then: what the listener
- * kept may hold it in a reference cycle. An event nothing else refers to goes with
- * ``events`` untracked, which spares the collections that the listener's allocations
- * start. */
-static PyObject *
-batch_deliver_events(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
-{
-    if (nargs != 2) {
-        PyErr_Format(PyExc_TypeError, "deliver_events() takes 2 positional arguments (%zd given)",
-                     nargs);
-        return NULL;
-    }
-    PyObject *listener = args[0];
-    PyObject *events = args[1];
-    PyObject *sequence = PySequence_Fast(events, "deliver_events() takes a list of events");
-    if (sequence == NULL) {
-        return NULL;
-    }
-    Py_ssize_t count = PySequence_Fast_GET_SIZE(sequence);
-    PyObject *mappings = PyList_New(count);
-    if (mappings == NULL) {
-        Py_DECREF(sequence);
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *event = PySequence_Fast_GET_ITEM(sequence, i);
-        PyObject *mapping = is_batch_event(event) ? Py_NewRef(event) : PyDictProxy_New(event);
-        if (mapping == NULL) {
-            Py_DECREF(mappings);
-            Py_DECREF(sequence);
-            return NULL;
-        }
-        PyList_SET_ITEM(mappings, i, mapping);
-    }
-    PyObject *result = PyObject_CallOneArg(listener, mappings);
-    Py_DECREF(mappings);
-    /* ``events`` holds one reference to each dict (and a copy made of it one more). */
-    Py_ssize_t held_here = sequence == events ? 1 : 2;
-    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(sequence); i++) {
-        PyObject *event = PySequence_Fast_GET_ITEM(sequence, i);
-        if ((PyDict_CheckExact(event) || is_batch_event(event)) &&
-            !PyObject_GC_IsTracked(event) && Py_REFCNT(event) > held_here) {
-            PyObject_GC_Track(event);
-        }
-    }
-    Py_DECREF(sequence);
-    return result;
-}
-
-static PyMethodDef batch_accept_methods[] = {
-    {"deliver_events", (PyCFunction)(void (*)(void))batch_deliver_events,
-     METH_FASTCALL | METH_STATIC,
-     PyDoc_STR("listener(a new list of a read-only mapping of each event, in order).")},
-    {NULL, NULL, 0, NULL},
-};
-
-static PyObject *
-batch_accept_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
-{
-    PyObject *batch_listener, *queue, *pool, *max_size, *hand_over, *start_timer, *take_slowly;
-    if ((kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0) ||
-        !PyArg_UnpackTuple(args, "BatchAccept", 7, 7, &batch_listener, &queue, &pool, &max_size,
-                           &hand_over, &start_timer, &take_slowly)) {
-        if (!PyErr_Occurred()) {
-            PyErr_SetString(PyExc_TypeError, "BatchAccept() takes seven positional arguments");
-        }
-        return NULL;
-    }
-    Py_ssize_t size = PyLong_AsSsize_t(max_size);
-    if (size == -1 && PyErr_Occurred()) {
-        return NULL;
-    }
-    PyObject *listener = PyObject_GetAttrString(batch_listener, "listener");
-    if (listener == NULL) {
-        return NULL;
-    }
-    BatchAccept *self = (BatchAccept *)type->tp_alloc(type, 0);
-    if (self == NULL) {
-        Py_DECREF(listener);
-        return NULL;
-    }
-    self->vectorcall = batch_accept_vectorcall;
-    self->max_size = size;
-    self->listener = listener;
-    self->batch_listener = Py_NewRef(batch_listener);
-    self->queue = Py_NewRef(queue);
-    self->pool = Py_NewRef(pool);
-    self->hand_over = Py_NewRef(hand_over);
-    self->start_timer = Py_NewRef(start_timer);
-    self->take_slowly = Py_NewRef(take_slowly);
-    if ((self->str_calls = PyUnicode_InternFromString("calls")) == NULL ||
-        (self->str_room = PyUnicode_InternFromString("room")) == NULL ||
-        (self->str_home = PyUnicode_InternFromString("home")) == NULL ||
-        (self->str_batch = PyUnicode_InternFromString("_batch")) == NULL ||
-        (self->str_held_events = PyUnicode_InternFromString("_held_events")) == NULL ||
-        (self->calls_offset = batch_slot_offset(queue, self->str_calls)) < 0 ||
-        (self->room_offset = batch_slot_offset(queue, self->str_room)) < 0 ||
-        (self->home_offset = batch_slot_offset(queue, self->str_home)) < 0 ||
-        (self->held_events_offset = batch_slot_offset(pool, self->str_held_events)) < 0 ||
-        (self->batch_offset = batch_slot_offset(batch_listener, self->str_batch)) < 0) {
-        Py_DECREF(self);
-        return NULL;
-    }
-    ModuleState *state = (ModuleState *)PyType_GetModuleState(type);
-    if (state == NULL) {
-        Py_DECREF(self);
-        return NULL;
-    }
-    self->deque_type = Py_NewRef(state->enqueue.deque_type);
-    PyObject *module = PyType_GetModule(type);
-    PyObject *event_type = module == NULL ? NULL : PyObject_GetAttrString(module, "BatchEvent");
-    if (event_type == NULL) {
-        Py_DECREF(self);
-        return NULL;
-    }
-    if (!PyType_Check(event_type) ||
-        ((PyTypeObject *)event_type)->tp_dealloc != (destructor)batch_event_dealloc) {
-        Py_DECREF(event_type);
-        Py_DECREF(self);
-        PyErr_SetString(PyExc_TypeError, "BatchAccept: _speedups.BatchEvent was replaced");
-        return NULL;
-    }
-    self->event_type = (PyTypeObject *)event_type;
-    return (PyObject *)self;
-}
-
-static int
-batch_accept_traverse(BatchAccept *self, visitproc visit, void *arg)
-{
-    Py_VISIT(Py_TYPE(self));
-    Py_VISIT(self->batch_listener);
-    Py_VISIT(self->listener);
-    Py_VISIT(self->queue);
-    Py_VISIT(self->pool);
-    Py_VISIT(self->hand_over);
-    Py_VISIT(self->start_timer);
-    Py_VISIT(self->take_slowly);
-    Py_VISIT(self->deque_type);
-    Py_VISIT(self->seen_home);
-    Py_VISIT(self->seen_names);
-    Py_VISIT(self->kwargs_template);
-    Py_VISIT(self->event_type);
-    Py_VISIT(self->event_names);
-    return 0;
-}
-
-static int
-batch_accept_clear(BatchAccept *self)
-{
-    Py_CLEAR(self->batch_listener);
-    Py_CLEAR(self->listener);
-    Py_CLEAR(self->queue);
-    Py_CLEAR(self->pool);
-    Py_CLEAR(self->hand_over);
-    Py_CLEAR(self->start_timer);
-    Py_CLEAR(self->take_slowly);
-    Py_CLEAR(self->str_calls);
-    Py_CLEAR(self->str_room);
-    Py_CLEAR(self->str_home);
-    Py_CLEAR(self->str_batch);
-    Py_CLEAR(self->str_held_events);
-    Py_CLEAR(self->deque_type);
-    Py_CLEAR(self->seen_home);
-    Py_CLEAR(self->seen_names);
-    Py_CLEAR(self->kwargs_template);
-    Py_CLEAR(self->event_type);
-    Py_CLEAR(self->event_names);
-    return 0;
-}
-
-static void
-batch_accept_dealloc(BatchAccept *self)
-{
-    PyTypeObject *type = Py_TYPE(self);
-    PyObject_GC_UnTrack(self);
-    batch_accept_clear(self);
-    type->tp_free((PyObject *)self);
-    Py_DECREF(type);
-}
-
-static PyObject *
-batch_accept_repr(BatchAccept *self)
-{
-    return PyUnicode_FromFormat("<fire into batch listener %R>", self->listener);
-}
-
-static PyMemberDef batch_accept_members[] = {
-    {"__batch_listener__", Py_T_OBJECT_EX, offsetof(BatchAccept, batch_listener), Py_READONLY,
-     PyDoc_STR("The batch listener whose batch a fire joins.")},
-    {"__wrapped__", Py_T_OBJECT_EX, offsetof(BatchAccept, listener), Py_READONLY,
-     PyDoc_STR("The function that gets the batches.")},
-    {"__vectorcalloffset__", Py_T_PYSSIZET, offsetof(BatchAccept, vectorcall), Py_READONLY},
-    {NULL, 0, 0, 0, NULL},
-};
-
-static PyType_Slot batch_accept_slots[] = {
-    {Py_tp_doc, (void *)PyDoc_STR("Adds each fire's keyword arguments to a batch listener's batch.")},
-    {Py_tp_call, PyVectorcall_Call},
-    {Py_tp_new, batch_accept_new},
-    {Py_tp_traverse, batch_accept_traverse},
-    {Py_tp_clear, batch_accept_clear},
-    {Py_tp_dealloc, batch_accept_dealloc},
-    {Py_tp_repr, batch_accept_repr},
-    {Py_tp_members, batch_accept_members},
-    {Py_tp_methods, batch_accept_methods},
-    {0, NULL},
-};
-
-static PyType_Spec batch_accept_spec = {
-    .name = "locust_events._speedups.BatchAccept",
-    .basicsize = sizeof(BatchAccept),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
-    .slots = batch_accept_slots,
-};
-
-
-/* The module: multi-phase initialization (PEP 489). Each module object builds its own
- * types and strings in module_exec; nothing is shared between interpreters. */
-
-static PyTypeObject *
-add_type(PyObject *module, PyType_Spec *spec)
-{
-    PyObject *type = PyType_FromModuleAndSpec(module, spec, NULL);
-    if (type == NULL || PyModule_AddObjectRef(module, strrchr(spec->name, '.') + 1, type) < 0) {
-        Py_XDECREF(type);
-        return NULL;
-    }
-    return (PyTypeObject *)type;
-}
-
-/* Fields of the pool's Python objects (a CallQueue, a ListenerPool) read and written on
- * their __slots__, as CPython's own specialized attribute access does: the offset of a
+/* Fields of the pool's Python objects (a CallQueue, a ListenerPool, a batch listener) read
+ * and written on their __slots__, as CPython's own specialized attribute access does: the offset of a
  * slot is found once, from its member descriptor, and the field is then a load. */
 
 /* The offset of ``type(obj).name`` when it is a writable object slot (a __slots__ entry's
@@ -2237,259 +1646,6 @@ read_slot(PyObject *obj, Py_ssize_t offset, PyObject *name)
     return value == NULL ? PyObject_GetAttr(obj, name) : Py_NewRef(value);
 }
 
-/* FiredKeywords: the keyword arguments of one fire, as the compiled enqueue queues them. A
- * read-only mapping (registered as a collections.abc.Mapping) that keeps the fire's values
- * in a C array and its names tuple as the fire passed it: making one costs about a tuple,
- * where a dict costs a table and an insert per name, and a worker calls the listener with
- * that array and tuple (a vectorcall) as the fire would have, without unpacking a dict. */
-
-typedef struct {
-    PyObject_VAR_HEAD
-    PyObject *names;     /* a tuple of str, Py_SIZE(self) of them */
-    PyObject *values[1]; /* Py_SIZE(self) of them */
-} FiredKeywords;
-
-/* FiredKeywords of ``values`` named ``names`` (NULL: none): shallow copies, as at fire time. */
-static PyObject *
-fired_keywords_new(PyTypeObject *type, PyObject *const *values, PyObject *names)
-{
-    Py_ssize_t count = names == NULL ? 0 : PyTuple_GET_SIZE(names);
-    FiredKeywords *self = PyObject_GC_NewVar(FiredKeywords, type, count);
-    if (self == NULL) {
-        return NULL;
-    }
-    self->names = names == NULL ? PyTuple_New(0) : Py_NewRef(names);
-    for (Py_ssize_t i = 0; i < count; i++) {
-        self->values[i] = Py_NewRef(values[i]);
-    }
-    PyObject_GC_Track(self);
-    if (self->names == NULL) {
-        Py_DECREF(self);
-        return NULL;
-    }
-    return (PyObject *)self;
-}
-
-/* listener(**keywords) with the fire's array and names: a new reference, or NULL. */
-static PyObject *
-fired_keywords_call(FiredKeywords *keywords, PyObject *listener)
-{
-    return PyObject_Vectorcall(listener, keywords->values, 0,
-                               Py_SIZE(keywords) ? keywords->names : NULL);
-}
-
-/* A new dict of the same keyword arguments. */
-static PyObject *
-fired_keywords_as_dict(FiredKeywords *self)
-{
-    PyObject *dict = PyDict_New();
-    if (dict == NULL) {
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < Py_SIZE(self); i++) {
-        if (PyDict_SetItem(dict, PyTuple_GET_ITEM(self->names, i), self->values[i]) < 0) {
-            Py_DECREF(dict);
-            return NULL;
-        }
-    }
-    return dict;
-}
-
-/* The index of ``key`` among the names, -1 if absent, -2 with an exception set. */
-static Py_ssize_t
-fired_keywords_index(FiredKeywords *self, PyObject *key)
-{
-    for (Py_ssize_t i = 0; i < Py_SIZE(self); i++) {
-        if (PyTuple_GET_ITEM(self->names, i) == key) {
-            return i;
-        }
-    }
-    for (Py_ssize_t i = 0; i < Py_SIZE(self); i++) {
-        int equal = PyObject_RichCompareBool(PyTuple_GET_ITEM(self->names, i), key, Py_EQ);
-        if (equal != 0) {
-            return equal < 0 ? -2 : i;
-        }
-    }
-    return -1;
-}
-
-static PyObject *
-fired_keywords_subscript(FiredKeywords *self, PyObject *key)
-{
-    Py_ssize_t index = fired_keywords_index(self, key);
-    if (index == -1) {
-        PyErr_SetObject(PyExc_KeyError, key);
-    }
-    return index < 0 ? NULL : Py_NewRef(self->values[index]);
-}
-
-static int
-fired_keywords_contains(FiredKeywords *self, PyObject *key)
-{
-    Py_ssize_t index = fired_keywords_index(self, key);
-    return index == -2 ? -1 : index >= 0;
-}
-
-static Py_ssize_t
-fired_keywords_length(FiredKeywords *self)
-{
-    return Py_SIZE(self);
-}
-
-static PyObject *
-fired_keywords_iter(FiredKeywords *self)
-{
-    return PyObject_GetIter(self->names);
-}
-
-static PyObject *
-fired_keywords_get(FiredKeywords *self, PyObject *const *args, Py_ssize_t nargs)
-{
-    if (nargs < 1 || nargs > 2) {
-        PyErr_Format(PyExc_TypeError, "get() takes a key and an optional default (%zd given)",
-                     nargs);
-        return NULL;
-    }
-    Py_ssize_t index = fired_keywords_index(self, args[0]);
-    if (index == -2) {
-        return NULL;
-    }
-    return Py_NewRef(index >= 0 ? self->values[index] : nargs == 2 ? args[1] : Py_None);
-}
-
-static PyObject *
-fired_keywords_keys(FiredKeywords *self, PyObject *unused)
-{
-    return Py_NewRef(self->names);
-}
-
-static PyObject *
-fired_keywords_values(FiredKeywords *self, PyObject *unused)
-{
-    PyObject *values = PyTuple_New(Py_SIZE(self));
-    for (Py_ssize_t i = 0; values != NULL && i < Py_SIZE(self); i++) {
-        PyTuple_SET_ITEM(values, i, Py_NewRef(self->values[i]));
-    }
-    return values;
-}
-
-static PyObject *
-fired_keywords_items(FiredKeywords *self, PyObject *unused)
-{
-    PyObject *items = PyTuple_New(Py_SIZE(self));
-    for (Py_ssize_t i = 0; items != NULL && i < Py_SIZE(self); i++) {
-        PyObject *item = PyTuple_Pack(2, PyTuple_GET_ITEM(self->names, i), self->values[i]);
-        if (item == NULL) {
-            Py_CLEAR(items);
-        }
-        else {
-            PyTuple_SET_ITEM(items, i, item);
-        }
-    }
-    return items;
-}
-
-/* Equal to what equals the dict of the same keyword arguments. */
-static PyObject *
-fired_keywords_richcompare(FiredKeywords *self, PyObject *other, int op)
-{
-    if (op != Py_EQ && op != Py_NE) {
-        Py_RETURN_NOTIMPLEMENTED;
-    }
-    PyObject *mine = fired_keywords_as_dict(self);
-    if (mine == NULL) {
-        return NULL;
-    }
-    PyObject *theirs = Py_IS_TYPE(other, Py_TYPE(self))
-                           ? fired_keywords_as_dict((FiredKeywords *)other)
-                           : Py_NewRef(other);
-    PyObject *result = theirs == NULL ? NULL : PyObject_RichCompare(mine, theirs, op);
-    Py_DECREF(mine);
-    Py_XDECREF(theirs);
-    return result;
-}
-
-static PyObject *
-fired_keywords_repr(FiredKeywords *self)
-{
-    PyObject *dict = fired_keywords_as_dict(self);
-    if (dict == NULL) {
-        return NULL;
-    }
-    PyObject *repr = PyUnicode_FromFormat("FiredKeywords(%R)", dict);
-    Py_DECREF(dict);
-    return repr;
-}
-
-static int
-fired_keywords_traverse(FiredKeywords *self, visitproc visit, void *arg)
-{
-    Py_VISIT(Py_TYPE(self));
-    Py_VISIT(self->names);
-    for (Py_ssize_t i = 0; i < Py_SIZE(self); i++) {
-        Py_VISIT(self->values[i]);
-    }
-    return 0;
-}
-
-static int
-fired_keywords_clear(FiredKeywords *self)
-{
-    for (Py_ssize_t i = 0; i < Py_SIZE(self); i++) {
-        Py_CLEAR(self->values[i]);
-    }
-    return 0;
-}
-
-static void
-fired_keywords_dealloc(FiredKeywords *self)
-{
-    PyTypeObject *type = Py_TYPE(self);
-    PyObject_GC_UnTrack(self);
-    fired_keywords_clear(self);
-    Py_CLEAR(self->names);
-    PyObject_GC_Del(self);
-    Py_DECREF(type);
-}
-
-static PyMethodDef fired_keywords_methods[] = {
-    {"get", (PyCFunction)(void (*)(void))fired_keywords_get, METH_FASTCALL,
-     PyDoc_STR("The value of a keyword, or the default (None) if it was not passed.")},
-    {"keys", (PyCFunction)fired_keywords_keys, METH_NOARGS,
-     PyDoc_STR("The keyword names, in the order the fire passed them.")},
-    {"values", (PyCFunction)fired_keywords_values, METH_NOARGS,
-     PyDoc_STR("The values, in the order of the names.")},
-    {"items", (PyCFunction)fired_keywords_items, METH_NOARGS,
-     PyDoc_STR("(name, value) pairs, in the order the fire passed them.")},
-    {NULL, NULL, 0, NULL},
-};
-
-static PyType_Slot fired_keywords_slots[] = {
-    {Py_tp_doc, (void *)PyDoc_STR("The keyword arguments of one fire, read-only, as the fire "
-                                  "passed them: what a spawned listener's queued call holds.")},
-    {Py_tp_dealloc, fired_keywords_dealloc},
-    {Py_tp_traverse, fired_keywords_traverse},
-    {Py_tp_clear, fired_keywords_clear},
-    {Py_tp_repr, fired_keywords_repr},
-    {Py_tp_richcompare, fired_keywords_richcompare},
-    {Py_tp_hash, PyObject_HashNotImplemented},
-    {Py_tp_iter, fired_keywords_iter},
-    {Py_tp_methods, fired_keywords_methods},
-    {Py_mp_length, fired_keywords_length},
-    {Py_mp_subscript, fired_keywords_subscript},
-    {Py_sq_contains, fired_keywords_contains},
-    {0, NULL},
-};
-
-static PyType_Spec fired_keywords_spec = {
-    .name = "locust_events._speedups.FiredKeywords",
-    .basicsize = offsetof(FiredKeywords, values),
-    .itemsize = sizeof(PyObject *),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_HAVE_GC |
-             Py_TPFLAGS_DISALLOW_INSTANTIATION,
-    .slots = fired_keywords_slots,
-};
-
 /* SpawnedListener(hook, listener, pool): _enqueue.SpawnedListener's twin, the enqueue of a
  * spawned listener. Called by a fire (a vectorcall), it builds the kwargs dict once from the
  * fire's values and names, and, when the pool's CallQueue has room and the caller runs in
@@ -2505,6 +1661,7 @@ typedef struct {
     PyObject *hook;          /* records its failures */
     PyObject *queue;         /* pool._queue, a CallQueue */
     EnqueueState *names;     /* of the module that made the type */
+    PyObject *fitting_names; /* the last keyword names found to fit a FiredKeywords */
     /* Where the queue's calls, room, home and idle fields are, if they are __slots__ of its
      * class (-1: read by name). */
     Py_ssize_t field_offsets[4];
@@ -2654,6 +1811,31 @@ spawned_queue_call(SpawnedListener *self, PyObject *calls, PyObject *kwargs)
     return 0;
 }
 
+/* What a queued call keeps of a fire's ``values`` named ``names`` (NULL: none): a
+ * FiredKeywords, tracked by the garbage collector as a dict would be (a value may refer back
+ * to it), or a dict when the names do not fit one (see names_fit_fired_keywords). */
+static PyObject *
+spawned_keywords(SpawnedListener *self, PyObject *const *values, PyObject *names)
+{
+    if (names != NULL && names != self->fitting_names) {
+        if (!names_fit_fired_keywords(names)) {
+            PyObject *kwargs = PyDict_New();
+            for (Py_ssize_t i = 0; kwargs != NULL && i < PyTuple_GET_SIZE(names); i++) {
+                if (PyDict_SetItem(kwargs, PyTuple_GET_ITEM(names, i), values[i]) < 0) {
+                    Py_CLEAR(kwargs);
+                }
+            }
+            return kwargs;
+        }
+        Py_XSETREF(self->fitting_names, Py_NewRef(names));
+    }
+    PyObject *keywords = fired_keywords_of_call(self->names->fired_keywords_type, values, names);
+    if (keywords != NULL) {
+        PyObject_GC_Track(keywords);
+    }
+    return keywords;
+}
+
 /* _enqueue.SpawnedListener.__call__'s twin. */
 static PyObject *
 spawned_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
@@ -2667,7 +1849,7 @@ spawned_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyO
         return NULL;
     }
     /* New per call: the queued call keeps the names and values as they are now. */
-    PyObject *kwargs = fired_keywords_new(self->names->fired_keywords_type, args, kwnames);
+    PyObject *kwargs = spawned_keywords(self, args, kwnames);
     if (kwargs == NULL) {
         return NULL;
     }
@@ -2748,6 +1930,7 @@ spawned_traverse(SpawnedListener *self, visitproc visit, void *arg)
     Py_VISIT(self->pool);
     Py_VISIT(self->hook);
     Py_VISIT(self->queue);
+    Py_VISIT(self->fitting_names);
     return 0;
 }
 
@@ -2758,6 +1941,7 @@ spawned_clear(SpawnedListener *self)
     Py_CLEAR(self->pool);
     Py_CLEAR(self->hook);
     Py_CLEAR(self->queue);
+    Py_CLEAR(self->fitting_names);
     return 0;
 }
 
@@ -2832,6 +2016,573 @@ static PyType_Spec spawned_listener_spec = {
  * room, batches, failures, the last call before a join) are its Python methods; the hot
  * fields (the high water, the completed count, the queue's deque) are read and written on
  * their __slots__ directly, their offsets found once per pool class. */
+
+/* BatchAccept(batch_listener, queue, pool, max_size, hand_over, start_timer, take_slowly):
+ * _accumulator.batch_accept's twin (the docstring there says what it does). What a hook calls
+ * for each fire of a batch listener: the fire's keyword arguments, built into a new dict from
+ * the vectorcall, join the batch while the pool's CallQueue has room and the caller runs in
+ * its home thread; else take_slowly(kwargs) decides.
+ *
+ * The fields it reads and writes (queue.calls, queue.room, queue.home, pool._held_events,
+ * batch_listener._batch) are __slots__ of final Python classes: their member descriptors'
+ * offsets are looked up once, at creation, and a fire reads and writes the objects' slots
+ * there, as the descriptors would, without a lookup by name. A fire that finds a value the
+ * fast path does not expect (a slot not set, a room or count that is not an int, calls not a
+ * deque, a batch not a list) takes the path by name, which behaves as the pure twin.
+ *
+ * The event that joins the batch is a FiredKeywords (the pure twin's dict, made read-only only
+ * at delivery there); a fire handed to take_slowly, or whose keyword names are not distinct
+ * strs, makes the dict the pure twin makes. */
+
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    PyObject *batch_listener; /* __batch_listener__: the _batching.BatchListener */
+    PyObject *listener;       /* __wrapped__: the function that gets the batches */
+    PyObject *queue;          /* the pool's CallQueue */
+    PyObject *pool;           /* the ListenerPool */
+    Py_ssize_t max_size;
+    PyObject *hand_over;      /* batch_listener.hand_over */
+    PyObject *start_timer;    /* batch_listener._start_timer */
+    PyObject *take_slowly;    /* batch_listener._take_slowly */
+    PyObject *str_calls, *str_room, *str_home, *str_batch, *str_held_events; /* interned */
+    /* Where the slots live: queue.calls, queue.room, queue.home, pool._held_events and
+     * batch_listener._batch, as byte offsets into those objects. */
+    Py_ssize_t calls_offset, room_offset, home_offset, held_events_offset, batch_offset;
+    PyObject *deque_type;     /* collections.deque: its length is Py_SIZE */
+    /* The last queue.home seen (an int) and whether it was this thread's ident then. */
+    PyObject *seen_home;
+    unsigned long seen_home_ident;
+    /* The keyword names of the last fire and a dict of them (values None) that a fire with
+     * the same names copies, as SpawnedListener does. */
+    PyObject *seen_names;
+    PyObject *kwargs_template;
+    PyTypeObject *event_type; /* FiredKeywords: what a fire whose names fit it makes */
+    PyObject *event_names;    /* the last keyword names found to fit a FiredKeywords */
+} BatchAccept;
+
+/* A new dict of the keyword arguments ``values`` named ``names`` (NULL: none). A call site
+ * passes the same names tuple on each call, so the dict of the last names (``*template``,
+ * values None, made when ``*seen_names`` changes) is copied (its table in one go) and its
+ * values replaced, which costs less than inserting the keys one by one into a new dict. */
+static PyObject *
+kwargs_from_call_site(PyObject **seen_names, PyObject **template_slot, PyObject *const *values,
+                      PyObject *names)
+{
+    if (names == NULL) {
+        return PyDict_New();
+    }
+    Py_ssize_t count = PyTuple_GET_SIZE(names);
+    if (names != *seen_names) {
+        PyObject *template = PyDict_New();
+        if (template == NULL) {
+            return NULL;
+        }
+        for (Py_ssize_t i = 0; i < count; i++) {
+            if (PyDict_SetItem(template, PyTuple_GET_ITEM(names, i), Py_None) < 0) {
+                Py_DECREF(template);
+                return NULL;
+            }
+        }
+        Py_XSETREF(*template_slot, template);
+        Py_XSETREF(*seen_names, Py_NewRef(names));
+    }
+    /* Our own reference: the copy allocates, and a finalizer that runs then may call this
+     * listener with other names, which replaces the template. */
+    PyObject *template = Py_NewRef(*template_slot);
+    PyObject *kwargs = PyDict_Copy(template);
+    Py_DECREF(template);
+    if (kwargs == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (PyDict_SetItem(kwargs, PyTuple_GET_ITEM(names, i), values[i]) < 0) {
+            Py_DECREF(kwargs);
+            return NULL;
+        }
+    }
+    return kwargs;
+}
+
+
+/* obj.name += delta, for an int attribute. 0 on success. */
+static int
+batch_add_to(PyObject *obj, PyObject *name, Py_ssize_t delta)
+{
+    PyObject *value = PyObject_GetAttr(obj, name);
+    if (value == NULL) {
+        return -1;
+    }
+    Py_ssize_t number = PyLong_AsSsize_t(value);
+    Py_DECREF(value);
+    if (number == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    PyObject *sum = PyLong_FromSsize_t(number + delta);
+    if (sum == NULL) {
+        return -1;
+    }
+    int failed = PyObject_SetAttr(obj, name, sum);
+    Py_DECREF(sum);
+    return failed;
+}
+
+/* len(queue.calls) < queue.room and _thread.get_ident() == queue.home: 1, 0, or -1 on error. */
+static int
+batch_has_room(BatchAccept *self)
+{
+    PyObject *calls = PyObject_GetAttr(self->queue, self->str_calls);
+    if (calls == NULL) {
+        return -1;
+    }
+    Py_ssize_t depth = PyObject_Length(calls);
+    Py_DECREF(calls);
+    if (depth < 0) {
+        return -1;
+    }
+    PyObject *room = PyObject_GetAttr(self->queue, self->str_room);
+    if (room == NULL) {
+        return -1;
+    }
+    Py_ssize_t room_left = PyLong_AsSsize_t(room);
+    Py_DECREF(room);
+    if (room_left == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (depth >= room_left) {
+        return 0;
+    }
+    PyObject *home = PyObject_GetAttr(self->queue, self->str_home);
+    if (home == NULL) {
+        return -1;
+    }
+    if (!PyLong_Check(home)) { /* None: no home yet */
+        Py_DECREF(home);
+        return 0;
+    }
+    unsigned long home_ident = PyLong_AsUnsignedLong(home);
+    Py_DECREF(home);
+    if (home_ident == (unsigned long)-1 && PyErr_Occurred()) {
+        return -1;
+    }
+    return home_ident == PyThread_get_thread_ident();
+}
+
+/* The fast path of a fire, on the slots: 1 if the event joined the batch (``*result`` set to
+ * what hand_over or start_timer returned, or a new None), 0 if the slots hold something else
+ * than it expects (nothing changed: the path by name decides), -1 with an exception set.
+ * Each step is the pure twin's, in its order. */
+static int
+batch_accept_on_slots(BatchAccept *self, PyObject *event, PyObject **result)
+{
+    PyObject *calls = *SLOT_AT(self->queue, self->calls_offset);
+    PyObject *room = *SLOT_AT(self->queue, self->room_offset);
+    PyObject *home = *SLOT_AT(self->queue, self->home_offset);
+    PyObject *held_events = *SLOT_AT(self->pool, self->held_events_offset);
+    PyObject *batch = *SLOT_AT(self->batch_listener, self->batch_offset);
+    if (calls == NULL || !Py_IS_TYPE(calls, (PyTypeObject *)self->deque_type) || room == NULL ||
+        !PyLong_CheckExact(room) || home == NULL || held_events == NULL ||
+        !PyLong_CheckExact(held_events) || batch == NULL || !PyList_CheckExact(batch)) {
+        return 0;
+    }
+    /* len(queue.calls) < queue.room */
+    int overflow;
+    long room_left = PyLong_AsLongAndOverflow(room, &overflow);
+    if (overflow != 0 || (room_left == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return 0;
+    }
+    if (Py_SIZE(calls) >= room_left) {
+        return 2; /* no room: take_slowly */
+    }
+    /* and _thread.get_ident() == queue.home */
+    if (home != self->seen_home) {
+        if (!PyLong_CheckExact(home)) { /* None: no home yet */
+            return 2;
+        }
+        unsigned long home_ident = PyLong_AsUnsignedLong(home);
+        if (home_ident == (unsigned long)-1 && PyErr_Occurred()) {
+            PyErr_Clear(); /* negative or too large: no thread's ident */
+            return 2;
+        }
+        Py_XSETREF(self->seen_home, Py_NewRef(home));
+        self->seen_home_ident = home_ident;
+    }
+    if (self->seen_home_ident != PyThread_get_thread_ident()) {
+        return 2;
+    }
+    long held = PyLong_AsLongAndOverflow(held_events, &overflow);
+    if (overflow != 0 || (held == -1 && PyErr_Occurred()) || held == LONG_MAX) {
+        PyErr_Clear();
+        return 0;
+    }
+    /* batch.append(kwargs); queue.room -= 1; pool._held_events += 1 */
+    PyObject *room_now = PyLong_FromLong(room_left - 1);
+    if (room_now == NULL) {
+        return -1;
+    }
+    PyObject *held_now = PyLong_FromLong(held + 1);
+    if (held_now == NULL) {
+        Py_DECREF(room_now);
+        return -1;
+    }
+    Py_INCREF(batch); /* ours while hand_over or start_timer may replace the slot */
+    if (PyList_Append(batch, event) < 0) {
+        Py_DECREF(room_now);
+        Py_DECREF(held_now);
+        Py_DECREF(batch);
+        return -1;
+    }
+    /* Until its batch is delivered only the batch refers to the new event, so no reference
+     * cycle can pass through it: the garbage collector need not scan it meanwhile (a batch
+     * of events waiting would otherwise cost every collection). deliver_events tracks it
+     * again if the listener kept it. (A FiredKeywords is made untracked.) */
+    PyObject_GC_UnTrack(event);
+    /* Each slot's old value is released after the new one is in place, as a descriptor's
+     * store does: a finalizer that runs then sees the new value. */
+    PyObject **room_slot = SLOT_AT(self->queue, self->room_offset);
+    PyObject *old_room = *room_slot;
+    *room_slot = room_now;
+    Py_XDECREF(old_room);
+    PyObject **held_slot = SLOT_AT(self->pool, self->held_events_offset);
+    PyObject *old_held = *held_slot;
+    *held_slot = held_now;
+    Py_XDECREF(old_held);
+    Py_ssize_t size = PyList_GET_SIZE(batch);
+    if (size >= self->max_size) {
+        *result = PyObject_CallNoArgs(self->hand_over);
+    }
+    else if (size == 1) {
+        *result = PyObject_CallOneArg(self->start_timer, batch);
+    }
+    else {
+        *result = Py_NewRef(Py_None);
+    }
+    Py_DECREF(batch);
+    return 1;
+}
+
+/* The event a fire makes: a FiredKeywords of its values and names, or a dict of them when the
+ * names do not fit one (see names_fit_fired_keywords). */
+static PyObject *
+batch_accept_event_of_call(BatchAccept *self, PyObject *const *args, PyObject *names)
+{
+    if (names != NULL && names != self->event_names) {
+        if (!names_fit_fired_keywords(names)) {
+            return kwargs_from_call_site(&self->seen_names, &self->kwargs_template, args, names);
+        }
+        Py_XSETREF(self->event_names, Py_NewRef(names));
+    }
+    return fired_keywords_of_call(self->event_type, args, names);
+}
+
+/* _accumulator.batch_accept's accept(**kwargs), compiled. */
+static PyObject *
+batch_accept_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf,
+                        PyObject *names)
+{
+    BatchAccept *self = (BatchAccept *)callable;
+    if (PyVectorcall_NARGS(nargsf) != 0) {
+        PyErr_SetString(PyExc_TypeError, "a batch listener's fire takes keyword arguments only");
+        return NULL;
+    }
+    /* A new object per fire: the event as at fire time. Made before the slots are read: its
+     * allocation may run a collection, and so finalizers that change them. */
+    PyObject *event = batch_accept_event_of_call(self, args, names);
+    if (event == NULL) {
+        return NULL;
+    }
+    PyObject *result = NULL;
+    PyObject *batch = NULL;
+    int fast = batch_accept_on_slots(self, event, &result);
+    if (fast < 0 || fast == 1) {
+        goto done;
+    }
+    if (fast == 0) { /* the path by name */
+        fast = batch_has_room(self);
+        if (fast < 0) {
+            goto done;
+        }
+    }
+    else {
+        fast = 0;
+    }
+    if (!fast) {
+        /* take_slowly gets the dict the pure twin's accept gets. */
+        if (is_fired_keywords(event)) {
+            Py_SETREF(event, kwargs_from_call_site(&self->seen_names, &self->kwargs_template,
+                                                   args, names));
+            if (event == NULL) {
+                goto done;
+            }
+        }
+        result = PyObject_CallOneArg(self->take_slowly, event);
+        goto done;
+    }
+    batch = PyObject_GetAttr(self->batch_listener, self->str_batch);
+    if (batch == NULL) {
+        goto done;
+    }
+    if (!PyList_Check(batch)) {
+        PyErr_SetString(PyExc_TypeError, "BatchAccept: the batch must be a list");
+        goto done;
+    }
+    if (PyList_Append(batch, event) < 0 || batch_add_to(self->queue, self->str_room, -1) < 0 ||
+        batch_add_to(self->pool, self->str_held_events, 1) < 0) {
+        goto done;
+    }
+    Py_ssize_t size = PyList_GET_SIZE(batch);
+    if (size >= self->max_size) {
+        result = PyObject_CallNoArgs(self->hand_over);
+    }
+    else if (size == 1) {
+        result = PyObject_CallOneArg(self->start_timer, batch);
+    }
+    else {
+        result = Py_NewRef(Py_None);
+    }
+done:
+    Py_XDECREF(batch);
+    Py_XDECREF(event);
+    if (result != NULL && result != Py_None) {
+        Py_SETREF(result, Py_NewRef(Py_None));
+    }
+    return result;
+}
+
+/* BatchAccept.deliver_events(listener, events): _accumulator.deliver_events's twin,
+ * listener(a new list of a read-only mapping of each event, in order): a FiredKeywords is one
+ * already and goes as it is, a dict goes in a mappingproxy. An event the fire left
+ * untracked by the garbage collector (see batch_accept_on_slots) is tracked again once the
+ * listener returned if anything besides ``events`` refers to it then: what the listener
+ * kept may hold it in a reference cycle. An event nothing else refers to goes with
+ * ``events`` untracked, which spares the collections that the listener's allocations
+ * start. */
+static PyObject *
+batch_deliver_events(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError, "deliver_events() takes 2 positional arguments (%zd given)",
+                     nargs);
+        return NULL;
+    }
+    PyObject *listener = args[0];
+    PyObject *events = args[1];
+    PyObject *sequence = PySequence_Fast(events, "deliver_events() takes a list of events");
+    if (sequence == NULL) {
+        return NULL;
+    }
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(sequence);
+    PyObject *mappings = PyList_New(count);
+    if (mappings == NULL) {
+        Py_DECREF(sequence);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *event = PySequence_Fast_GET_ITEM(sequence, i);
+        PyObject *mapping = is_fired_keywords(event) ? Py_NewRef(event) : PyDictProxy_New(event);
+        if (mapping == NULL) {
+            Py_DECREF(mappings);
+            Py_DECREF(sequence);
+            return NULL;
+        }
+        PyList_SET_ITEM(mappings, i, mapping);
+    }
+    PyObject *result = PyObject_CallOneArg(listener, mappings);
+    Py_DECREF(mappings);
+    /* ``events`` holds one reference to each dict (and a copy made of it one more). */
+    Py_ssize_t held_here = sequence == events ? 1 : 2;
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(sequence); i++) {
+        PyObject *event = PySequence_Fast_GET_ITEM(sequence, i);
+        if ((PyDict_CheckExact(event) || is_fired_keywords(event)) &&
+            !PyObject_GC_IsTracked(event) && Py_REFCNT(event) > held_here) {
+            PyObject_GC_Track(event);
+        }
+    }
+    Py_DECREF(sequence);
+    return result;
+}
+
+static PyMethodDef batch_accept_methods[] = {
+    {"deliver_events", (PyCFunction)(void (*)(void))batch_deliver_events,
+     METH_FASTCALL | METH_STATIC,
+     PyDoc_STR("listener(a new list of a read-only mapping of each event, in order).")},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyObject *
+batch_accept_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *batch_listener, *queue, *pool, *max_size, *hand_over, *start_timer, *take_slowly;
+    if ((kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0) ||
+        !PyArg_UnpackTuple(args, "BatchAccept", 7, 7, &batch_listener, &queue, &pool, &max_size,
+                           &hand_over, &start_timer, &take_slowly)) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_TypeError, "BatchAccept() takes seven positional arguments");
+        }
+        return NULL;
+    }
+    Py_ssize_t size = PyLong_AsSsize_t(max_size);
+    if (size == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    PyObject *listener = PyObject_GetAttrString(batch_listener, "listener");
+    if (listener == NULL) {
+        return NULL;
+    }
+    BatchAccept *self = (BatchAccept *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        Py_DECREF(listener);
+        return NULL;
+    }
+    self->vectorcall = batch_accept_vectorcall;
+    self->max_size = size;
+    self->listener = listener;
+    self->batch_listener = Py_NewRef(batch_listener);
+    self->queue = Py_NewRef(queue);
+    self->pool = Py_NewRef(pool);
+    self->hand_over = Py_NewRef(hand_over);
+    self->start_timer = Py_NewRef(start_timer);
+    self->take_slowly = Py_NewRef(take_slowly);
+    if ((self->str_calls = PyUnicode_InternFromString("calls")) == NULL ||
+        (self->str_room = PyUnicode_InternFromString("room")) == NULL ||
+        (self->str_home = PyUnicode_InternFromString("home")) == NULL ||
+        (self->str_batch = PyUnicode_InternFromString("_batch")) == NULL ||
+        (self->str_held_events = PyUnicode_InternFromString("_held_events")) == NULL ||
+        (self->calls_offset = writable_slot_offset(queue, self->str_calls)) < 0 ||
+        (self->room_offset = writable_slot_offset(queue, self->str_room)) < 0 ||
+        (self->home_offset = writable_slot_offset(queue, self->str_home)) < 0 ||
+        (self->held_events_offset = writable_slot_offset(pool, self->str_held_events)) < 0 ||
+        (self->batch_offset = writable_slot_offset(batch_listener, self->str_batch)) < 0) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    ModuleState *state = (ModuleState *)PyType_GetModuleState(type);
+    if (state == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    self->deque_type = Py_NewRef(state->enqueue.deque_type);
+    PyObject *module = PyType_GetModule(type);
+    PyObject *event_type = module == NULL ? NULL : PyObject_GetAttrString(module, "FiredKeywords");
+    if (event_type == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    if (!PyType_Check(event_type) ||
+        ((PyTypeObject *)event_type)->tp_dealloc != (destructor)fired_keywords_dealloc) {
+        Py_DECREF(event_type);
+        Py_DECREF(self);
+        PyErr_SetString(PyExc_TypeError, "BatchAccept: _speedups.FiredKeywords was replaced");
+        return NULL;
+    }
+    self->event_type = (PyTypeObject *)event_type;
+    return (PyObject *)self;
+}
+
+static int
+batch_accept_traverse(BatchAccept *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->batch_listener);
+    Py_VISIT(self->listener);
+    Py_VISIT(self->queue);
+    Py_VISIT(self->pool);
+    Py_VISIT(self->hand_over);
+    Py_VISIT(self->start_timer);
+    Py_VISIT(self->take_slowly);
+    Py_VISIT(self->deque_type);
+    Py_VISIT(self->seen_home);
+    Py_VISIT(self->seen_names);
+    Py_VISIT(self->kwargs_template);
+    Py_VISIT(self->event_type);
+    Py_VISIT(self->event_names);
+    return 0;
+}
+
+static int
+batch_accept_clear(BatchAccept *self)
+{
+    Py_CLEAR(self->batch_listener);
+    Py_CLEAR(self->listener);
+    Py_CLEAR(self->queue);
+    Py_CLEAR(self->pool);
+    Py_CLEAR(self->hand_over);
+    Py_CLEAR(self->start_timer);
+    Py_CLEAR(self->take_slowly);
+    Py_CLEAR(self->str_calls);
+    Py_CLEAR(self->str_room);
+    Py_CLEAR(self->str_home);
+    Py_CLEAR(self->str_batch);
+    Py_CLEAR(self->str_held_events);
+    Py_CLEAR(self->deque_type);
+    Py_CLEAR(self->seen_home);
+    Py_CLEAR(self->seen_names);
+    Py_CLEAR(self->kwargs_template);
+    Py_CLEAR(self->event_type);
+    Py_CLEAR(self->event_names);
+    return 0;
+}
+
+static void
+batch_accept_dealloc(BatchAccept *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    batch_accept_clear(self);
+    type->tp_free((PyObject *)self);
+    Py_DECREF(type);
+}
+
+static PyObject *
+batch_accept_repr(BatchAccept *self)
+{
+    return PyUnicode_FromFormat("<fire into batch listener %R>", self->listener);
+}
+
+static PyMemberDef batch_accept_members[] = {
+    {"__batch_listener__", Py_T_OBJECT_EX, offsetof(BatchAccept, batch_listener), Py_READONLY,
+     PyDoc_STR("The batch listener whose batch a fire joins.")},
+    {"__wrapped__", Py_T_OBJECT_EX, offsetof(BatchAccept, listener), Py_READONLY,
+     PyDoc_STR("The function that gets the batches.")},
+    {"__vectorcalloffset__", Py_T_PYSSIZET, offsetof(BatchAccept, vectorcall), Py_READONLY},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot batch_accept_slots[] = {
+    {Py_tp_doc, (void *)PyDoc_STR("Adds each fire's keyword arguments to a batch listener's batch.")},
+    {Py_tp_call, PyVectorcall_Call},
+    {Py_tp_new, batch_accept_new},
+    {Py_tp_traverse, batch_accept_traverse},
+    {Py_tp_clear, batch_accept_clear},
+    {Py_tp_dealloc, batch_accept_dealloc},
+    {Py_tp_repr, batch_accept_repr},
+    {Py_tp_members, batch_accept_members},
+    {Py_tp_methods, batch_accept_methods},
+    {0, NULL},
+};
+
+static PyType_Spec batch_accept_spec = {
+    .name = "locust_events._speedups.BatchAccept",
+    .basicsize = sizeof(BatchAccept),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .slots = batch_accept_slots,
+};
+
+
+/* The module: multi-phase initialization (PEP 489). Each module object builds its own
+ * types and strings in module_exec; nothing is shared between interpreters. */
+
+static PyTypeObject *
+add_type(PyObject *module, PyType_Spec *spec)
+{
+    PyObject *type = PyType_FromModuleAndSpec(module, spec, NULL);
+    if (type == NULL || PyModule_AddObjectRef(module, strrchr(spec->name, '.') + 1, type) < 0) {
+        Py_XDECREF(type);
+        return NULL;
+    }
+    return (PyTypeObject *)type;
+}
 
 /* The slot of ``obj`` at ``offset``, an int, as a C integer; -1 with an exception set if it
  * is unset or not an int. */
@@ -2934,11 +2685,13 @@ worker_run_call(WorkerState *names, PyObject *listener, PyObject *kwargs, PyObje
 {
     int fired = Py_IS_TYPE(kwargs, names->fired_keywords_type);
     if (fired && thread_pool == Py_None) {
-        return fired_keywords_call((FiredKeywords *)kwargs, listener);
+        FiredKeywords *fired_keywords = (FiredKeywords *)kwargs;
+        return PyObject_Vectorcall(listener, fired_keywords->values, 0,
+                                   Py_SIZE(fired_keywords) ? fired_keywords->names : NULL);
     }
     PyObject *keywords;
     if (fired) {
-        keywords = fired_keywords_as_dict((FiredKeywords *)kwargs);
+        keywords = fired_keywords_dict((FiredKeywords *)kwargs);
     }
     else if (PyDict_CheckExact(kwargs)) {
         keywords = Py_NewRef(kwargs);
@@ -3340,11 +3093,6 @@ module_exec(PyObject *module)
         return -1;
     }
     state->worker.fired_keywords_type = state->enqueue.fired_keywords_type;
-    PyObject *batch_event_type = PyType_FromModuleAndSpec(module, &batch_event_spec, NULL);
-    if (batch_event_type == NULL || PyModule_AddObject(module, "BatchEvent", batch_event_type) < 0) {
-        Py_XDECREF(batch_event_type);
-        return -1;
-    }
     PyObject *batch_accept_type = PyType_FromModuleAndSpec(module, &batch_accept_spec, NULL);
     if (batch_accept_type == NULL || PyModule_AddObject(module, "BatchAccept", batch_accept_type) < 0) {
         Py_XDECREF(batch_accept_type);

@@ -63,9 +63,10 @@ class SpawnedListener:
 
 @final
 @final
-class BatchEvent(Mapping[str, Any]):
-    """One fire's keyword arguments as a batch listener gets them from the compiled fire: a
-    read-only mapping that behaves as ``types.MappingProxyType`` of a dict of them."""
+class FiredKeywords(Mapping[str, Any]):
+    """One fire's keyword arguments as a batch listener gets them from the compiled fire and a
+    spawned listener's call keeps them: a read-only mapping that behaves as
+    ``types.MappingProxyType`` of a dict of them."""
 
     def __getitem__(self, key: str, /) -> Any: ...
     def __iter__(self) -> Iterator[str]: ...
@@ -96,11 +97,3 @@ class BatchAccept:
     ) -> object: ...
 
 def run_queued_calls(pool: ListenerPool, worker: Any, batch_type: type, /) -> bool: ...
-
-@final
-class FiredKeywords(Mapping[str, Any]):
-    """The keyword arguments of one fire, read-only: what a compiled enqueue queues."""
-
-    def __getitem__(self, key: str, /) -> Any: ...
-    def __len__(self) -> int: ...
-    def __iter__(self) -> Iterator[str]: ...

@@ -6,6 +6,7 @@ import csv
 import json
 import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -162,7 +163,8 @@ def test_sqlite_batches_example_writes_one_row_per_request_locust_counted(
     target: str, tmp_path: Path
 ) -> None:
     run_example("sqlite_batches.py", target, tmp_path)
-    with sqlite3.connect(tmp_path / "requests.db") as database:
+    # A connection's own ``with`` ends a transaction, not the connection: closing() closes it.
+    with closing(sqlite3.connect(tmp_path / "requests.db")) as database:
         rows = database.execute("SELECT COUNT(*) FROM requests").fetchone()[0]
         failed = database.execute(
             "SELECT COUNT(*) FROM requests WHERE exception IS NOT NULL"

@@ -3,7 +3,9 @@
 The round is ``run_queued_calls``: pure Python in ``_worker``, compiled in ``_speedups``; the
 calling-loop plugin runs each test on both. The compiled enqueue queues a call's keywords as
 a ``FiredKeywords``, a read-only mapping the compiled round hands to the listener as the fire
-passed them; its own tests are at the end.
+passed them; the tests at the end pin what a spawned call's FiredKeywords adds to the batch
+events' (``test_batch_listeners.py``): it is collected in a cycle, and names that cannot make
+one make a dict.
 """
 
 from __future__ import annotations
@@ -208,8 +210,8 @@ def test_fired_keywords_are_a_read_only_mapping_in_fire_order(fired_keywords: An
     assert fired_keywords.get("url") is None
     assert fired_keywords.get("url", 0) == 0
     assert dict(fired_keywords) == {"name": "/x", "response_time": 1.5, "context": {}}
-    assert repr(fired_keywords) == (
-        "FiredKeywords({'name': '/x', 'response_time': 1.5, 'context': {}})"
+    assert (
+        repr(fired_keywords) == "mappingproxy({'name': '/x', 'response_time': 1.5, 'context': {}})"
     )
     with pytest.raises(KeyError, match="url"):
         fired_keywords["url"]
@@ -239,3 +241,21 @@ def test_fired_keywords_in_a_cycle_are_collected() -> None:
     del context
     gc.collect()
     assert watched() is None
+
+
+class Name(str):
+    """A keyword name of a str subclass, as ``fire(**mapping)`` may pass."""
+
+
+def test_names_that_cannot_make_fired_keywords_queue_a_dict_that_runs_alike() -> None:
+    queued = queued_keywords(**{Name("n"): 1})
+    assert type(queued) is dict
+    assert queued == {"n": 1}
+    pool = ListenerPool(size=1)
+    hook = EventHook("request")
+    got: list[dict[str, Any]] = []
+    hook.add_listener(lambda **kwargs: got.append(kwargs), spawn=pool)
+    hook.fire(**{Name("n"): 1})
+    hook.fire(n=2)
+    assert pool.join(timeout=5)
+    assert got == [{"n": 1}, {"n": 2}]
