@@ -2009,14 +2009,6 @@ static PyType_Spec spawned_listener_spec = {
     .slots = spawned_listener_slots,
 };
 
-/* run_queued_calls(pool, worker, batch_type): _worker.run_queued_calls's twin, a pool
- * worker's round. It runs every queued call in turn, in the calling greenlet, with the same
- * steps in the same order, and returns True once the queue is empty, False when the pool
- * started afresh while a call ran. The pool's rare paths (late joins, calls waiting for
- * room, batches, failures, the last call before a join) are its Python methods; the hot
- * fields (the high water, the completed count, the queue's deque) are read and written on
- * their __slots__ directly, their offsets found once per pool class. */
-
 /* BatchAccept(batch_listener, queue, pool, max_size, hand_over, start_timer, take_slowly):
  * _accumulator.batch_accept's twin (the docstring there says what it does). What a hook calls
  * for each fire of a batch listener: the fire's keyword arguments, built into a new dict from
@@ -2583,6 +2575,14 @@ add_type(PyObject *module, PyType_Spec *spec)
     }
     return (PyTypeObject *)type;
 }
+
+/* run_queued_calls(pool, worker, batch_type): _worker.run_queued_calls's twin, a pool
+ * worker's round. It runs every queued call in turn, in the calling greenlet, with the same
+ * steps in the same order, and returns True once the queue is empty, False when the pool
+ * started afresh while a call ran. The pool's rare paths (late joins, calls waiting for
+ * room, batches, failures, the last call before a join) are its Python methods; the hot
+ * fields (the high water, the completed count, the queue's deque) are read and written on
+ * their __slots__ directly, their offsets found once per pool class. */
 
 /* The slot of ``obj`` at ``offset``, an int, as a C integer; -1 with an exception set if it
  * is unset or not an int. */
