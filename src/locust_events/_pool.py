@@ -130,9 +130,14 @@ class BatchOfEvents:
         return f"<batch of {len(self.events)} events for {describe_listener(self.listener)}>"
 
 
+def _events_of(listener: Callable[..., Any]) -> int:
+    """How many events a call of ``listener`` counts as: a batch's call its events, else 1."""
+    return len(listener.events) if type(listener) is BatchOfEvents else 1
+
+
 def _batch_extras(calls: Iterable[_Call]) -> int:
     """The events of ``calls`` beyond one per call (a batch's call counts as its events)."""
-    return sum(len(call[2].events) - 1 for call in calls if type(call[2]) is BatchOfEvents)
+    return sum(_events_of(call[2]) - 1 for call in calls)
 
 
 @final
@@ -499,9 +504,7 @@ class ListenerPool:
         self._thread_pool = None  # the old home's threads served the old hub
         self._current_calls = {}
         for call in stranded.values():
-            self._failed += 1
-            if type(call[2]) is BatchOfEvents:
-                self._failed += self.batch_ended(call[2])
+            self._failed += _events_of(call[2])
             log_safely(
                 "error",
                 "The thread running %s ended while listener %s of hook %r ran; that call is "
@@ -530,11 +533,6 @@ class ListenerPool:
             waiters, self._batch_room_waiters = self._batch_room_waiters, []
             for waiter in waiters:
                 self._queue.hub.loop.run_callback(waiter.switch, None)
-
-    @staticmethod
-    def batch_ended(batch: BatchOfEvents) -> int:
-        """A batch's call ended, which its worker counts as one: how many more to count."""
-        return len(batch.events) - 1
 
     def hand_over_batches(self) -> None:
         """Queue every batch listener's unfinished batch now (a join, a close): in the home
@@ -800,7 +798,7 @@ class ListenerPool:
         """A worker's call raised ``error``: count it (a batch as its events) and let its
         hook's error policy record it."""
         listener = call[2]
-        self._failed += len(listener.events) if type(listener) is BatchOfEvents else 1
+        self._failed += _events_of(listener)
         # The error policy never raises; a recorder of another kind must not kill the worker.
         with contextlib.suppress(Exception):
             call[1].record_failure(listener, error)
@@ -818,9 +816,7 @@ class ListenerPool:
         """Runs in the hub when a worker ends: account for its call and replace it."""
         call = self._current_calls.get(worker)
         if call is not None:
-            self._failed += 1
-            if type(call[2]) is BatchOfEvents:
-                self._failed += self.batch_ended(call[2])
+            self._failed += _events_of(call[2])
             del self._current_calls[worker]
             self._finished()
             log_safely(

@@ -1289,26 +1289,33 @@ names_fit_fired_keywords(PyObject *names)
     return 1;
 }
 
-/* A new dict of the event (NULL with an exception set). */
+/* A new dict of the keyword arguments ``values`` named ``names`` (a tuple), as a call makes
+ * of them for a **kwargs function: sized once. NULL with an exception set. */
 static PyObject *
-fired_keywords_dict(FiredKeywords *self)
+keywords_dict(PyObject *const *values, PyObject *names)
 {
 #if PY_VERSION_HEX < 0x030E0000
-    /* What a call makes of its keyword arguments for a **kwargs function: a dict sized once. */
-    return _PyStack_AsDict(self->values, self->names);
+    return _PyStack_AsDict(values, names);
 #else
     PyObject *dict = PyDict_New();
     if (dict == NULL) {
         return NULL;
     }
-    for (Py_ssize_t i = 0; i < Py_SIZE(self); i++) {
-        if (PyDict_SetItem(dict, PyTuple_GET_ITEM(self->names, i), self->values[i]) < 0) {
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(names); i++) {
+        if (PyDict_SetItem(dict, PyTuple_GET_ITEM(names, i), values[i]) < 0) {
             Py_DECREF(dict);
             return NULL;
         }
     }
     return dict;
 #endif
+}
+
+/* A new dict of the event (NULL with an exception set). */
+static PyObject *
+fired_keywords_dict(FiredKeywords *self)
+{
+    return keywords_dict(self->values, self->names);
 }
 
 /* The answer of a new dict of the event to ``ask(dict, argument)``. */
@@ -1819,13 +1826,7 @@ spawned_keywords(SpawnedListener *self, PyObject *const *values, PyObject *names
 {
     if (names != NULL && names != self->fitting_names) {
         if (!names_fit_fired_keywords(names)) {
-            PyObject *kwargs = PyDict_New();
-            for (Py_ssize_t i = 0; kwargs != NULL && i < PyTuple_GET_SIZE(names); i++) {
-                if (PyDict_SetItem(kwargs, PyTuple_GET_ITEM(names, i), values[i]) < 0) {
-                    Py_CLEAR(kwargs);
-                }
-            }
-            return kwargs;
+            return keywords_dict(values, names);
         }
         Py_XSETREF(self->fitting_names, Py_NewRef(names));
     }
