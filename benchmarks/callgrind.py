@@ -137,6 +137,7 @@ def signature_instructions() -> dict[str, float]:
 _REQUEST_ROUND = """
 import sys
 from locust_events import Events, ListenerPool
+from locust_events._pool import queue_of
 
 def h(request_type, name, response_time, response_length, exception=None, **kw):
     pass
@@ -171,9 +172,7 @@ else:
     if case == "enqueue":
         # The workers never run (nothing here yields to them): each round empties the queue
         # itself, so every round fires with the queue as it is in use, not ever longer.
-        queued = getattr(pool._queue, "calls", None)
-        if queued is None:
-            queued = pool._queue.queue  # a gevent Queue's deque, before the queue was ours
+        queued = queue_of(pool).calls
         def round_():
             fire_round()
             queued.clear()

@@ -5,33 +5,31 @@ from __future__ import annotations
 import contextlib
 import inspect
 import math
-import os
 import time
-import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from types import FunctionType
+from types import FunctionType, MappingProxyType
 from typing import Any, Final, final
 
-import gevent
-from gevent.hub import Waiter
+import gevent.monkey
 
-from ._errors import describe_listener
-from ._implementation import batch_accept
-from ._pool import (
-    NO_ARGUMENTS,
-    BatchOfEvents,
-    FailureRecorder,
-    ListenerPool,
-    _thread_ident,
-)
+from ._call_queue import Call, CallQueue
+from ._errors import describe_listener, log_safely
+from ._listener_kinds import refuse_listener_that_never_runs
 
-__all__ = ["BatchListener", "BatchSettings", "batch_listener_of", "check_batch_listener"]
+__all__ = [
+    "BatchListener",
+    "BatchSettings",
+    "batch_listener_of",
+    "check_batch_listener",
+    "check_pool_fits",
+]
 
+_thread_ident: Final[Callable[[], int]] = gevent.monkey.get_original("_thread", "get_ident")
 _monotonic: Final = time.monotonic
-#: How often a firer waiting for room in a full pool looks again when no batch ended meanwhile
-#: (room made by spawned listeners' calls wakes nobody).
-_ROOM_RECHECK: Final = 0.01
+_perf_counter: Final = time.perf_counter
+#: The keyword arguments of a batch's call: none, the batch is in its delivery.
+_NO_ARGUMENTS: Final[Mapping[str, Any]] = MappingProxyType({})
 
 
 @final
@@ -46,75 +44,57 @@ class BatchSettings:
 
 
 @final
-class _BatchRecorder:
-    """Records a failed batch once, under its hook's error policy, naming the batch size."""
+class _Delivery:
+    """A batch's call: the listener gets a new list of a read-only mapping of each event,
+    in fire order; under a profiler, the call is timed and its events counted there."""
 
-    __slots__ = ("hook", "name")
+    __slots__ = ("events", "listener", "profile")
 
-    def __init__(self, hook: FailureRecorder) -> None:
-        self.hook: Final = hook
-        #: How pool messages name it: its hook's name.
-        self.name = hook.name
+    def __init__(self, listener: Callable[..., Any], events: list[Any], profile: Any) -> None:
+        self.listener: Final = listener
+        self.events: Final = events
+        self.profile: Final = profile
 
-    def record_failure(self, listener: Callable[..., Any], error: Exception) -> None:
-        if type(listener) is BatchOfEvents:
-            size = len(listener.events)
-            if hasattr(error, "add_note"):  # Python 3.11+: the logged traceback shows it
-                error.add_note(
-                    f"Batch listener {describe_listener(listener.listener)} of hook "
-                    f"{self.hook.name!r} raised on a batch of {size} event(s); all of them "
-                    "are counted as failed"
-                )
-            listener = listener.listener
-        self.hook.record_failure(listener, error)
+    @property
+    def __wrapped__(self) -> Callable[..., Any]:
+        return self.listener
 
-
-@final
-class _TimedBatch:
-    """Runs one batch under a profiler: counts it and its events, times it."""
-
-    __slots__ = ("__wrapped__", "_profile")
-
-    def __init__(self, listener: Callable[..., Any], profile: Any) -> None:
-        self.__wrapped__ = listener
-        self._profile = profile
-
-    def __call__(self, batch: list[Any]) -> None:
+    def __call__(self) -> None:
+        batch = list(map(MappingProxyType, self.events))
+        profile = self.profile
+        if profile is None:
+            self.listener(batch)
+            return
         failed = True
-        started = time.perf_counter()
+        started = _perf_counter()
         try:
-            self.__wrapped__(batch)
+            self.listener(batch)
             failed = False
         finally:
-            self._profile.events += len(batch)
-            self._profile.record(time.perf_counter() - started, failed)
+            profile.events += len(self.events)
+            profile.record(_perf_counter() - started, failed)
 
-
-# Every batch listener, so that a forked child can empty their batches.
-_all_batch_listeners: weakref.WeakSet[BatchListener] = weakref.WeakSet()
+    def __repr__(self) -> str:
+        return f"<batch of {len(self.events)} events for {describe_listener(self.listener)}>"
 
 
 @final
 class BatchListener:
     """A batch listener's batch, its timer and the way a fire joins it.
 
-    Its :attr:`accept` function is the hot half, which the hook calls for every fire, kept
-    to a few steps: in the pool's home thread, while the pool has room (its
-    :class:`~locust_events._pool.CallQueue` ``room``, which counts the events batch
-    listeners hold), the fire's keyword arguments (a new dict on every call, so as at fire
-    time; on the compiled loop a ``_speedups.FiredKeywords``, a read-only mapping of them that the
-    listener gets as it is) join the batch, the pool's room shrinks by one and, at
-    ``max_size`` events, the batch is handed over as one call. The first event of a batch
-    starts a timer in the home hub that hands it over after ``max_wait`` seconds. Everything
-    else (another thread, a full or closed pool, workers not started) goes through
-    :meth:`_take_slowly`.
+    Its :attr:`accept` function is what the hook calls for every fire: in the pool's home
+    thread, while the pool has room, the fire's keyword arguments (the dict the call made)
+    join the batch, which the pool's bound counts event by event; at ``max_size`` events the
+    batch is handed over as one call. The first event of a batch starts a timer in the home
+    hub that hands it over after ``max_wait`` seconds. Everything else (another thread, a
+    full or closed pool, workers not started) takes the pool's slow way, as a spawned call
+    does.
     """
 
     __slots__ = (
         "__weakref__",
         "_batch",
         "_queue",
-        "_recorder",
         "_timer",
         "accept",
         "batches",
@@ -123,21 +103,18 @@ class BatchListener:
         "listener",
         "max_size",
         "max_wait",
-        "pool",
         "profile",
     )
 
     def __init__(
         self,
-        hook: FailureRecorder,
+        hook: Any,
         listener: Callable[..., Any],
-        pool: ListenerPool,
+        queue: CallQueue,
         settings: BatchSettings,
     ) -> None:
         #: The function that gets the batches.
         self.listener: Final = listener
-        #: The pool that runs it.
-        self.pool: Final = pool
         #: The hook it is registered on, whose error policy records failed batches.
         self.hook: Final = hook
         #: How many events make a batch.
@@ -147,24 +124,14 @@ class BatchListener:
         #: Batches handed over so far, and the events in them (mean batch size: their ratio).
         self.batches = 0
         self.delivered = 0
-        self._queue: Final = pool._queue
-        self._recorder: Final = _BatchRecorder(hook)
-        self._batch: list[dict[str, Any]] = []
+        self._queue: Final = queue
+        self._batch: list[Any] = []
         self._timer: Any = None
         #: Set by a profiler: each batch that runs is timed and counted there.
         self.profile: Any = None
-        #: What the hook calls on each fire: compiled, or ``_accumulator.batch_accept``.
-        self.accept: Final[Callable[..., None]] = batch_accept(
-            self,
-            self._queue,
-            pool,
-            self.max_size,
-            self.hand_over,
-            self._start_timer,
-            self._take_slowly,
-        )
-        pool._batch_listeners.add(self)
-        _all_batch_listeners.add(self)
+        #: What the hook calls on each fire.
+        self.accept: Final[Callable[..., None]] = _accept_function(self, queue)
+        queue.batch_listeners.append(self)
 
     @property
     def settings(self) -> BatchSettings:
@@ -175,131 +142,115 @@ class BatchListener:
         """Events in the batch not handed over yet."""
         return len(self._batch)
 
-    def hand_over(self) -> None:
-        """Queue the batch as one call now, if it holds any event. In the home thread."""
+    def add_event(self, event: Any) -> None:
+        """Take an event the pool has room for, in the home thread."""
         batch = self._batch
-        if not batch:
-            return
-        self._batch = []
-        timer, self._timer = self._timer, None
-        if timer is not None:
-            timer.close()
-        self.batches += 1
-        self.delivered += len(batch)
-        pool = self.pool
-        pool.hold_events(-1)  # the call counts as one itself now
-        if not pool._workers:
-            pool._start_workers()
-        listener = (
-            self.listener if self.profile is None else _TimedBatch(self.listener, self.profile)
-        )
-        pool._enqueue((_monotonic(), self._recorder, BatchOfEvents(listener, batch), NO_ARGUMENTS))
-
-    def hand_over_when_home(self) -> None:
-        """Hand the batch over now if called in the pool's thread; elsewhere its timer will."""
-        if _thread_ident() == self._queue.home:
-            self.hand_over()
-
-    def _start_timer(self, batch: list[dict[str, Any]]) -> None:
-        timer = self._queue.hub.loop.timer(self.max_wait)
-        timer.start(self._waited, batch)
-        self._timer = timer
-
-    def _waited(self, batch: list[dict[str, Any]]) -> None:
-        """In the hub, ``max_wait`` after ``batch`` began: hand it over if it still waits."""
-        if batch is self._batch:
-            with contextlib.suppress(Exception):  # a hub callback must not raise
-                self.hand_over()
-
-    def _take_slowly(self, kwargs: dict[str, Any]) -> None:
-        """An event the hot path could not take: decide as a spawned listener's call would."""
-        pool = self.pool
-        if pool._closed:
-            raise pool._closed_error(self.hook, self.listener)
-        queue = self._queue
-        if _thread_ident() != queue.home:
-            self._take_from_other_thread(kwargs)
-            return
-        if not pool._workers:
-            pool._start_workers()
-        while len(queue.calls) + pool._held_events >= pool.maxsize:
-            if gevent.getcurrent() is queue.hub and pool.on_full == "block":
-                break  # the hub cannot wait: the event is taken all the same
-            call = (_monotonic(), self.hook, self.listener, kwargs)
-            if not pool._wait_when_full(call):  # raises PoolFull under "raise"
-                pool._drop(call)
-                return
-            # "block": let our own batch go first, then wait until a worker takes a batch.
-            self.hand_over()
-            if len(queue.calls) + pool._held_events < pool.maxsize:
-                break
-            waiter: Waiter[Any] = Waiter(queue.hub)
-            pool._batch_room_waiters.append(waiter)
-            recheck = gevent.Timeout(_ROOM_RECHECK)
-            recheck.start()
-            try:
-                waiter.get()
-            except gevent.Timeout as timeout:
-                if timeout is not recheck:
-                    raise
-            finally:
-                recheck.close()
-                with contextlib.suppress(ValueError):
-                    pool._batch_room_waiters.remove(waiter)
-            if pool._closed:
-                raise pool._closed_error(self.hook, self.listener)
-        self._take(kwargs)
-
-    def _take(self, kwargs: dict[str, Any]) -> None:
-        """Add an event the pool has room for (or, from the hub, that cannot wait)."""
-        batch = self._batch
-        batch.append(kwargs)
-        self.pool.hold_events(1)
+        batch.append(event)
+        self._queue.load += 1
         if len(batch) >= self.max_size:
             self.hand_over()
         elif len(batch) == 1:
-            self._start_timer(batch)
+            self._start_timer()
 
-    def _take_from_other_thread(self, kwargs: dict[str, Any]) -> None:
-        pool = self.pool
-        call = (_monotonic(), self.hook, self.listener, kwargs)
-        with pool._handover_lock:
-            rebind = self._queue.home is None or pool._home_token() is None
-            if rebind:
-                pool._bind_home()
-        if rebind:
-            self._take_slowly(kwargs)
-        elif pool._reserve_for_a_thread(call):
-            self._queue.hub.loop.run_callback_threadsafe(self._arrived, kwargs)
-        else:
-            pool._warn_dropped(call)
+    def hand_over(self) -> None:
+        """Queue the batch as one call now, if it holds any event. In the home thread.
 
-    def _arrived(self, kwargs: dict[str, Any]) -> None:
-        """In the home hub: take an event another thread fired."""
-        pool = self.pool
-        with pool._handover_lock:
-            pool._handed_over -= 1
-        try:
-            if pool._closed:
-                pool._dropped += 1
-                pool._warn_dropped((_monotonic(), self.hook, self.listener, kwargs))
-                return
-            if not pool._workers:
-                pool._start_workers()
-            self._take(kwargs)  # the firing thread waited for room already
-        finally:
-            pool._thread_call_queued()
-
-    def _start_afresh(self) -> None:
-        """In a forked child: the batch belongs to the parent."""
+        The call is queued before anything is let go, so an error raised on the way (a
+        ``RecursionError``, a ``KeyboardInterrupt``) leaves the events in the batch or in
+        the queue, never in neither.
+        """
+        batch = self._batch
+        if not batch:
+            return
+        call: Call = (
+            _monotonic(),
+            self,
+            _Delivery(self.listener, batch, self.profile),
+            _NO_ARGUMENTS,
+            len(batch),
+        )
+        queue = self._queue
+        queue.queue_held(call)
         self._batch = []
-        self._timer = None
+        self.batches += 1
+        self.delivered += call[4]
+        self._stop_timer()
+        queue.wake_or_start_workers()
+
+    def discard(self) -> int:
+        """Forget the batch not handed over (a closed pool, a forked child); its size."""
+        held = len(self._batch)
+        self._batch = []
+        self._stop_timer()
+        return held
+
+    def detach(self) -> None:
+        """Removed from its hook: hand the batch over (at once in the pool's thread, else
+        by its timer); the pool forgets it once its events are queued."""
+        queue = self._queue
+        if _thread_ident() == queue.home:
+            self.hand_over()
+            with contextlib.suppress(ValueError):
+                queue.batch_listeners.remove(self)
+
+    def record_failure(self, call: Call, error: Exception) -> None:
+        """Record a failed batch once, under its hook's error policy, naming its size."""
+        if hasattr(error, "add_note"):  # Python 3.11+: the logged traceback shows it
+            error.add_note(
+                f"Batch listener {describe_listener(self.listener)} of hook "
+                f"{self.hook.name!r} raised on a batch of {call[4]} event(s); all of them are "
+                "counted as failed"
+            )
+        self.hook.record_failure(self.listener, error)
+
+    def _start_timer(self) -> None:
+        timer = self._queue.hub.loop.timer(self.max_wait)
+        timer.start(self._waited, self._batch)
+        self._timer = timer
+
+    def _stop_timer(self) -> None:
+        timer, self._timer = self._timer, None
+        if timer is not None:
+            with contextlib.suppress(Exception):
+                timer.close()
+
+    def _waited(self, batch: list[Any]) -> None:
+        """In the hub, ``max_wait`` after ``batch`` began: hand it over if it still waits."""
+        if batch is self._batch:
+            try:
+                self.hand_over()
+            except Exception as error:  # a hub callback must not raise
+                log_safely(
+                    "error",
+                    "Handing over a batch of %s raised",
+                    describe_listener(self.listener),
+                    exc_info=error,
+                )
 
     def __repr__(self) -> str:
         return (
             f"<batch listener {describe_listener(self.listener)} (max_size={self.max_size}, "
-            f"max_wait={self.max_wait:g}) in {self.pool!r}>"
+            f"max_wait={self.max_wait:g}) in {self._queue.name!r}>"
         )
+
+
+def _accept_function(batch_listener: BatchListener, queue: CallQueue) -> Callable[..., None]:
+    """The function a hook calls for each fire of ``batch_listener``. A closure, not
+    ``__call__``: CPython calls a function with keyword arguments for about half of what it
+    takes to call an instance."""
+    add_event = batch_listener.add_event
+    take_slowly = queue.take_slowly
+    thread_ident = _thread_ident
+
+    def accept(**kwargs: Any) -> None:
+        if queue.ready and queue.has_room() and thread_ident() == queue.home:
+            add_event(kwargs)
+        else:
+            take_slowly(add_event, kwargs, batch_listener)
+
+    accept.__batch_listener__ = batch_listener  # type: ignore[attr-defined]
+    accept.__wrapped__ = batch_listener.listener  # type: ignore[attr-defined]
+    return accept
 
 
 def check_batch_listener(hook_name: str, func: object, max_size: object, max_wait: object) -> None:
@@ -326,11 +277,16 @@ def check_batch_listener(hook_name: str, func: object, max_size: object, max_wai
             f"{where}: max_wait must be a number of seconds, not {max_wait!r}; pass e.g. "
             "max_wait=1.0"
         )
-    if not math.isfinite(max_wait) or max_wait <= 0:
+    try:
+        seconds = float(max_wait)
+    except OverflowError:
+        seconds = math.inf
+    if not math.isfinite(seconds) or seconds <= 0:
         raise ValueError(
             f"{where}: max_wait must be a finite number of seconds above 0, not {max_wait!r}; "
             "pass e.g. max_wait=1.0"
         )
+    refuse_listener_that_never_runs(hook_name, func)
     try:
         signature = inspect.signature(func)
     except (TypeError, ValueError):  # a builtin without a signature: let it be
@@ -344,7 +300,7 @@ def check_batch_listener(hook_name: str, func: object, max_size: object, max_wai
         ) from None
 
 
-def check_pool_fits(hook_name: str, func: object, max_size: int, pool: ListenerPool) -> None:
+def check_pool_fits(hook_name: str, func: object, max_size: int, pool: Any) -> None:
     """A batch never larger than the pool's bound, or it could never fill."""
     if max_size > pool.maxsize:
         raise ValueError(
@@ -357,16 +313,7 @@ def check_pool_fits(hook_name: str, func: object, max_size: int, pool: ListenerP
 
 def batch_listener_of(entry: object) -> BatchListener | None:
     """The batch listener whose :attr:`BatchListener.accept` a hook entry is, else ``None``."""
-    if type(entry) is not FunctionType and type(entry) is not batch_accept:
+    if type(entry) is not FunctionType:
         return None
     found = getattr(entry, "__batch_listener__", None)
     return found if type(found) is BatchListener else None
-
-
-def _start_every_batch_afresh() -> None:
-    for batch_listener in list(_all_batch_listeners):
-        batch_listener._start_afresh()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_start_every_batch_afresh)

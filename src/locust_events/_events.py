@@ -333,7 +333,7 @@ class Events:
         try:
             delivered = self.drain(timeout)
             for pool in self.pools:
-                pool._warn_dropped(None)  # drops the rate limit kept quiet are reported now
+                pool.log_unreported_drops()
             if self._profiler is not None:
                 log_safely("info", "Listener profile:\n%s", self._profiler.table())
         finally:

@@ -21,7 +21,7 @@ from ._batching import (
 from ._errors import ErrorPolicy, describe_listener, logger
 from ._implementation import COMPILED, FilteredListener, HookCore, Measurement
 from ._listener_kinds import refuse_listener_that_never_runs
-from ._pool import ListenerPool, SpawnedListener, default_pool
+from ._pool import ListenerPool, default_pool, queue_of, spawned_listener
 from ._profiling import Profiler
 from ._signature import check_listener_signature
 
@@ -260,7 +260,7 @@ class EventHook(HookCore, Generic[_AcceptsT]):
                 f"must be True, False or a ListenerPool, not {spawn!r}"
             )
         if pool is not None:
-            listener = SpawnedListener(self, listener, pool)
+            listener = spawned_listener(self, listener, pool)
         with self._mutation_lock:
             serial = self._next_serial
             self._next_serial = serial + 1
@@ -311,7 +311,8 @@ class EventHook(HookCore, Generic[_AcceptsT]):
                 f"pool must be a ListenerPool or None, not {pool!r}"
             )
         check_pool_fits(self.name, func, max_size, pool)
-        batch_listener = BatchListener(self, func, pool, BatchSettings(max_size, float(max_wait)))
+        settings = BatchSettings(max_size, float(max_wait))
+        batch_listener = BatchListener(self, func, queue_of(pool), settings)
         entry = batch_listener.accept
         with self._mutation_lock:
             serial = self._next_serial
@@ -364,7 +365,7 @@ class EventHook(HookCore, Generic[_AcceptsT]):
             self._listeners_changed()
         batch_listener = None if pool is None else batch_listener_of(entry)
         if batch_listener is not None:
-            batch_listener.hand_over_when_home()
+            batch_listener.detach()
 
     # Twin: hookcore_measure in _speedups.c, the compiled HookCore's measure.
     if not COMPILED:

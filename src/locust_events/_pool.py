@@ -2,66 +2,49 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 import weakref
-from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from types import MappingProxyType
-from typing import Any, Final, Literal, Protocol, final
+from typing import Any, Final, final
 
 import gevent
-import gevent.event
 import gevent.monkey
-import gevent.threadpool
 from gevent import Greenlet
 from gevent.hub import Waiter
 
-from ._errors import DispatchError, describe_listener, log_safely
-from ._implementation import SpawnedListener, deliver_events, run_queued_calls
+from ._call_queue import (
+    NEVER,
+    CallQueue,
+    CallSource,
+    OnFull,
+    PoolClosed,
+    PoolFull,
+    SpawnedListener,
+)
+from ._errors import describe_listener, log_safely
+from ._thread_runner import ThreadRunner
 
 __all__ = [
-    "BatchOfEvents",
-    "CallQueue",
     "ListenerPool",
     "PoolClosed",
     "PoolFull",
     "PoolStats",
-    "SpawnedListener",
     "default_pool",
+    "queue_of",
+    "spawned_listener",
 ]
 
-OnFull = Literal["block", "drop", "raise"]
-
-# The real thread primitives even under monkey-patching, where threading names greenlets.
 _thread_ident: Final[Callable[[], int]] = gevent.monkey.get_original("_thread", "get_ident")
 _allocate_lock: Final[Callable[[], Any]] = gevent.monkey.get_original("_thread", "allocate_lock")
-_thread_local: Final[type[Any]] = gevent.monkey.get_original("_thread", "_local")
 _monotonic: Final = time.monotonic
-#: A deadline that never comes.
-_NEVER: Final = float("inf")
 #: At most one "dropped" warning per this many seconds and pool.
 _DROP_WARNING_INTERVAL: Final = 10.0
-#: How often a join re-checks calls another thread handed over but the hub has not queued.
-_HANDOVER_POLL: Final = 0.001
-
-
-class PoolFull(DispatchError):
-    """A pool with ``on_full="raise"`` had no room for a spawned listener's call."""
-
-
-class PoolClosed(DispatchError, RuntimeError):
-    """A spawned listener was fired after its pool was closed."""
-
-
-class FailureRecorder(Protocol):
-    """What a pool needs of a hook: a name for messages and the error policy's log-and-count."""
-
-    name: str
-
-    def record_failure(self, listener: Callable[..., Any], error: Exception) -> None: ...
+#: How often a join from a thread other than the pool's (live) home looks at its figures.
+_FOREIGN_JOIN_POLL: Final = 0.005
+#: How long ``close`` gives its killed workers to end.
+_KILL_TIMEOUT: Final = 1.0
 
 
 @final
@@ -69,128 +52,33 @@ class FailureRecorder(Protocol):
 class PoolStats:
     """A snapshot of a pool's counters, for a runner to show.
 
-    Every call the pool took ends exactly once, so at every moment
+    Counted in events: a spawned call is one, a batch listener's batch counts as its events.
+    Every event the pool took ends exactly once, so at every moment
     ``submitted == completed + failed + dropped + pending + running``.
     """
 
-    #: Calls the pool took: fires not refused to their caller (closed pool, ``"raise"``).
+    #: Events the pool took: fires not refused to their caller (closed pool, ``"raise"``).
     submitted: int
-    #: Calls whose listener returned.
+    #: Events whose listener returned.
     completed: int
-    #: Calls whose listener raised, or whose worker was killed while running them.
+    #: Events whose listener raised, or whose worker was killed while running them.
     failed: int
-    #: Calls refused for lack of room under ``on_full="drop"``, or discarded by ``close``.
+    #: Events refused for lack of room under ``on_full="drop"``, or discarded by ``close``.
     dropped: int
-    #: Calls not started yet: queued, waiting for room, or on their way from another thread.
+    #: Events not started yet: queued, in batches not handed over, waiting for room, or on
+    #: their way from another thread.
     pending: int
-    #: Calls running right now.
+    #: Events running right now.
     running: int
-    #: The most calls the queue ever held at once (never above ``maxsize``).
+    #: The most events queued or held in batches at once (never above ``maxsize``).
     high_water: int
     #: Seconds the oldest queued call has waited, 0.0 when none waits.
     oldest_pending_age: float
 
     @property
     def undelivered(self) -> int:
-        """Calls accepted that have not finished: pending plus running."""
+        """Events accepted that have not finished: pending plus running."""
         return self.pending + self.running
-
-
-_Call = tuple[float, FailureRecorder, Callable[..., Any], Mapping[str, Any]]
-#: The keyword arguments of a batch's call: none, the batch is in its listener.
-NO_ARGUMENTS: Final[Mapping[str, Any]] = MappingProxyType({})
-
-
-@final
-class BatchOfEvents:
-    """The listener of a batch listener's call (see ``_batching``): ``listener(batch)`` for
-    every event of ``events``, each as a read-only mapping.
-
-    The pool counts such a call as its events, one by one: each is pending (and counts
-    against the bound) until a worker takes the call, then running, then ends completed,
-    failed or dropped with it.
-    """
-
-    __slots__ = ("events", "listener")
-
-    def __init__(self, listener: Callable[..., Any], events: list[dict[str, Any]]) -> None:
-        #: The batch listener's function.
-        self.listener: Final = listener
-        #: The fires' keyword arguments, in fire order.
-        self.events: Final = events
-
-    @property
-    def __wrapped__(self) -> Callable[..., Any]:
-        return self.listener
-
-    def __call__(self) -> None:
-        deliver_events(self.listener, self.events)
-
-    def __repr__(self) -> str:
-        return f"<batch of {len(self.events)} events for {describe_listener(self.listener)}>"
-
-
-def _events_of(listener: Callable[..., Any]) -> int:
-    """How many events a call of ``listener`` counts as: a batch's call its events, else 1."""
-    return len(listener.events) if type(listener) is BatchOfEvents else 1
-
-
-def _batch_extras(calls: Iterable[_Call]) -> int:
-    """The events of ``calls`` beyond one per call (a batch's call counts as its events)."""
-    return sum(_events_of(call[2]) - 1 for call in calls)
-
-
-@final
-class CallQueue:
-    """The queue a pool's workers take calls from, and what the enqueue needs to know of it.
-
-    Kept apart from :class:`ListenerPool` so that the hot enqueue
-    (calling a :class:`SpawnedListener`) reads a few plain fields and the pool's slow paths
-    change them; both twins of the enqueue read the same fields. The object lives as
-    long as its pool; a fork or a move to another thread resets its fields in place.
-    """
-
-    __slots__ = ("calls", "home", "hub", "idle", "room")
-
-    def __init__(self) -> None:
-        #: The calls waiting for a worker, oldest first: ``(fired_at, hook, listener, kwargs)``.
-        self.calls: deque[_Call] = deque()
-        #: How many calls the enqueue may leave queued: ``maxsize`` while the pool is open and
-        #: its workers run, else 0, which sends every fire through ``ListenerPool.submit``.
-        self.room = 0
-        #: The thread whose greenlets run the calls (``_thread.get_ident()``), if any yet.
-        self.home: int | None = None
-        #: The home thread's hub, which wakes idle workers.
-        self.hub: Any = None
-        #: One waiter per worker asleep on an empty queue.
-        self.idle: list[Waiter[Any]] = []
-
-    def wake_one(self) -> None:
-        """Wake one idle worker (it takes every call queued by then). Call only when
-        :attr:`idle` is not empty, from the home thread."""
-        self.hub.loop.run_callback(self.idle.pop().switch, None)
-
-
-# SpawnedListener, the enqueue: calling it queues a call on CallQueue's fields. Its pure
-# twin is _enqueue.SpawnedListener, its compiled one SpawnedListener in _speedups.c;
-# _implementation picks one, as it picks the calling loop.
-
-
-@final
-class _InLine:
-    """A call waiting for room in the queue, and how its firer learns the outcome."""
-
-    __slots__ = ("call", "from_thread", "refused", "wake")
-
-    def __init__(self, call: _Call, wake: Waiter[Any] | None, from_thread: bool) -> None:
-        self.call: Final = call
-        #: Switched to (in the hub) once the call is queued or refused; ``None`` when nobody
-        #: waits for it. A firer killed meanwhile leaves a waiter that switches to nobody.
-        self.wake: Final = wake
-        #: Whether it came from another thread (counted against that thread's bound).
-        self.from_thread: Final = from_thread
-        #: Set when the pool closed before there was room: the firer gets ``PoolClosed``.
-        self.refused = False
 
 
 # Every pool, so that a forked child can start them afresh.
@@ -203,7 +91,8 @@ class ListenerPool:
 
     Firing a hook only enqueues the call, so a slow listener (a webhook, a file or database
     write) never stalls the user that fired; no greenlet is created per event. When the
-    queue holds ``maxsize`` calls, ``on_full`` decides:
+    queue holds ``maxsize`` calls (batch listeners' events count one by one), ``on_full``
+    decides:
 
     - ``"block"`` (default): the firing greenlet waits cooperatively for room; nothing is
       lost. A firer killed while it waits (Locust stopping its users) leaves its call in
@@ -214,12 +103,12 @@ class ListenerPool:
     Where waiting is impossible, nothing deadlocks: fired from the gevent hub, a call that
     finds the queue full waits in line without its firer ("block"), or is dropped or refused
     as above. The pool's workers live in the thread that made it, its home (or, once that
-    thread has ended, the next thread to fire into it); fired from any other thread, a call
-    is handed to the home hub thread-safely. At most ``maxsize`` such calls are on their way
-    or in line at once: beyond that a firing thread waits for room (``"block"``, a real
-    thread wait that ends when a call is queued or the pool closes), or drops or raises in
-    that thread. A forked child starts with empty pools: what was queued belongs to the
-    parent.
+    thread has ended, the next thread to fire into it or join it); fired from any other
+    thread, a call is handed to the home hub thread-safely. At most ``maxsize`` such calls
+    are on their way or in line at once: beyond that a firing thread waits for room
+    (``"block"``, a real thread wait that ends when a call is queued or the pool closes), or
+    drops or raises in that thread. A forked child starts with empty pools: what was queued
+    belongs to the parent.
 
     ``threads=True`` makes it a thread-backed pool, for listeners that block in calls gevent
     cannot make cooperative (``sqlite3``, a database driver without gevent support, C
@@ -227,7 +116,7 @@ class ListenerPool:
     waits for it cooperatively, so the users keep running meanwhile. The bound, ``on_full``,
     accounting, error recording, draining and closing are the same; a call whose thread is
     still running when ``close``'s timeout passes is counted as failed and finishes in its
-    thread.
+    thread, which ``close`` does not wait for.
 
     Workers start on first use. A listener's exception is logged with its traceback and
     counted by the hook's error policy and never kills its worker; a worker killed from
@@ -237,30 +126,10 @@ class ListenerPool:
 
     __slots__ = (
         "__weakref__",
-        "_batch_listeners",
-        "_batch_room_waiters",
-        "_closed",
-        "_completed",
-        "_current_calls",
-        "_dropped",
         "_drops_unreported",
-        "_failed",
-        "_handed_over",
-        "_handover_lock",
-        "_held_events",
-        "_high_water",
-        "_home_token",
-        "_in_line",
-        "_join_deadline",
-        "_joiners",
         "_last_drop_warning",
         "_queue",
-        "_refill_pending",
-        "_thread_dropped",
-        "_thread_outstanding",
-        "_thread_pool",
-        "_thread_waiters",
-        "_threads_waiting",
+        "_warning_lock",
         "_workers",
         "maxsize",
         "name",
@@ -293,7 +162,7 @@ class ListenerPool:
             )
         #: How many worker greenlets run spawned listeners.
         self.size: Final = size
-        #: How many calls may wait in the queue.
+        #: How many calls (and batch events) may wait at once.
         self.maxsize: Final = maxsize
         #: What a fire does when the queue is full.
         self.on_full: Final[OnFull] = on_full
@@ -303,474 +172,161 @@ class ListenerPool:
         #: threads), so that a listener blocking in real, unpatched calls leaves the hub
         #: running.
         self.threads: Final = threads
-        self._handover_lock = _allocate_lock()
-        #: The queue, shared with the spawned listeners' enqueue.
-        self._queue: Final = CallQueue()
-        #: The batch listeners spawned into this pool, whose batches a join hands over.
-        self._batch_listeners: weakref.WeakSet[Any] = weakref.WeakSet()
-        self._start_afresh()
+        self._queue: Final = CallQueue(self, name, maxsize, on_full)
+        self._warning_lock = _allocate_lock()
+        self._drops_unreported = 0
+        self._last_drop_warning = 0.0
+        self._workers: list[Greenlet[Any, None]] = []
         self._bind_home()
         _all_pools.add(self)
 
-    def _start_afresh(self) -> None:
-        """Empty, unbound state: at construction, and in a forked child."""
-        # The thread (and its hub) whose greenlets run the calls, in the queue: the one that
-        # made the pool, then the next to fire into it once that thread has ended.
-        queue = self._queue
-        queue.calls, queue.room, queue.home, queue.hub, queue.idle = deque(), 0, None, None, []
-        self._home_token: Callable[[], object] = _no_home
-        #: Calls waiting for room, oldest first: fed into the queue as workers take calls.
-        self._in_line: deque[_InLine] = deque()
-        self._refill_pending = False
-        self._workers: list[Greenlet[Any, None]] = []
-        #: Where a thread-backed pool's workers run their calls: made with the workers, in
-        #: the home thread (a thread pool serves one hub).
-        self._thread_pool: gevent.threadpool.ThreadPool | None = None
-        #: What each worker is running, so a killed worker's call can be accounted for.
-        self._current_calls: dict[Greenlet[Any, None], _Call] = {}
-        self._closed = False
-        #: Each join's deadline and the event that wakes it.
-        self._joiners: list[tuple[float, gevent.event.Event]] = []
-        #: The earliest deadline of those joins: workers look at the clock only before it.
-        self._join_deadline = _NEVER
-        #: Events batch listeners hold in this pool beyond one per queued call: those in
-        #: batches not handed over yet, and a queued batch's events but one. They count
-        #: against ``maxsize`` as queued calls do (see ``_batching``).
-        self._held_events = 0
-        #: Batch listeners' firers waiting for room under "block", woken when a batch ends.
-        self._batch_room_waiters: list[Waiter[Any]] = []
-        self._completed = 0
-        self._failed = 0
-        self._dropped = 0
-        #: The most calls queued at once, as last seen (the queue only shrinks as calls leave
-        #: it, and its length is read just before).
-        self._high_water = 0
-        self._drops_unreported = 0
-        self._last_drop_warning = 0.0
-        # Other threads' side, changed under _handover_lock only.
-        self._thread_dropped = 0
-        #: Calls other threads handed to the hub that it has not taken yet.
-        self._handed_over = 0
-        #: Other threads' calls handed over or in line, not queued yet (at most ``maxsize``).
-        self._thread_outstanding = 0
-        #: Threads waiting for room, each blocked on a lock of its own.
-        self._thread_waiters: deque[Any] = deque()
-        self._threads_waiting = 0
-
     def __repr__(self) -> str:
-        state = "closed" if self._closed else f"{len(self._workers)}/{self.size} workers"
+        state = "closed" if self.closed else f"{len(self._workers)}/{self.size} workers"
         return f"<ListenerPool {self.name!r} {state}, {self.stats.undelivered} unfinished>"
 
     @property
     def closed(self) -> bool:
         """Whether :meth:`close` was called: new calls are refused."""
-        return self._closed
+        return self._queue.closed
 
     @property
     def stats(self) -> PoolStats:
         """The pool's counters now."""
-        calls = self._queue.calls
-        queued = len(calls)
+        queue = self._queue
+        calls = queue.calls
         try:
-            oldest = _monotonic() - calls[0][0] if queued else 0.0
+            oldest = _monotonic() - calls[0][0] if calls else 0.0
         except IndexError:  # read from another thread as a worker took the last call
             oldest = 0.0
-        with self._handover_lock:
-            dropped = self._dropped + self._thread_dropped
-            on_their_way = self._handed_over + self._threads_waiting
-        pending = queued + len(self._in_line) + on_their_way + self._held_events
-        running = len(self._current_calls) + _batch_extras(list(self._current_calls.values()))
-        completed, failed = self._completed, self._failed
+        handover = queue.handover
+        with handover.lock:
+            thread_dropped = handover.dropped
+            on_their_way = handover.on_their_way()
+        running = sum(call[4] for call in list(queue.running.values()))
+        pending = queue.load + len(queue.in_line) + on_their_way
+        completed, failed = queue.completed, queue.failed
+        dropped = queue.dropped + thread_dropped
         return PoolStats(
-            # Every call taken ends exactly once, so what was taken follows from the rest.
+            # Every event taken ends exactly once, so what was taken follows from the rest.
             submitted=completed + failed + dropped + pending + running,
             completed=completed,
             failed=failed,
             dropped=dropped,
             pending=pending,
             running=running,
-            high_water=max(self._high_water, queued),
+            high_water=max(queue.high_water, queue.load),
             oldest_pending_age=oldest,
         )
-
-    def submit(
-        self, hook: FailureRecorder, listener: Callable[..., Any], kwargs: Mapping[str, Any]
-    ) -> None:
-        """Queue one call of ``listener(**kwargs)``; ``hook`` records it if it fails.
-
-        The caller hands ``kwargs`` over: it must not change it afterwards.
-
-        :raises PoolClosed: the pool was closed (also to a firer waiting for room then).
-        :raises PoolFull: the queue is full and ``on_full`` is ``"raise"``.
-        """
-        if self._closed:
-            raise self._closed_error(hook, listener)
-        call: _Call = (_monotonic(), hook, listener, kwargs)
-        if _thread_ident() != self._queue.home:
-            self._submit_elsewhere(call)
-            return
-        if not self._workers:
-            self._start_workers()
-        if len(self._queue.calls) + self._held_events < self.maxsize:
-            self._enqueue(call)
-        elif self._wait_when_full(call):
-            self._wait_for_room(call)
-        else:
-            self._drop(call)
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait until every call taken has ended; False once ``timeout`` seconds have passed.
 
-        Returns by its deadline in every state, give or take the calls running when it
-        passes (a listener that blocks the hub delays everything, this too). Call it from a
-        greenlet, not from the hub.
+        Batch listeners' unfinished batches are handed over at once. Returns by its deadline
+        in every state, give or take the calls running when it passes (a listener that
+        blocks the hub delays everything, this too). Call it from a greenlet, not from the
+        hub. Called in another thread once the pool's home thread has ended, it takes the
+        pool over and delivers there.
         """
-        deadline = float("inf") if timeout is None else _monotonic() + timeout
-        wake = gevent.event.Event()
-        joiner = (deadline, wake)
-        self._joiners.append(joiner)
-        self._join_deadline = min(self._join_deadline, deadline)
-        try:
-            while True:
-                self.hand_over_batches()
-                unfinished = self._unfinished()
-                if unfinished == 0 and not self._handed_over:
-                    return True
-                remaining = deadline - _monotonic()
-                if remaining <= 0:
-                    return False
-                if unfinished == 0:
-                    # Calls from other threads are on their way to the queue: let the hub run.
-                    remaining = min(remaining, _HANDOVER_POLL)
-                wake.clear()
-                wake.wait(None if remaining == float("inf") else remaining)
-        finally:
-            self._joiners.remove(joiner)
-            self._join_deadline = min((d for d, _ in self._joiners), default=_NEVER)
+        deadline = NEVER if timeout is None else _monotonic() + timeout
+        queue = self._queue
+        if _thread_ident() != queue.home:
+            with queue.handover.lock:
+                if not queue.handover.home_alive():
+                    self.move_here()
+        if _thread_ident() == queue.home:
+            return queue.join(deadline)
+        # Another thread, alive, runs the calls: look at its figures now and then.
+        while not queue.done():
+            remaining = deadline - _monotonic()
+            if remaining <= 0:
+                return False
+            gevent.sleep(min(remaining, _FOREIGN_JOIN_POLL))
+        return True
 
     def close(self, timeout: float | None = None) -> bool:
         """Refuse new calls, wait up to ``timeout`` for the ones taken, then stop the workers.
 
         Firers still waiting for room when the timeout passes get :class:`PoolClosed`; their
         calls and those still queued are counted as dropped and named in one logged line.
-        Nothing stays pending. Returns whether every call was delivered.
+        Nothing stays pending. Returns whether every call was delivered, by the timeout
+        whatever the listeners do (a thread-backed pool's thread stuck in a call is left to
+        finish on its own).
         """
-        self._closed = True
-        self._queue.room = 0  # every fire goes through submit, which refuses it
-        delivered = self.join(timeout) if self._queue.home is not None else True
-        self._refuse_all_waiting()
-        self._warn_dropped(None)  # drops not yet reported are, now
+        queue = self._queue
+        queue.closed = True
+        queue.ready = False  # every fire goes the slow way, which refuses it
+        delivered = self.join(timeout)
+        discarded = queue.refuse_all_waiting()
+        self.log_unreported_drops()
         workers, self._workers = self._workers, []
-        gevent.killall(workers, block=True, timeout=1.0)
+        gevent.killall(workers, block=True, timeout=_KILL_TIMEOUT)
         for worker in workers:
-            # Account for a killed worker's call now; its link callback comes later and then
-            # finds nothing left to do.
-            self._worker_ended(worker)
-        if self._thread_pool is not None:
-            # Idle threads end; one still running a listener (close timed out) ends with it.
-            self._thread_pool.kill()
-            self._thread_pool = None
+            queue.worker_lost(worker, "killed at close")
+        runner = queue.run_in_thread
+        if isinstance(runner, ThreadRunner):
+            runner.stop()
+        queue.run_in_thread = None
+        if discarded:
+            log_safely(
+                "error",
+                "%s closed with %d call(s) discarded (queued or waiting for room, counted as "
+                "dropped); give close() a longer timeout to deliver them",
+                self.name,
+                discarded,
+            )
         return delivered and not self.stats.undelivered
 
-    # Where the pool lives.
+    def log_unreported_drops(self) -> None:
+        """Log the drops the rate limit kept quiet so far, if any (shutdown does)."""
+        self._warn_dropped(None)
 
-    def _submit_elsewhere(self, call: _Call) -> None:
-        """A fire from outside the home thread: bind a home first, or hand the call over."""
-        with self._handover_lock:
-            rebind = self._queue.home is None or self._home_token() is None
-            if rebind:
-                self._bind_home()
-        if rebind:
-            self.submit(call[1], call[2], call[3])
-        else:
-            self._submit_from_other_thread(call)
+    # What the queue asks of its pool (``QueueOwner``).
 
-    def _bind_home(self) -> None:
-        """Make the calling thread the pool's home: at construction, after a fork, or once
-        its home thread has ended (what that thread left queued moves here)."""
+    def start_workers(self) -> None:
+        """Start the workers in the home thread: the queue's enqueue may then queue alone."""
         queue = self._queue
-        leftover = queue.calls
-        stranded = self._current_calls
-        queue.home = _thread_ident()
-        # A thread-local object dies with its thread: a weak reference to it tells if it lives.
-        token = getattr(_home_tokens, "token", None)
-        if token is None:
-            token = _home_tokens.token = _HomeToken()
-        self._home_token = weakref.ref(token)
-        queue.hub = gevent.get_hub()
-        # Fresh fields: workers of the old home, if any run again, see they are not theirs.
-        queue.calls, queue.room, queue.idle = deque(leftover), 0, []
+        if queue.closed:
+            return
+        if self.threads and queue.run_in_thread is None:
+            queue.run_in_thread = ThreadRunner(self.size, queue.hub)
+        while len(self._workers) < self.size:
+            self._start_worker()
+        queue.ready = True
+
+    def move_here(self) -> None:
+        """Make the calling thread the pool's home: its home thread has ended. What that
+        thread left queued moves here; the calls it was running are counted failed."""
+        queue = self._queue
+        old_runner = queue.run_in_thread
         self._workers = []
-        self._thread_pool = None  # the old home's threads served the old hub
-        self._current_calls = {}
-        for call in stranded.values():
-            self._failed += _events_of(call[2])
+        stranded = queue.move_home(_thread_ident(), gevent.get_hub())
+        queue.handover.bind_home()
+        if isinstance(old_runner, ThreadRunner):
+            old_runner.stop()
+        for call in stranded:
             log_safely(
                 "error",
                 "The thread running %s ended while listener %s of hook %r ran; that call is "
                 "counted as failed and the pool moved to this thread",
                 self.name,
-                describe_listener(call[2]),
-                call[1].name,
+                describe_listener(call[1].listener),
+                call[1].hook.name,
             )
+        # The batches' timers ran in the old hub: their events are queued here now.
+        for batch_listener in list(queue.batch_listeners):
+            batch_listener.hand_over()
 
-    # Batch listeners' events (the listeners live in ``_batching``).
-
-    def hold_events(self, count: int) -> None:
-        """Batch listeners took ``count`` events (or, negative, let them go): they count
-        against ``maxsize`` like queued calls. In the home thread."""
-        self._held_events += count
-        if self._workers and not self._closed:
-            self._queue.room = self.maxsize - self._held_events
-
-    def batch_taken(self, batch: BatchOfEvents) -> None:
-        """A worker took a batch's call out of the queue: its events leave the bound, as a
-        call's one event does, and whoever waits for room may look again."""
-        self.hold_events(1 - len(batch.events))
-        if self._in_line:
-            self._refill_soon()
-        if self._batch_room_waiters:
-            waiters, self._batch_room_waiters = self._batch_room_waiters, []
-            for waiter in waiters:
-                self._queue.hub.loop.run_callback(waiter.switch, None)
-
-    def hand_over_batches(self) -> None:
-        """Queue every batch listener's unfinished batch now (a join, a close): in the home
-        thread only; elsewhere they wait for their size or ``max_wait``."""
-        if _thread_ident() == self._queue.home:
-            for batch_listener in list(self._batch_listeners):
-                batch_listener.hand_over()
-
-    # What happens to one call, from acceptance to its end.
-
-    def _enqueue(self, call: _Call) -> None:
-        """Queue a call there is room for (the enqueue's slow twin), waking an idle worker."""
-        queue = self._queue
-        queue.calls.append(call)
-        if queue.idle:
-            queue.wake_one()
-
-    def _unfinished(self) -> int:
-        """Calls taken in the home thread that have not ended: queued, in line or running (or
-        nonzero while batch listeners hold events)."""
-        calls = len(self._queue.calls) + len(self._in_line) + len(self._current_calls)
-        return calls + self._held_events
-
-    def _finished(self) -> None:
-        """A call ended: wake the joins if it was the last."""
-        if self._joiners and not self._unfinished():
-            for _, wake in self._joiners:
-                wake.set()
-
-    def _note_high_water(self) -> None:
-        """Before calls leave the queue: remember how many it holds, if that is a record."""
-        depth = len(self._queue.calls)
-        if depth > self._high_water:
-            self._high_water = depth
-
-    def _wait_for_room(self, call: _Call) -> None:
-        hub = self._queue.hub
-        if gevent.getcurrent() is hub:
-            # The hub cannot wait on itself: the call waits in line without its firer.
-            self._in_line.append(_InLine(call, None, False))
-            return
-        waiter: Waiter[Any] = Waiter(hub)
-        place = _InLine(call, waiter, False)
-        self._in_line.append(place)
-        # Killed while waiting, the firer leaves: its call stays in line and is delivered.
-        waiter.get()
-        if place.refused:
-            raise self._closed_error(call[1], call[2])
-
-    def _refill_soon(self) -> None:
-        """A worker took a call: the hub moves calls waiting in line into the room made."""
-        if not self._refill_pending:
-            self._refill_pending = True
-            self._queue.hub.loop.run_callback(self._refill)
-
-    def _refill(self) -> None:
-        """Runs in the hub: queue the oldest calls in line while there is room, waking each
-        firer at once (it may fire again straight away, as the workers made room meanwhile)."""
-        self._refill_pending = False
-        calls = self._queue.calls
-        in_line = self._in_line
-        while in_line and len(calls) + self._held_events < self.maxsize:
-            place = in_line.popleft()
-            self._enqueue(place.call)
-            if place.from_thread:
-                self._thread_call_queued()
-            if place.wake is not None:
-                place.wake.switch(None)
-
-    def _wait_when_full(self, call: _Call) -> bool:
-        """What a call that finds no room gets, wherever it was fired: True to wait for room
-        (``"block"``), False to be dropped (``"drop"``); ``"raise"`` raises ``PoolFull``."""
-        if self.on_full == "block":
-            return True
-        if self.on_full == "drop":
-            return False
-        raise self._full_error(call)
-
-    def _drop(self, call: _Call) -> None:
-        self._dropped += 1
-        self._warn_dropped(call)
-
-    def _warn_dropped(self, call: _Call | None) -> None:
-        """Count a dropped call for the warning; log at most one line per interval, with the
-        count since the last one (``call`` None: log what is unreported now, if anything)."""
-        with self._handover_lock:  # threads drop too
-            if call is not None:
-                self._drops_unreported += 1
-            now = _monotonic()
-            due = call is None or now - self._last_drop_warning >= _DROP_WARNING_INTERVAL
-            if not due or not self._drops_unreported:
-                return
-            self._last_drop_warning = now
-            count, self._drops_unreported = self._drops_unreported, 0
-        latest = (
-            ""
-            if call is None
-            else (f", the latest of {describe_listener(call[2])} on hook {call[1].name!r}")
-        )
-        log_safely(
-            "warning",
-            "%s is full (%d pending): dropped %d call(s) of spawned listeners%s; raise its "
-            "maxsize or size, or use on_full='block'",
-            self.name,
-            self.maxsize,
-            count,
-            latest,
-        )
-
-    def _closed_error(self, hook: FailureRecorder, listener: Callable[..., Any]) -> PoolClosed:
-        return PoolClosed(
-            f"Cannot run listener {describe_listener(listener)} of hook {hook.name!r}: "
-            f"{self.name!r} is closed; fire before closing it, or spawn into an open pool"
-        )
-
-    def _full_error(self, call: _Call) -> PoolFull:
-        return PoolFull(
-            f"Cannot queue listener {describe_listener(call[2])} of hook {call[1].name!r}: "
-            f"{self.name!r} holds {self.maxsize} pending calls; raise its maxsize or size, "
-            "or choose on_full='block' or 'drop'"
-        )
-
-    # Calls from other threads.
-
-    def _submit_from_other_thread(self, call: _Call) -> None:
-        if self._reserve_for_a_thread(call):
-            self._queue.hub.loop.run_callback_threadsafe(self._accept_handed_over, call)
-        else:
-            self._warn_dropped(call)
-
-    def _reserve_for_a_thread(self, call: _Call) -> bool:
-        """In the firing thread: count the call and make room for it; False if dropped.
-
-        Waits (a real thread wait) for room under ``"block"``; raises ``PoolFull`` under
-        ``"raise"``, and ``PoolClosed`` once the pool is closed.
-        """
-        lock = self._handover_lock
-        with lock:
-            waiting = False
-            try:
-                while not self._closed and not self._room_for_a_thread():
-                    if not self._wait_when_full(call):
-                        self._thread_dropped += 1
-                        return False
-                    if not waiting:
-                        waiting = True
-                        self._threads_waiting += 1
-                    waiter = _allocate_lock()
-                    waiter.acquire()
-                    self._thread_waiters.append(waiter)
-                    lock.release()
-                    try:
-                        waiter.acquire()
-                    finally:
-                        lock.acquire()
-            finally:
-                if waiting:
-                    self._threads_waiting -= 1
-            if self._closed:
-                if waiting:
-                    self._thread_dropped += 1
-                raise self._closed_error(call[1], call[2])
-            self._handed_over += 1
-            self._thread_outstanding += 1
-            return True
-
-    def _room_for_a_thread(self) -> bool:
-        outstanding = self._thread_outstanding
-        if self.on_full == "block":
-            return outstanding < self.maxsize
-        # "drop" and "raise" decide now, in the firing thread, from what the queue holds too.
-        return outstanding + len(self._queue.calls) + self._held_events < self.maxsize
-
-    def _accept_handed_over(self, call: _Call) -> None:
-        """Runs in the home hub: take a call another thread fired, in line if need be."""
-        with self._handover_lock:
-            self._handed_over -= 1
-        if self._closed:
-            self._dropped += 1
-            self._thread_call_queued()
-            self._warn_dropped(call)
-            return
-        if not self._workers:
-            self._start_workers()
-        if len(self._queue.calls) + self._held_events < self.maxsize and not self._in_line:
-            self._enqueue(call)
-            self._thread_call_queued()
-        else:
-            self._in_line.append(_InLine(call, None, True))
-
-    def _thread_call_queued(self) -> None:
-        """One call from another thread left the thread bound: let one waiting thread on."""
-        with self._handover_lock:
-            self._thread_outstanding -= 1
-            if self._thread_waiters:
-                self._thread_waiters.popleft().release()
-
-    def _refuse_all_waiting(self) -> None:
-        """At close: drop what is queued or in line, answer waiting firers with PoolClosed."""
-        self._note_high_water()
-        calls = self._queue.calls
-        batched = _batch_extras(calls)
-        self._held_events -= batched
-        discarded = len(calls) + batched
-        calls.clear()
-        while self._in_line:
-            place = self._in_line.popleft()
-            discarded += 1
-            place.refused = True
-            if place.from_thread:
-                self._thread_call_queued()
-            if place.wake is not None:
-                self._queue.hub.loop.run_callback(place.wake.switch, None)
-        with self._handover_lock:
-            while self._thread_waiters:
-                self._thread_waiters.popleft().release()
-        self._dropped += discarded
-        self._finished()
-        if discarded or self._current_calls:
-            log_safely(
-                "error",
-                "%s closed with %d call(s) discarded (queued or waiting for room, counted as "
-                "dropped) and %d still running; give close() a longer timeout to deliver them",
-                self.name,
-                discarded,
-                len(self._current_calls),
-            )
+    def note_dropped(self, source: CallSource) -> None:
+        """Count a dropped call for the warning, logged at most once per interval."""
+        self._warn_dropped(source)
 
     # The workers.
 
-    def _start_workers(self) -> None:
-        if self.threads and self._thread_pool is None:
-            self._thread_pool = gevent.threadpool.ThreadPool(self.size, hub=self._queue.hub)
-        for _ in range(self.size - len(self._workers)):
-            self._start_worker()
-        if not self._closed:
-            # The enqueue may queue on its own now, up to the room batches leave.
-            self._queue.room = self.maxsize - self._held_events
+    def _bind_home(self) -> None:
+        queue = self._queue
+        queue.home = _thread_ident()
+        queue.hub = gevent.get_hub()
+        queue.handover.bind_home()
 
     def _start_worker(self) -> None:
         worker: Greenlet[Any, None] = Greenlet(self._work)
@@ -782,8 +338,8 @@ class ListenerPool:
         """A worker: run every queued call, then sleep until an enqueue wakes it."""
         queue = self._queue
         calls, idle, hub = queue.calls, queue.idle, queue.hub
-        worker: Any = gevent.getcurrent()
-        while run_queued_calls(self, worker, BatchOfEvents):
+        worker = gevent.getcurrent()
+        while queue.run_round(worker):
             waiter: Waiter[Any] = Waiter(hub)
             idle.append(waiter)
             try:
@@ -792,59 +348,66 @@ class ListenerPool:
                 if waiter in idle:  # woken otherwise: killed, or the hub switched here
                     idle.remove(waiter)
             if calls is not queue.calls:
-                return  # the pool started afresh (a fork, a new home): these are not ours
-
-    def _call_failed(self, call: _Call, error: Exception) -> None:
-        """A worker's call raised ``error``: count it (a batch as its events) and let its
-        hook's error policy record it."""
-        listener = call[2]
-        self._failed += _events_of(listener)
-        # The error policy never raises; a recorder of another kind must not kill the worker.
-        with contextlib.suppress(Exception):
-            call[1].record_failure(listener, error)
-
-    def _let_late_joiners_return(self) -> None:
-        """Between calls: wake joins whose deadline passed and let them run before going on."""
-        now = _monotonic()
-        late = [wake for deadline, wake in self._joiners if deadline <= now]
-        if late:
-            for wake in late:
-                wake.set()
-            gevent.sleep(0)
+                return  # the queue started afresh (a fork, a new home): these are not ours
 
     def _worker_ended(self, worker: Greenlet[Any, None]) -> None:
         """Runs in the hub when a worker ends: account for its call and replace it."""
-        call = self._current_calls.get(worker)
-        if call is not None:
-            self._failed += _events_of(call[2])
-            del self._current_calls[worker]
-            self._finished()
-            log_safely(
-                "error",
-                "A worker of %s ended (%s) while running listener %s of hook %r; that call "
-                "is counted as failed and the worker replaced",
-                self.name,
-                type(worker.exception).__name__ if worker.exception else "killed",
-                describe_listener(call[2]),
-                call[1].name,
-            )
-        if worker in self._workers:
-            self._workers.remove(worker)
-            if not self._closed:
-                self._start_worker()
+        if worker not in self._workers:
+            return  # stopped by close, or a worker of a former home
+        self._workers.remove(worker)
+        error = worker.exception
+        self._queue.worker_lost(worker, type(error).__name__ if error else "killed")
+        if not self.closed:
+            self._start_worker()
+
+    def _warn_dropped(self, source: CallSource | None) -> None:
+        with self._warning_lock:  # threads drop too
+            if source is not None:
+                self._drops_unreported += 1
+            now = _monotonic()
+            due = source is None or now - self._last_drop_warning >= _DROP_WARNING_INTERVAL
+            if not due or not self._drops_unreported:
+                return
+            self._last_drop_warning = now
+            count, self._drops_unreported = self._drops_unreported, 0
+        latest = (
+            ""
+            if source is None
+            else f", the latest of {describe_listener(source.listener)} on hook "
+            f"{source.hook.name!r}"
+        )
+        log_safely(
+            "warning",
+            "%s is full (%d pending): dropped %d call(s) of spawned listeners%s; raise its "
+            "maxsize or size, or use on_full='block'",
+            self.name,
+            self.maxsize,
+            count,
+            latest,
+        )
+
+    def _start_afresh(self) -> None:
+        """In a forked child: the parent's queued calls and workers are the parent's."""
+        self._warning_lock = _allocate_lock()
+        self._workers = []
+        self._queue.start_afresh()
+        self._bind_home()
 
 
-class _HomeToken:
-    """Lives in its pool's home thread's local storage, so it dies with that thread."""
-
-    __slots__ = ("__weakref__",)
-
-
-_home_tokens: Any = _thread_local()
+def queue_of(pool: ListenerPool) -> CallQueue:
+    """The queue of ``pool``, for the batch listeners spawned into it."""
+    return pool._queue
 
 
-def _no_home() -> None:
-    return None
+def spawned_listener(
+    hook: Any, listener: Callable[..., Any], pool: ListenerPool
+) -> SpawnedListener:
+    """What a hook calls on each fire of ``listener`` spawned into ``pool``."""
+    return SpawnedListener(hook, listener, pool, pool._queue)
+
+
+#: The largest ``size`` and ``maxsize``: counts stay machine integers.
+_LARGEST_COUNT: Final = 2**62
 
 
 def _require_count(pool: str, parameter: str, value: object, meaning: str) -> None:
@@ -855,15 +418,15 @@ def _require_count(pool: str, parameter: str, value: object, meaning: str) -> No
         )
     if value < 1:
         raise ValueError(f"ListenerPool {pool!r}: {parameter} must be at least 1, not {value}")
+    if value > _LARGEST_COUNT:
+        raise ValueError(
+            f"ListenerPool {pool!r}: {parameter} must be at most 2**62, not {value}; pass {meaning}"
+        )
 
 
 def _start_every_pool_afresh() -> None:
-    """In a forked child: the parent's queued calls and workers are the parent's."""
     for pool in list(_all_pools):
-        closed = pool._closed
-        pool._handover_lock = _allocate_lock()
         pool._start_afresh()
-        pool._closed = closed
 
 
 if hasattr(os, "register_at_fork"):

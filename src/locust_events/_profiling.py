@@ -8,29 +8,37 @@ from __future__ import annotations
 
 import functools
 import keyword
-import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Final, cast, final
+from typing import TYPE_CHECKING, Any, Final, Protocol, cast, final
 
 from ._batching import batch_listener_of
+from ._call_queue import SpawnedListener
 from ._errors import describe_listener
+from ._settings import PROFILE_VARIABLE, switch
 from ._text import shorten_middle
 
 if TYPE_CHECKING:
-    from ._hooks import EventHook
-    from ._pool import ListenerPool, SpawnedListener
+    from ._pool import ListenerPool
+
+
+class ProfiledHook(Protocol):
+    """What a profiler reads of a hook: its name, and the keyword arguments it declares."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def passes(self) -> frozenset[str] | None: ...
+
 
 __all__ = ["PROFILE_VARIABLE", "ListenerProfile", "Profiler", "profiling_requested"]
-
-#: Set to 1 to profile every listener from ``init`` on and log the table at ``quit``.
-PROFILE_VARIABLE: Final = "LOCUST_EVENTS_PROFILE"
 
 
 def profiling_requested() -> bool:
     """Whether the environment asks for listener profiling (``LOCUST_EVENTS_PROFILE=1``)."""
-    return os.environ.get(PROFILE_VARIABLE, "").strip().lower() in ("1", "true", "yes", "on")
+    return switch(PROFILE_VARIABLE, False)
 
 
 _perf_counter: Final = time.perf_counter
@@ -139,8 +147,7 @@ class _TimedSpawn:
 
     def __call__(self, **kwargs: Any) -> None:
         spawned = self.__wrapped__
-        call = _QueuedTimedCall(self._timed, _perf_counter())
-        spawned.pool.submit(spawned.hook, call, kwargs)
+        spawned.queue.put(spawned, _QueuedTimedCall(self._timed, _perf_counter()), kwargs)
 
 
 def _sampled_call(
@@ -313,10 +320,10 @@ class _SampledSpawn:
         spawned = self.__wrapped__
         self._countdown -= 1
         if self._countdown:
-            spawned.pool.submit(spawned.hook, self._counted, kwargs)
+            spawned.queue.put(spawned, self._counted, kwargs)
             return
         self._countdown = self._every
-        spawned.pool.submit(spawned.hook, _QueuedTimedCall(self._timed, _perf_counter()), kwargs)
+        spawned.queue.put(spawned, _QueuedTimedCall(self._timed, _perf_counter()), kwargs)
 
 
 @final
@@ -346,7 +353,7 @@ class Profiler:
         self._wrappers: dict[str, dict[int, tuple[object, Callable[..., Any]]]] = {}
 
     def wrap_all(
-        self, hook: EventHook[Any], entries: Sequence[Entry]
+        self, hook: ProfiledHook, entries: Sequence[Entry]
     ) -> tuple[Callable[..., Any], ...]:
         """The callables a profiled hook calls in place of its ``entries``, in order.
 
@@ -363,7 +370,7 @@ class Profiler:
             self._retired.append(profiles.pop(listener_id))
         return wrappers
 
-    def wrap(self, hook: EventHook[Any], entry: Entry) -> Callable[..., Any]:
+    def wrap(self, hook: ProfiledHook, entry: Entry) -> Callable[..., Any]:
         """The callable a profiled hook calls in place of ``entry`` (a listener or a spawn)."""
         called, pool = entry
         cache = self._wrappers.setdefault(hook.name, {})

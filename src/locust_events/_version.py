@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import importlib
-import os
 import platform
 from pathlib import Path
 
@@ -28,8 +27,10 @@ def loop_description() -> str:
 
 
 def _why_pure() -> str:
-    if os.environ.get("LOCUST_EVENTS_PURE", "") not in ("", "0"):
-        return "LOCUST_EVENTS_PURE is set in the environment"
+    from ._settings import PURE_LOOP_REQUESTED, PURE_VARIABLE
+
+    if PURE_LOOP_REQUESTED:
+        return f"{PURE_VARIABLE} is set in the environment"
     note = Path(__file__).with_name(BUILD_FAILURE_NOTE)
     if note.is_file():
         reason = note.read_text().strip()

@@ -21,7 +21,6 @@ master); a headless run wraps nothing and costs nothing. It then:
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from typing import Any, Final, final
 
@@ -36,6 +35,7 @@ from ._listener_stats import (
     snapshot,
     to_csv,
 )
+from ._settings import LISTENERS_TAB_VARIABLE, SAMPLE_EVERY_VARIABLE, switch, whole_number
 
 __all__ = ["SAMPLE_EVERY", "TAB_KEY", "ListenersTab", "attach", "sample_every_from_environment"]
 
@@ -49,8 +49,7 @@ REPORT_KEY: Final = "locust_events_listeners"
 #: The option the master sets in its parsed options, which Locust sends to every worker with
 #: each spawn message: the workers' ``sample_every`` (absent: the workers do not count).
 OPTION: Final = "locust_events_listeners_sample_every"
-SAMPLE_EVERY_VARIABLE: Final = "LOCUST_EVENTS_SAMPLE_EVERY"
-SWITCH_VARIABLE: Final = "LOCUST_EVENTS_LISTENERS_TAB"
+SWITCH_VARIABLE: Final = LISTENERS_TAB_VARIABLE
 
 #: One listener call in this many is timed; every call is counted. A locustfile may change
 #: it before Locust's ``init`` fires (``locust_events.webui.SAMPLE_EVERY = 10``).
@@ -62,19 +61,11 @@ def sample_every_from_environment() -> int:
 
     :raises ValueError: the variable is not a whole number of at least 1.
     """
-    text = os.environ.get(SAMPLE_EVERY_VARIABLE, "").strip()
-    if not text:
-        return SAMPLE_EVERY
-    if not text.isdigit() or int(text) < 1:
-        raise ValueError(
-            f"{SAMPLE_EVERY_VARIABLE}={text!r}: give a whole number of calls, at least 1 "
-            "(1 times every listener call, 100 one call in a hundred)"
-        )
-    return int(text)
+    return whole_number(SAMPLE_EVERY_VARIABLE, SAMPLE_EVERY)
 
 
 def _switched_off() -> bool:
-    return os.environ.get(SWITCH_VARIABLE, "").strip().lower() in ("0", "false", "no", "off")
+    return not switch(SWITCH_VARIABLE, True)
 
 
 def _table_rows(snap: Snapshot) -> list[dict[str, Any]]:

@@ -188,6 +188,7 @@ def test_join_returns_by_its_deadline_while_calls_are_on_their_way_from_a_thread
         """
         import json, threading
         from locust_events import EventHook, ListenerPool
+        from locust_events._pool import queue_of
         hook, pool = EventHook("h"), ListenerPool(size=1, maxsize=10)
         hook.add_listener(lambda **kw: None, spawn=pool)
         # The pool's home thread ends with a call handed over that it never took.
@@ -197,7 +198,7 @@ def test_join_returns_by_its_deadline_while_calls_are_on_their_way_from_a_thread
         thread = threading.Thread(target=home)
         thread.start()
         thread.join()
-        pool_of_thread._handed_over += 1  # a call on its way that no hub will take
+        queue_of(pool_of_thread).handover.in_transit += 1  # on its way, and no hub takes it
         print(json.dumps({"joined": pool_of_thread.join(0.2), "own": pool.join(0.2)}))
         """
     )

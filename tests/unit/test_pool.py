@@ -20,7 +20,7 @@ from locust_events import (
     PoolClosed,
     PoolFull,
 )
-from locust_events._pool import default_pool
+from locust_events._pool import default_pool, queue_of
 
 
 @pytest.fixture
@@ -274,11 +274,10 @@ def test_a_worker_killed_mid_call_is_replaced_and_its_call_counted_failed(
     hook.add_listener(hangs_first, spawn=pool)
     hook.fire(n=0)
     started.wait(timeout=5)
-    [victim] = [worker for worker in pool._workers if worker in pool._current_calls]
+    [victim] = queue_of(pool).running
     victim.kill()
     gevent.sleep(0)
-    assert len(pool._workers) == 2
-    assert victim not in pool._workers
+    assert not queue_of(pool).running
     for n in range(1, 5):
         hook.fire(n=n)
     assert pool.join(timeout=5)
@@ -444,40 +443,27 @@ def test_bad_pool_options_are_refused(options: dict[str, Any], message: str) -> 
         ListenerPool(**options)
 
 
-def test_a_pool_records_a_failure_through_the_public_record_failure(pool: ListenerPool) -> None:
-    """Any recorder with a name and ``record_failure`` will do: the pool uses no private hook
-    method to report a listener's error."""
+def test_a_pool_records_a_failure_through_the_hooks_public_record_failure(
+    pool: ListenerPool,
+) -> None:
+    """The pool reports a listener's error through ``record_failure``, which a hook subclass
+    may override: no private hook method is involved."""
 
-    class Recorder:
-        name = "recording hook"
+    failures: list[tuple[object, str]] = []
 
-        def __init__(self) -> None:
-            self.failures: list[tuple[object, str]] = []
-
-        def record_failure(self, listener: object, error: Exception) -> None:
-            self.failures.append((listener, str(error)))
+    class RecordingHook(EventHook):
+        def record_failure(self, listener: Any, error: Exception) -> None:
+            failures.append((listener, str(error)))
 
     def broken(**kwargs: Any) -> None:
         raise RuntimeError("listener broke")
 
-    recorder = Recorder()
-    pool.submit(recorder, broken, {})
+    hook = RecordingHook("recording hook")
+    hook.add_listener(broken, spawn=pool)
+    hook.fire()
     assert pool.join(timeout=5)
-    assert recorder.failures == [(broken, "listener broke")]
+    assert failures == [(broken, "listener broke")]
     assert pool.stats.failed == 1
-
-
-def test_spawned_listener_lives_with_the_pool() -> None:
-    """The pool module offers the enqueue its loop picked: compiled or the pure twin."""
-    import locust_events._hooks
-    import locust_events._implementation
-    import locust_events._pool
-
-    spawned = locust_events._pool.SpawnedListener
-    assert spawned is locust_events._implementation.SpawnedListener
-    expected = "_speedups" if locust_events.COMPILED else "_enqueue"
-    assert spawned.__module__ == f"locust_events.{expected}"
-    assert locust_events._hooks.SpawnedListener is spawned
 
 
 def test_a_worker_takes_every_queued_call_per_wake_up(hook: EventHook) -> None:

@@ -1,0 +1,569 @@
+"""The spawned path in one place: every spawned call and batch event, from its fire to its end.
+
+A :class:`CallQueue` belongs to one :class:`~locust_events.ListenerPool` and owns what a call
+touches on its way: the queued calls, the room left under the bound, the home thread and its
+hub, the idle workers, the running calls, the counts and the high water, the firers waiting
+for room and the joins waiting for the end. Its steps are the enqueue (:meth:`CallQueue.put`,
+which :class:`SpawnedListener` calls on every fire), a batch event's admission
+(:meth:`CallQueue.admit_event`), a batch's hand-over (:meth:`CallQueue.queue_call`) and the
+workers' round (:meth:`CallQueue.run_round`). The pool starts and replaces workers; it hears
+of the queue through :class:`QueueOwner`, three methods.
+
+Every call is accounted for in events: a spawned call is one, a batch's call is its events.
+The bound, ``maxsize``, counts the events queued and those batch listeners hold in batches not
+handed over yet (:attr:`CallQueue.load`); :meth:`CallQueue.has_room` is the one room test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from typing import Any, Final, Literal, Protocol, final
+
+import gevent
+import gevent.event
+import gevent.monkey
+from gevent.hub import Waiter
+
+from ._errors import DispatchError, describe_listener, log_safely
+from ._handover import ThreadHandOver
+
+__all__ = [
+    "Call",
+    "CallQueue",
+    "CallSource",
+    "OnFull",
+    "PoolClosed",
+    "PoolFull",
+    "QueueOwner",
+    "SpawnedListener",
+]
+
+OnFull = Literal["block", "drop", "raise"]
+
+# The real thread identity even under monkey-patching, where threading names greenlets.
+_thread_ident: Final[Callable[[], int]] = gevent.monkey.get_original("_thread", "get_ident")
+_monotonic: Final = time.monotonic
+#: A deadline that never comes.
+NEVER: Final = float("inf")
+
+
+class PoolFull(DispatchError):
+    """A pool with ``on_full="raise"`` had no room for a spawned listener's call."""
+
+
+class PoolClosed(DispatchError, RuntimeError):
+    """A spawned listener was fired after its pool was closed."""
+
+
+class HookName(Protocol):
+    """What messages need of a hook: its name."""
+
+    @property
+    def name(self) -> str: ...
+
+
+class CallSource(Protocol):
+    """What queued a call, a :class:`SpawnedListener` or a batch listener: it names the
+    listener and its hook in messages, and records the call's failure under the hook's error
+    policy (never raising)."""
+
+    @property
+    def hook(self) -> HookName: ...
+
+    @property
+    def listener(self) -> Callable[..., Any]: ...
+
+    def record_failure(self, call: Call, error: Exception) -> None: ...
+
+
+#: One queued call: when it was fired (``time.monotonic()``), what queued it, what a worker
+#: calls, with which keyword arguments, and how many events it counts as (a batch: its events).
+Call = tuple[float, CallSource, Callable[..., Any], Mapping[str, Any], int]
+
+
+class HeldBatch(Protocol):
+    """What a queue asks of a batch listener spawned into its pool."""
+
+    def hand_over(self) -> None:
+        """Queue the events of the batch not handed over yet as one call (home thread)."""
+
+    def discard(self) -> int:
+        """Forget the batch not handed over yet; returns how many events it held."""
+
+
+class QueueOwner(Protocol):
+    """What a queue asks of its pool."""
+
+    def start_workers(self) -> None:
+        """Start the workers in the home thread; the queue is then :attr:`CallQueue.ready`."""
+
+    def move_here(self) -> None:
+        """Make the calling thread the pool's home: its home thread has ended."""
+
+    def note_dropped(self, source: CallSource) -> None:
+        """A call of ``source`` was dropped for lack of room (or at close): warn, rate-limited."""
+
+
+@final
+class _InLine:
+    """An item waiting for room: a call to queue, or a batch event to admit."""
+
+    __slots__ = ("admit", "from_thread", "item", "refused", "source", "wake")
+
+    def __init__(
+        self,
+        admit: Callable[[Any], None],
+        item: Any,
+        source: CallSource,
+        wake: Waiter[Any] | None,
+        from_thread: bool = False,
+    ) -> None:
+        #: Takes ``item`` once there is room: :meth:`CallQueue.queue_call`, or a batch
+        #: listener's ``add_event``.
+        self.admit: Final = admit
+        self.item: Final = item
+        self.source: Final = source
+        #: Switched to (in the hub) once the item is admitted or refused; ``None`` when nobody
+        #: waits (fired from the hub or another thread). A firer killed meanwhile leaves a
+        #: waiter that switches to nobody: its item stays in line and is delivered.
+        self.wake: Final = wake
+        #: Whether another thread fired it: it counts against that side's bound till admitted.
+        self.from_thread: Final = from_thread
+        #: Set when the pool closed first: the waiting firer gets ``PoolClosed``.
+        self.refused = False
+
+
+@final
+class CallQueue:
+    """Everything of one pool's calls from fire to end; see the module's docstring.
+
+    Fields are read by the pool and the batch listeners, and changed only through the steps
+    below, in the home thread (other threads go through :attr:`handover`).
+    """
+
+    __slots__ = (
+        "batch_listeners",
+        "calls",
+        "closed",
+        "completed",
+        "dropped",
+        "failed",
+        "handover",
+        "high_water",
+        "home",
+        "hub",
+        "idle",
+        "in_line",
+        "join_deadline",
+        "joins",
+        "load",
+        "maxsize",
+        "name",
+        "on_full",
+        "owner",
+        "ready",
+        "refill_pending",
+        "run_in_thread",
+        "running",
+    )
+
+    def __init__(self, owner: QueueOwner, name: str, maxsize: int, on_full: OnFull) -> None:
+        self.owner: Final = owner
+        #: How messages name the pool.
+        self.name: Final = name
+        #: How many events may be queued or held in batches at once.
+        self.maxsize: Final = maxsize
+        #: What a call or event that finds no room gets.
+        self.on_full: Final = on_full
+        #: The hand-over of calls and events fired in other threads.
+        self.handover: Final = ThreadHandOver()
+        #: The batch listeners of this pool: joins and closes hand their batches over.
+        self.batch_listeners: list[HeldBatch] = []
+        self.closed = False
+        self.start_afresh()
+
+    def start_afresh(self) -> None:
+        """Empty, homeless and uncounted: at construction, and in a forked child (the
+        parent's calls and batches are the parent's)."""
+        #: The calls waiting for a worker, oldest first.
+        self.calls: deque[Call] = deque()
+        #: Events queued plus events held in batches not handed over: what the bound counts.
+        self.load = 0
+        #: Events completed, failed and dropped so far.
+        self.completed = 0
+        self.failed = 0
+        self.dropped = 0
+        #: The most :attr:`load` seen, read just before it shrinks.
+        self.high_water = 0
+        #: Whether the workers run and the pool is open: the enqueue may queue on its own.
+        self.ready = False
+        #: The thread whose greenlets run the calls, and its hub.
+        self.home: int | None = None
+        self.hub: Any = None
+        self._fresh_home_fields()
+        self.handover.start_afresh()
+        for batch_listener in self.batch_listeners:
+            batch_listener.discard()
+
+    def _fresh_home_fields(self) -> None:
+        """What belongs to one home thread: workers of a former home see it is not theirs."""
+        #: One waiter per worker asleep on an empty queue.
+        self.idle: list[Waiter[Any]] = []
+        #: The call each worker is running, so that a killed worker's call is accounted for.
+        self.running: dict[Any, Call] = {}
+        #: Items waiting for room, oldest first.
+        self.in_line: deque[_InLine] = deque()
+        self.refill_pending = False
+        #: Each join's deadline and the event that wakes it, and the earliest deadline.
+        self.joins: list[tuple[float, gevent.event.Event]] = []
+        self.join_deadline = NEVER
+        #: Set by a thread-backed pool: runs ``listener(**kwargs)`` in a thread, waiting
+        #: cooperatively for its outcome.
+        self.run_in_thread: Callable[[Callable[..., Any], Mapping[str, Any]], Any] | None = None
+
+    def move_home(self, home: int, hub: Any) -> list[Call]:
+        """Make ``home`` (the calling thread) the home: the former one ended. What it left
+        queued or in line stays (its firers are gone with it); returns the calls it was
+        running, now counted failed."""
+        stranded = list(self.running.values())
+        in_line = self.in_line
+        self.home, self.hub = home, hub
+        self.calls = deque(self.calls)
+        self.ready = False
+        self._fresh_home_fields()
+        for place in in_line:
+            self.in_line.append(
+                _InLine(place.admit, place.item, place.source, None, place.from_thread)
+            )
+        for call in stranded:
+            self.failed += call[4]
+        return stranded
+
+    def has_room(self) -> bool:
+        """Whether one more event fits under the bound."""
+        return self.load < self.maxsize
+
+    def unfinished(self) -> int:
+        """Events taken in the home thread that have not ended: queued, held, in line, running."""
+        running = sum(call[4] for call in self.running.values())
+        return self.load + len(self.in_line) + running
+
+    # The enqueue: a spawned listener's fire.
+
+    def put(self, source: CallSource, run: Callable[..., Any], kwargs: Mapping[str, Any]) -> None:
+        """Queue ``run(**kwargs)`` for ``source``. The caller hands ``kwargs`` over.
+
+        :raises PoolClosed: the pool was closed (also to a firer waiting for room then).
+        :raises PoolFull: no room and ``on_full`` is ``"raise"``.
+        """
+        if self.ready and self.has_room() and _thread_ident() == self.home:
+            self.load += 1
+            self.calls.append((_monotonic(), source, run, kwargs, 1))
+            if self.idle:
+                self.wake_one()
+        else:
+            self.take_slowly(self.queue_call, (_monotonic(), source, run, kwargs, 1), source)
+
+    def queue_call(self, call: Call) -> None:
+        """Queue a call there is room for, in the home thread, waking an idle worker."""
+        self.load += call[4]
+        self.calls.append(call)
+        if self.idle:
+            self.wake_one()
+
+    def queue_held(self, call: Call) -> None:
+        """Queue a batch's call, whose events :attr:`load` counts already (they were held).
+        Only appends, which nothing interrupts: then call :meth:`wake_or_start_workers`."""
+        self.calls.append(call)
+
+    def wake_or_start_workers(self) -> None:
+        """Calls were queued: wake an idle worker, or start the workers."""
+        if self.idle:
+            self.wake_one()
+        elif not self.ready and not self.closed:
+            self.owner.start_workers()
+
+    def wake_one(self) -> None:
+        """Wake one idle worker (it takes every call queued by then)."""
+        self.hub.loop.run_callback(self.idle.pop().switch, None)
+
+    def take_slowly(self, admit: Callable[[Any], None], item: Any, source: CallSource) -> None:
+        """Everything the hot paths leave: a closed pool, another thread, workers not started,
+        no room. ``admit(item)`` takes the item once there is room."""
+        if self.closed:
+            raise self.closed_error(source)
+        if _thread_ident() != self.home:
+            self._take_from_other_thread(admit, item, source)
+            return
+        if not self.ready:
+            self.owner.start_workers()
+        if self.has_room():
+            admit(item)
+        elif self.on_full == "drop":
+            self.drop(source, 1)
+        elif self.on_full == "raise":
+            raise self.full_error(source)
+        elif gevent.getcurrent() is self.hub:
+            # The hub cannot wait on itself: the item waits in line without its firer.
+            self.in_line.append(_InLine(admit, item, source, None))
+        else:
+            waiter: Waiter[Any] = Waiter(self.hub)
+            place = _InLine(admit, item, source, waiter)
+            self.in_line.append(place)
+            # Killed while waiting, the firer leaves: its item stays in line, delivered later.
+            waiter.get()
+            if place.refused:
+                raise self.closed_error(source)
+
+    def drop(self, source: CallSource, events: int) -> None:
+        self.dropped += events
+        self.owner.note_dropped(source)
+
+    def closed_error(self, source: CallSource) -> PoolClosed:
+        return PoolClosed(
+            f"Cannot run listener {describe_listener(source.listener)} of hook "
+            f"{source.hook.name!r}: {self.name!r} is closed; fire before closing it, or spawn "
+            "into an open pool"
+        )
+
+    def full_error(self, source: CallSource) -> PoolFull:
+        return PoolFull(
+            f"Cannot queue listener {describe_listener(source.listener)} of hook "
+            f"{source.hook.name!r}: {self.name!r} holds {self.maxsize} pending calls; raise its "
+            "maxsize or size, or choose on_full='block' or 'drop'"
+        )
+
+    # Other threads: their side waits for room in the hand-over, the hub admits.
+
+    def _take_from_other_thread(
+        self, admit: Callable[[Any], None], item: Any, source: CallSource
+    ) -> None:
+        handover = self.handover
+        with handover.lock:
+            moving = self.home is None or not handover.home_alive()
+            if moving:
+                self.owner.move_here()
+        if moving:
+            self.take_slowly(admit, item, source)
+            return
+        if handover.reserve(self, source):
+            self.hub.loop.run_callback_threadsafe(self._arrived, admit, item, source)
+        else:
+            self.owner.note_dropped(source)
+
+    def _arrived(self, admit: Callable[[Any], None], item: Any, source: CallSource) -> None:
+        """In the home hub: take an item another thread handed over (it waited for room)."""
+        self.handover.arrived()
+        try:
+            if self.closed:
+                self.handover.left_the_bound()
+                self.drop(source, 1)
+            else:
+                if not self.ready:
+                    self.owner.start_workers()
+                if self.has_room() and not self.in_line:
+                    self.handover.left_the_bound()
+                    admit(item)
+                else:
+                    self.in_line.append(_InLine(admit, item, source, None, from_thread=True))
+        except Exception as error:  # a hub callback must not raise
+            log_safely("error", "%s could not take a handed-over call", self.name, exc_info=error)
+        self.wake_joins_if_done()
+
+    # Room made: the items in line go in.
+
+    def refill_soon(self) -> None:
+        """A worker took a call: the hub moves items waiting in line into the room made."""
+        if not self.refill_pending:
+            self.refill_pending = True
+            self.hub.loop.run_callback(self._refill)
+
+    def _refill(self) -> None:
+        """In the hub: admit the oldest items in line while there is room, waking each firer
+        at once (it may fire again straight away: the workers made room meanwhile)."""
+        self.refill_pending = False
+        in_line = self.in_line
+        while in_line and self.has_room():
+            place = in_line.popleft()
+            try:
+                place.admit(place.item)  # takes the item first: what fails after keeps it
+            except Exception as error:  # a hub callback must not raise
+                log_safely(
+                    "error", "%s: admitting a waiting call raised", self.name, exc_info=error
+                )
+            if place.from_thread:
+                self.handover.left_the_bound()
+            if place.wake is not None:
+                place.wake.switch(None)
+
+    # The workers' round.
+
+    def run_round(self, worker: object) -> bool:
+        """Run every queued call in turn in ``worker`` (the calling greenlet); True once the
+        queue is empty, False when the queue started afresh while a call ran (a fork, a new
+        home): the worker must end, its call is not this queue's now.
+
+        Each call ends exactly once: the worker notes it in :attr:`running` while it runs (a
+        worker killed meanwhile leaves it there for the pool to count failed), then counts it
+        completed, or failed with its ``Exception`` recorded by its source; any other
+        ``BaseException`` propagates. No greenlet switch between calls unless a listener
+        yields: a burst of fires costs one wake-up.
+        """
+        calls = self.calls
+        running = self.running
+        in_thread = self.run_in_thread
+        while True:
+            if self.joins and self.join_deadline <= _monotonic():
+                self._let_late_joins_return()
+            if not calls:
+                return True
+            if self.load > self.high_water:
+                self.high_water = self.load
+            call = calls.popleft()
+            events = call[4]
+            self.load -= events
+            running[worker] = call
+            if self.in_line:
+                self.refill_soon()
+            try:
+                if in_thread is None:
+                    call[2](**call[3])
+                else:
+                    in_thread(call[2], call[3])
+            except Exception as error:
+                if calls is not self.calls:
+                    return False
+                self.failed += events
+                with contextlib.suppress(Exception):  # a recorder must not kill the worker
+                    call[1].record_failure(call, error)
+            else:
+                if calls is not self.calls:
+                    return False
+                self.completed += events
+            del running[worker]
+            if self.joins and not calls:
+                self.wake_joins_if_done()
+
+    def worker_lost(self, worker: object, why: str) -> None:
+        """A worker ended outside its round (killed, or its thread): its call failed."""
+        call = self.running.pop(worker, None)
+        if call is None:
+            return
+        self.failed += call[4]
+        log_safely(
+            "error",
+            "A worker of %s ended (%s) while running listener %s of hook %r; that call is "
+            "counted as failed",
+            self.name,
+            why,
+            describe_listener(call[1].listener),
+            call[1].hook.name,
+        )
+        self.wake_joins_if_done()
+
+    # Joins.
+
+    def join(self, deadline: float) -> bool:
+        """Wait in the home thread until every event taken has ended, or ``deadline``."""
+        wake = gevent.event.Event()
+        joiner = (deadline, wake)
+        self.joins.append(joiner)
+        self.join_deadline = min(self.join_deadline, deadline)
+        try:
+            while True:
+                self.hand_over_batches()
+                if self.calls and not self.ready and not self.closed:
+                    self.owner.start_workers()
+                if self.done():
+                    return True
+                remaining = deadline - _monotonic()
+                if remaining <= 0:
+                    return False
+                wake.clear()
+                wake.wait(None if remaining == NEVER else remaining)
+        finally:
+            self.joins.remove(joiner)
+            self.join_deadline = min((d for d, _ in self.joins), default=NEVER)
+
+    def done(self) -> bool:
+        """Nothing unfinished here, and nothing on its way from other threads."""
+        return not self.unfinished() and not self.handover.on_their_way()
+
+    def wake_joins_if_done(self) -> None:
+        if self.joins and self.done():
+            for _, wake in self.joins:
+                wake.set()
+
+    def _let_late_joins_return(self) -> None:
+        """Between calls: wake the joins whose deadline passed and let them run."""
+        now = _monotonic()
+        late = [wake for deadline, wake in self.joins if deadline <= now]
+        if late:
+            for wake in late:
+                wake.set()
+            gevent.sleep(0)
+
+    def hand_over_batches(self) -> None:
+        """Queue every batch listener's unfinished batch now, in the home thread."""
+        if _thread_ident() == self.home:
+            for batch_listener in list(self.batch_listeners):
+                batch_listener.hand_over()
+
+    # Closing.
+
+    def refuse_all_waiting(self) -> int:
+        """At close, after the last join: drop what is queued, held or in line (firers waiting
+        get ``PoolClosed``); returns how many events that was."""
+        self.ready = False
+        if self.load > self.high_water:
+            self.high_water = self.load
+        self.hand_over_batches()
+        discarded = sum(call[4] for call in self.calls)
+        self.calls.clear()
+        for batch_listener in self.batch_listeners:
+            discarded += batch_listener.discard()
+        self.load = 0
+        while self.in_line:
+            place = self.in_line.popleft()
+            discarded += 1
+            place.refused = True
+            if place.from_thread:
+                self.handover.left_the_bound()
+            if place.wake is not None:
+                self.hub.loop.run_callback(place.wake.switch, None)
+        self.handover.release_all()
+        self.dropped += discarded
+        self.wake_joins_if_done()
+        return discarded
+
+
+@final
+class SpawnedListener:
+    """Stands in a hook's listeners for a spawned one: calling it queues the real call,
+    keeping the fire's keyword arguments in the dict the call made (a shallow copy)."""
+
+    __slots__ = ("hook", "listener", "pool", "queue")
+
+    def __init__(
+        self, hook: Any, listener: Callable[..., Any], pool: Any, queue: CallQueue
+    ) -> None:
+        #: The hook it is registered on, whose error policy records its failures.
+        self.hook: Final = hook
+        #: The function the pool calls (perhaps a ``FilteredListener`` of it).
+        self.listener: Final = listener
+        #: The pool that runs it.
+        self.pool: Final = pool
+        #: The pool's queue, whose enqueue a fire is.
+        self.queue: Final = queue
+
+    def __call__(self, **kwargs: Any) -> None:
+        self.queue.put(self, self.listener, kwargs)
+
+    def record_failure(self, call: Call, error: Exception) -> None:
+        self.hook.record_failure(self.listener, error)
+
+    def __repr__(self) -> str:
+        return f"<spawned {describe_listener(self.listener)} in {self.pool!r}>"

@@ -1,0 +1,82 @@
+"""The threads of a thread-backed pool: a worker greenlet hands each call to one of them and
+waits for its outcome cooperatively, so the users keep running meanwhile."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Final, final
+
+import gevent.monkey
+from gevent.hub import Waiter
+
+__all__ = ["ThreadRunner"]
+
+# The real primitives even under monkey-patching, where threading names greenlets.
+_start_thread: Final[Callable[..., int]] = gevent.monkey.get_original("_thread", "start_new_thread")
+_SimpleQueue: Final[type[Any]] = gevent.monkey.get_original("queue", "SimpleQueue")
+
+
+@final
+class _Job:
+    """One call handed to a thread, and its outcome."""
+
+    __slots__ = ("error", "kwargs", "listener", "wake")
+
+    def __init__(self, listener: Callable[..., Any], kwargs: Mapping[str, Any], wake: Any) -> None:
+        self.listener: Final = listener
+        self.kwargs: Final = kwargs
+        #: Switched to, in the hub, once the call has returned or raised.
+        self.wake: Final = wake
+        self.error: BaseException | None = None
+
+
+def _serve(jobs: Any, hub: Any) -> None:
+    """A thread's life: run the calls handed over until told to stop (``None``)."""
+    while True:
+        job = jobs.get()
+        if job is None:
+            return
+        try:
+            job.listener(**job.kwargs)
+        except BaseException as error:  # handed to the waiting worker, which decides
+            job.error = error
+        hub.loop.run_callback_threadsafe(job.wake.switch, None)
+        del job
+
+
+@final
+class ThreadRunner:
+    """Runs ``listener(**kwargs)`` in one of ``size`` threads of its own, started on first use.
+
+    Unlike gevent's ``ThreadPool``, nothing here prints a call's error (the pool's error
+    policy logs it), and :meth:`stop` never waits for a thread: one stuck in a call stays
+    stuck, alone, and ends with it.
+    """
+
+    __slots__ = ("_hub", "_jobs", "_size", "_started")
+
+    def __init__(self, size: int, hub: Any) -> None:
+        self._size: Final = size
+        self._hub: Final = hub
+        self._jobs: Final = _SimpleQueue()
+        self._started = 0
+
+    def __call__(self, listener: Callable[..., Any], kwargs: Mapping[str, Any]) -> None:
+        """In a worker greenlet: run the call in a thread, wait for it cooperatively, and
+        raise what it raised. A worker killed meanwhile leaves; the thread finishes alone."""
+        if self._started < self._size:
+            self._started += 1
+            _start_thread(_serve, (self._jobs, self._hub))
+        job = _Job(listener, kwargs, Waiter(self._hub))
+        self._jobs.put(job)
+        job.wake.get()
+        error = job.error
+        if error is not None:
+            job.error = None  # no cycle through the traceback
+            raise error
+
+    def stop(self) -> None:
+        """Let every thread end once its current call returns; waits for none of them."""
+        for _ in range(self._started):
+            self._jobs.put(None)
+        self._started = 0
