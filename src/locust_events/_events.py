@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
@@ -227,7 +228,10 @@ class Events:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.hook_declarations = MappingProxyType(collect_hook_declarations(cls))
+        declarations = collect_hook_declarations(cls)
+        for name in declarations:
+            _refuse_hook_shadowing_a_member(cls, name)
+        cls.hook_declarations = MappingProxyType(declarations)
 
     def __init__(
         self,
@@ -444,6 +448,22 @@ class Events:
         )
         self._attach(name, hook)
         return hook
+
+
+def _refuse_hook_shadowing_a_member(cls: type[Events], name: str) -> None:
+    """A declared hook may not hide what the registry itself offers (``drain``, ``pools``...):
+    ``shutdown()`` and the integrations rely on those."""
+    member = inspect.getattr_static(Events, name, None)
+    if name.startswith("_") or (member is not None and name not in Events.hook_declarations):
+        raise TypeError(
+            f"Cannot declare hook {name!r} on {cls.__qualname__}: "
+            + (
+                "a hook's name must not start with an underscore"
+                if name.startswith("_")
+                else f"Events.{name} is part of the registry itself"
+            )
+            + f"; give the hook another name, e.g. {name.strip('_') + '_event'!r}"
+        )
 
 
 Events.hook_declarations = MappingProxyType(collect_hook_declarations(Events))

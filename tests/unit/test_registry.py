@@ -274,3 +274,12 @@ def test_the_handler_names_are_the_listener_protocols() -> None:
     assert len(protocols) == 14
     for name in protocols:
         assert getattr(listeners, name)._is_protocol, name
+
+
+@pytest.mark.parametrize("name", ["drain", "shutdown", "pools", "pool", "join"])
+def test_a_declared_hook_may_not_hide_a_member_of_the_registry(name: str) -> None:
+    """``class MyEvents(Events): drain: EventHook`` would break ``shutdown()``: refused."""
+    from locust_events import EventHook, Events
+
+    with pytest.raises(TypeError, match=rf"Cannot declare hook '{name}' on .*Events\.{name}"):
+        type("MyEvents", (Events,), {"__annotations__": {name: EventHook}})
