@@ -3,6 +3,8 @@ waits for its outcome cooperatively, so the users keep running meanwhile."""
 
 from __future__ import annotations
 
+import functools
+from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any, Final, final
 
@@ -30,7 +32,7 @@ class _Job:
         self.error: BaseException | None = None
 
 
-def _serve(jobs: Any, hub: Any) -> None:
+def _serve(jobs: Any, done: deque[_Job], finished: Any) -> None:
     """A thread's life: run the calls handed over until told to stop (``None``)."""
     while True:
         job = jobs.get()
@@ -40,7 +42,8 @@ def _serve(jobs: Any, hub: Any) -> None:
             job.listener(**job.kwargs)
         except BaseException as error:  # handed to the waiting worker, which decides
             job.error = error
-        hub.loop.run_callback_threadsafe(job.wake.switch, None)
+        done.append(job)
+        finished.send()
         del job
 
 
@@ -48,17 +51,22 @@ def _serve(jobs: Any, hub: Any) -> None:
 class ThreadRunner:
     """Runs ``listener(**kwargs)`` in one of ``size`` threads of its own, started on first use.
 
-    Unlike gevent's ``ThreadPool``, nothing here prints a call's error (the pool's error
-    policy logs it), and :meth:`stop` never waits for a thread: one stuck in a call stays
-    stuck, alone, and ends with it.
+    Finished calls come back through one async watcher of the home hub, which keeps the hub
+    alive while calls run in threads. Unlike gevent's ``ThreadPool``, nothing here prints a
+    call's error (the pool's error policy logs it), and :meth:`stop` never waits for a
+    thread: one stuck in a call stays stuck, alone, and ends with it.
     """
 
-    __slots__ = ("_hub", "_jobs", "_size", "_started")
+    __slots__ = ("_done", "_finished", "_in_flight", "_jobs", "_size", "_started", "_wake")
 
     def __init__(self, size: int, hub: Any) -> None:
         self._size: Final = size
-        self._hub: Final = hub
         self._jobs: Final = _SimpleQueue()
+        #: Calls the threads finished, oldest first; the watcher hands them to their workers.
+        self._done: Final[deque[_Job]] = deque()
+        self._finished: Final = hub.loop.async_()
+        self._wake: Final = functools.partial(Waiter, hub)
+        self._in_flight = 0
         self._started = 0
 
     def __call__(self, listener: Callable[..., Any], kwargs: Mapping[str, Any]) -> None:
@@ -66,8 +74,11 @@ class ThreadRunner:
         raise what it raised. A worker killed meanwhile leaves; the thread finishes alone."""
         if self._started < self._size:
             self._started += 1
-            _start_thread(_serve, (self._jobs, self._hub))
-        job = _Job(listener, kwargs, Waiter(self._hub))
+            _start_thread(_serve, (self._jobs, self._done, self._finished))
+        if not self._in_flight:
+            self._finished.start(self._hand_back)
+        self._in_flight += 1
+        job = _Job(listener, kwargs, self._wake())
         self._jobs.put(job)
         job.wake.get()
         error = job.error
@@ -75,8 +86,19 @@ class ThreadRunner:
             job.error = None  # no cycle through the traceback
             raise error
 
+    def _hand_back(self) -> None:
+        """In the hub: wake the worker of every finished call."""
+        done = self._done
+        while done:
+            job = done.popleft()
+            self._in_flight -= 1
+            job.wake.switch(None)
+        if not self._in_flight:
+            self._finished.stop()
+
     def stop(self) -> None:
         """Let every thread end once its current call returns; waits for none of them."""
         for _ in range(self._started):
             self._jobs.put(None)
         self._started = 0
+        self._finished.stop()
