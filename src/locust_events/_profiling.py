@@ -283,47 +283,41 @@ def _listener_of(entry: Entry) -> object:
     return cast("SpawnedListener", called).listener
 
 
-@final
-class _CountedCall:
-    """Runs a spawned listener's untimed call, counting it and its error."""
+def _counted_call(listener: Callable[..., Any], profile: ListenerProfile) -> Callable[..., Any]:
+    """What a worker runs for a spawned call that is not timed: the listener, counting the
+    call and its error. A closure: cheaper to call with keyword arguments than an instance."""
 
-    __slots__ = ("__wrapped__", "_profile")
-
-    def __init__(self, listener: Callable[..., Any], profile: ListenerProfile) -> None:
-        self.__wrapped__ = listener
-        self._profile = profile
-
-    def __call__(self, **kwargs: Any) -> Any:
-        profile = self._profile
+    def counted(**kwargs: Any) -> Any:
         profile.calls += 1
         try:
-            return self.__wrapped__(**kwargs)
+            return listener(**kwargs)
         except Exception:
             profile.errors += 1
             raise
 
+    counted.__wrapped__ = listener  # type: ignore[attr-defined]
+    return counted
 
-@final
-class _SampledSpawn:
-    """Stands for a spawned listener: queues a counted call, and one in ``every`` timed."""
 
-    __slots__ = ("__wrapped__", "_countdown", "_counted", "_every", "_timed")
+def _sampled_spawn(spawned: SpawnedListener, profile: ListenerProfile, every: int) -> Any:
+    """Stands for a spawned listener in the hook's tuple: queues a counted call, and one in
+    ``every`` timed (with its queue wait). The fire's cost is the enqueue's, a countdown more."""
+    counted = _counted_call(spawned.listener, profile)
+    timed = _TimedCall(spawned.listener, profile)
+    put = spawned.queue.put
+    countdown = 1
 
-    def __init__(self, spawned: SpawnedListener, profile: ListenerProfile, every: int) -> None:
-        self.__wrapped__ = spawned
-        self._counted = _CountedCall(spawned.listener, profile)
-        self._timed = _TimedCall(spawned.listener, profile)
-        self._every = every
-        self._countdown = 1
-
-    def __call__(self, **kwargs: Any) -> None:
-        spawned = self.__wrapped__
-        self._countdown -= 1
-        if self._countdown:
-            spawned.queue.put(spawned, self._counted, kwargs)
+    def sampled_spawn(**kwargs: Any) -> None:
+        nonlocal countdown
+        countdown -= 1
+        if countdown:
+            put(spawned, counted, kwargs)
             return
-        self._countdown = self._every
-        spawned.queue.put(spawned, _QueuedTimedCall(self._timed, _perf_counter()), kwargs)
+        countdown = every
+        put(spawned, _QueuedTimedCall(timed, _perf_counter()), kwargs)
+
+    sampled_spawn.__wrapped__ = spawned  # type: ignore[attr-defined]
+    return sampled_spawn
 
 
 @final
@@ -398,7 +392,7 @@ class Profiler:
             wrapper = (
                 _TimedSpawn(spawned, profile)
                 if every == 1
-                else _SampledSpawn(spawned, profile, every)
+                else _sampled_spawn(spawned, profile, every)
             )
         elif every == 1:
             wrapper = _TimedCall(called, profile)
