@@ -385,12 +385,16 @@ def _calls_per_second_end_to_end() -> float:
 
 
 def _enqueue_seconds(queued: int) -> float:
-    """Seconds per enqueue of a round fired with ``queued`` calls already waiting."""
-    pool = ListenerPool(size=8, maxsize=queued + 100 * CALLS_PER_ROUND)
+    """Seconds per enqueue, averaged over filling the queue from empty to ``queued`` calls
+    (nothing yields to the workers meanwhile), the cycle collector on as in a real run."""
+    pool = ListenerPool(size=8, maxsize=queued + CALLS_PER_ROUND)
     hook = _spawning_hook(pool)
+    _fire_nine(hook.fire)
+    pool.join()  # the workers started
+    started = time.perf_counter()
     for _ in range(queued // CALLS_PER_ROUND):
         _fire_nine(hook.fire)
-    seconds = _best(lambda: _fire_nine(hook.fire), 20) / CALLS_PER_ROUND
+    seconds = (time.perf_counter() - started) / queued
     pool.close(timeout=0)
     gc.collect()
     return seconds
@@ -406,10 +410,80 @@ def pool_timings() -> dict[str, str]:
     }
 
 
+#: Builds one thread-backed pool case, named by ``sys.argv[1]``, as ``round_``: 1,000 calls of
+#: a no-op listener run in threads and waited for, through a ``ListenerPool(8,
+#: threads=True)`` or through gevent's own ``ThreadPool(8)``.
+_THREADS_SETUP = """
+import sys
+import gevent.threadpool
+from locust_events import EventHook, ListenerPool
+
+def h(**kw):
+    pass
+
+case, rounds = sys.argv[1], int(sys.argv[2])
+if case == "gevent":
+    threads = gevent.threadpool.ThreadPool(8)
+    threads.spawn(h, n=1).get()
+    def round_():
+        for result in [threads.spawn(h, n=1) for _ in range(1000)]:
+            result.get()
+else:
+    pool = ListenerPool(size=8, maxsize=10_000, threads=True)
+    hook = EventHook("writes")
+    hook.add_listener(h, spawn=pool)
+    hook.fire(n=1)
+    pool.join()
+    fire = hook.fire
+    def round_():
+        for _ in range(1000):
+            fire(n=1)
+        pool.join()
+for _ in range(rounds):
+    round_()
+"""
+
+#: The thread-backed pool cases: gevent's ``ThreadPool`` is the baseline ("direct").
+THREAD_CASES: tuple[tuple[str, str], ...] = (
+    ("gevent's ThreadPool(8): spawn, then get", "direct"),
+    ("ListenerPool(8, threads=True): fire, then join", "pool"),
+)
+
+#: Builds one Listeners-tab case as ``round_``: fire into a spawned listener and run the
+#: call, with the registry profiled as the tab profiles it (one call in 100 timed) or not.
+_TAB_SETUP = (
+    _REQUEST_ROUND
+    + """
+
+case, rounds = sys.argv[1], int(sys.argv[2])
+events = Events()
+pool = ListenerPool(size=8, maxsize=10_000)
+events.request.add_listener(h, spawn=pool)
+if case == "tab on":
+    events.start_profiling(sample_every=100)
+fire_round = nine(events.request.fire)
+fire_round()
+pool.join()
+def round_():
+    fire_round()
+    pool.join()
+for _ in range(rounds):
+    round_()
+"""
+)
+
+#: The Listeners-tab cases: the tab off is the baseline ("direct").
+TAB_CASES: tuple[tuple[str, str], ...] = (
+    ("spawned call, fired and run, tab off", "direct"),
+    ("spawned call, fired and run, tab on", "tab on"),
+)
+
+
 def main() -> None:
     """Print every case; ``--signatures`` prints the listener-signature cases only,
     ``--pool`` the spawned-listener cases only, ``--batch`` the batch-listener cases only,
-    ``--measure`` the ``measure()`` case only."""
+    ``--measure`` the ``measure()`` case only, ``--threads`` the thread-backed pool against
+    gevent's ``ThreadPool``, ``--tab`` a spawned call with the Listeners tab on and off."""
     if "--pool" in sys.argv[1:]:
         pool_report()
         return
@@ -418,6 +492,12 @@ def main() -> None:
         return
     if "--measure" in sys.argv[1:]:
         measure_report()
+        return
+    if "--threads" in sys.argv[1:]:
+        print_cases("thread-backed pool", _THREADS_SETUP, THREAD_CASES, "call")
+        return
+    if "--tab" in sys.argv[1:]:
+        print_cases("Listeners tab", _TAB_SETUP, TAB_CASES, "call")
         return
     if "--signatures" not in sys.argv[1:]:
         _main_cases()

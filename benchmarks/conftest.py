@@ -28,8 +28,11 @@ class Measure:
         *,
         baseline: bool = False,
         setup: Callable[[], None] | None = None,
+        calls: int = CALLS_PER_ROUND,
+        rounds: int = 300,
     ) -> None:
-        """Time ``round_``; ``setup`` runs untimed before each round."""
+        """Time ``round_`` (``calls`` calls); ``setup`` runs untimed before each of
+        ``rounds`` rounds."""
         self._benchmark.group = group
         self._benchmark.extra_info["label"] = label
         if baseline:
@@ -37,10 +40,11 @@ class Measure:
         if setup is None:
             self._benchmark(round_)
         else:
-            self._benchmark.pedantic(round_, setup=setup, rounds=300, warmup_rounds=5)
+            warmup = min(5, rounds)
+            self._benchmark.pedantic(round_, setup=setup, rounds=rounds, warmup_rounds=warmup)
         stats = getattr(self._benchmark, "stats", None)
         if stats is not None:
-            _RESULTS.setdefault(group, {})[label] = stats.stats.median / CALLS_PER_ROUND
+            _RESULTS.setdefault(group, {})[label] = stats.stats.median / calls
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from locust_events import EventHook, ListenerPool
 from locust_events.tools.bench import _calls, no_op
 
@@ -54,26 +56,38 @@ def test_pool_throughput(measure: Measure) -> None:
 
 
 def _enqueue_with(measure: Measure, queued: int, *, baseline: bool = False) -> None:
-    """The enqueue of a round fired with ``queued`` calls already waiting for a worker."""
-    pool = ListenerPool(size=4, maxsize=queued + 10_000)
-    hook = hook_spawning_into(pool)
-    fire_round = _calls(hook.fire)
-    for _ in range(queued // 1_000):
-        fire_round()
-    calls = pool._queue.calls
+    """The enqueue, averaged over filling a new pool's queue from empty to ``queued`` calls
+    (nothing yields to its workers meanwhile), with the cycle collector on as in a run."""
+    pools: list[ListenerPool] = []
+    fire_rounds = queued // 1_000
 
-    def back_to_the_same_depth() -> None:
-        while len(calls) > queued:
-            calls.pop()  # the newest: the queue keeps its oldest calls, as in use
+    def new_pool() -> None:
+        for pool in pools:
+            pool.close(timeout=0)
+        pools[:] = [ListenerPool(size=4, maxsize=queued + 1_000)]
+        hook = hook_spawning_into(pools[0])
+        hook.fire()
+        pools[0].join()  # its workers started
+        fills[:] = [_calls(hook.fire)]
+
+    fills: list[Callable[[], None]] = []
+
+    def fill() -> None:
+        fire_round = fills[0]
+        for _ in range(fire_rounds):
+            fire_round()
 
     measure(
         "enqueue by queue depth",
-        f"fire, spawned no-op listener, {queued:,} queued",
-        fire_round,
+        f"fire, spawned no-op listener, filling to {queued:,} queued",
+        fill,
         baseline=baseline,
-        setup=back_to_the_same_depth,
+        setup=new_pool,
+        calls=queued,
+        rounds=5 if queued > 10_000 else 100,
     )
-    pool.close(timeout=0)
+    for pool in pools:
+        pool.close(timeout=0)
 
 
 def test_enqueue_with_a_thousand_queued(measure: Measure) -> None:
