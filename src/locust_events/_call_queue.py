@@ -6,8 +6,9 @@ hub, the idle workers, the running calls, the counts and the high water, the fir
 for room and the joins waiting for the end. Its steps are the enqueue (:meth:`CallQueue.put`,
 which :class:`SpawnedListener` calls on every fire), a batch event's admission
 (:meth:`CallQueue.admit_event`), a batch's hand-over (:meth:`CallQueue.queue_call`) and the
-workers' round (:meth:`CallQueue.run_round`). The pool starts and replaces workers; it hears
-of the queue through :class:`QueueOwner`, three methods.
+workers' round (:meth:`CallQueue.run_round`). The pool starts and replaces workers; the
+queue asks it for three things, handed over as callables (:data:`StartWorkers`,
+:data:`MoveHere`, :data:`NoteDropped`).
 
 Every call is accounted for in events: a spawned call is one, a batch's call is its events.
 The bound, ``maxsize``, counts the events queued and those batch listeners hold in batches not
@@ -34,11 +35,13 @@ __all__ = [
     "Call",
     "CallQueue",
     "CallSource",
+    "MoveHere",
+    "NoteDropped",
     "OnFull",
     "PoolClosed",
     "PoolFull",
-    "QueueOwner",
     "SpawnedListener",
+    "StartWorkers",
 ]
 
 OnFull = Literal["block", "drop", "raise"]
@@ -94,17 +97,12 @@ class HeldBatch(Protocol):
         """Forget the batch not handed over yet; returns how many events it held."""
 
 
-class QueueOwner(Protocol):
-    """What a queue asks of its pool."""
-
-    def start_workers(self) -> None:
-        """Start the workers in the home thread; the queue is then :attr:`CallQueue.ready`."""
-
-    def move_here(self) -> None:
-        """Make the calling thread the pool's home: its home thread has ended."""
-
-    def note_dropped(self, source: CallSource) -> None:
-        """A call of ``source`` was dropped for lack of room (or at close): warn, rate-limited."""
+#: What a queue asks of its pool, handed to it as three callables: start the workers in the
+#: home thread (the queue is then ``ready``); make the calling thread the home, the former one
+#: having ended; count a call of a source dropped for lack of room, for a rate-limited warning.
+StartWorkers = Callable[[], None]
+MoveHere = Callable[[], None]
+NoteDropped = Callable[[CallSource], None]
 
 
 @final
@@ -161,17 +159,30 @@ class CallQueue:
         "joins",
         "load",
         "maxsize",
+        "move_here",
         "name",
+        "note_dropped",
         "on_full",
-        "owner",
         "ready",
         "refill_pending",
         "run_in_thread",
         "running",
+        "start_workers",
     )
 
-    def __init__(self, owner: QueueOwner, name: str, maxsize: int, on_full: OnFull) -> None:
-        self.owner: Final = owner
+    def __init__(
+        self,
+        name: str,
+        maxsize: int,
+        on_full: OnFull,
+        *,
+        start_workers: StartWorkers,
+        move_here: MoveHere,
+        note_dropped: NoteDropped,
+    ) -> None:
+        self.start_workers: Final = start_workers
+        self.move_here: Final = move_here
+        self.note_dropped: Final = note_dropped
         #: How messages name the pool.
         self.name: Final = name
         #: How many events may be queued or held in batches at once.
@@ -284,7 +295,7 @@ class CallQueue:
         if self.idle:
             self.wake_one()
         elif not self.ready and not self.closed:
-            self.owner.start_workers()
+            self.start_workers()
 
     def wake_one(self) -> None:
         """Wake one idle worker (it takes every call queued by then)."""
@@ -299,7 +310,7 @@ class CallQueue:
             self._take_from_other_thread(admit, item, source)
             return
         if not self.ready:
-            self.owner.start_workers()
+            self.start_workers()
         if self.has_room():
             admit(item)
         elif self.on_full == "drop":
@@ -320,7 +331,7 @@ class CallQueue:
 
     def drop(self, source: CallSource, events: int) -> None:
         self.dropped += events
-        self.owner.note_dropped(source)
+        self.note_dropped(source)
 
     def closed_error(self, source: CallSource) -> PoolClosed:
         return PoolClosed(
@@ -345,14 +356,14 @@ class CallQueue:
         with handover.lock:
             moving = self.home is None or not handover.home_alive()
             if moving:
-                self.owner.move_here()
+                self.move_here()
         if moving:
             self.take_slowly(admit, item, source)
             return
         if handover.reserve(self, source):
             self.hub.loop.run_callback_threadsafe(self._arrived, admit, item, source)
         else:
-            self.owner.note_dropped(source)
+            self.note_dropped(source)
 
     def _arrived(self, admit: Callable[[Any], None], item: Any, source: CallSource) -> None:
         """In the home hub: take an item another thread handed over (it waited for room)."""
@@ -363,7 +374,7 @@ class CallQueue:
                 self.drop(source, 1)
             else:
                 if not self.ready:
-                    self.owner.start_workers()
+                    self.start_workers()
                 if self.has_room() and not self.in_line:
                     self.handover.left_the_bound()
                     admit(item)
@@ -476,7 +487,7 @@ class CallQueue:
             while True:
                 self.hand_over_batches()
                 if self.calls and not self.ready and not self.closed:
-                    self.owner.start_workers()
+                    self.start_workers()
                 if self.done():
                     return True
                 remaining = deadline - _monotonic()

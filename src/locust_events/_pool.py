@@ -172,7 +172,14 @@ class ListenerPool:
         #: threads), so that a listener blocking in real, unpatched calls leaves the hub
         #: running.
         self.threads: Final = threads
-        self._queue: Final = CallQueue(self, name, maxsize, on_full)
+        self._queue: Final = CallQueue(
+            name,
+            maxsize,
+            on_full,
+            start_workers=self._start_workers,
+            move_here=self._move_here,
+            note_dropped=self._warn_dropped,
+        )
         self._warning_lock = _allocate_lock()
         self._drops_unreported = 0
         self._last_drop_warning = 0.0
@@ -232,7 +239,7 @@ class ListenerPool:
         if _thread_ident() != queue.home:
             with queue.handover.lock:
                 if not queue.handover.home_alive():
-                    self.move_here()
+                    self._move_here()
         if _thread_ident() == queue.home:
             return queue.join(deadline)
         # Another thread, alive, runs the calls: look at its figures now and then.
@@ -280,9 +287,9 @@ class ListenerPool:
         """Log the drops the rate limit kept quiet so far, if any (shutdown does)."""
         self._warn_dropped(None)
 
-    # What the queue asks of its pool (``QueueOwner``).
+    # What the queue asks of its pool.
 
-    def start_workers(self) -> None:
+    def _start_workers(self) -> None:
         """Start the workers in the home thread: the queue's enqueue may then queue alone."""
         queue = self._queue
         if queue.closed:
@@ -293,7 +300,7 @@ class ListenerPool:
             self._start_worker()
         queue.ready = True
 
-    def move_here(self) -> None:
+    def _move_here(self) -> None:
         """Make the calling thread the pool's home: its home thread has ended. What that
         thread left queued moves here; the calls it was running are counted failed."""
         queue = self._queue
@@ -315,10 +322,6 @@ class ListenerPool:
         # The batches' timers ran in the old hub: their events are queued here now.
         for batch_listener in list(queue.batch_listeners):
             batch_listener.hand_over()
-
-    def note_dropped(self, source: CallSource) -> None:
-        """Count a dropped call for the warning, logged at most once per interval."""
-        self._warn_dropped(source)
 
     # The workers.
 
@@ -361,6 +364,8 @@ class ListenerPool:
             self._start_worker()
 
     def _warn_dropped(self, source: CallSource | None) -> None:
+        """Count a dropped call for the warning (``None``: count none), logged at most once
+        per interval with the count since."""
         with self._warning_lock:  # threads drop too
             if source is not None:
                 self._drops_unreported += 1
