@@ -5,9 +5,10 @@ Importing it imports no Locust and monkey-patches nothing.
 
 from __future__ import annotations
 
+from ._deprecated import DeprecatedEventHook
 from ._errors import DispatchError, ErrorPolicy
 from ._events import Events
-from ._hooks import BatchSettings, DeprecatedEventHook, EventHook, Registration
+from ._hooks import BatchSettings, EventHook, Registration
 from ._implementation import COMPILED  # whether fire runs the compiled loop (_speedups)
 from ._lifecycle import Lifecycle
 from ._monitor import UsageMonitor

@@ -144,9 +144,14 @@ class BatchListener:
 
     def add_event(self, event: Any) -> None:
         """Take an event the pool has room for, in the home thread."""
-        batch = self._batch
-        batch.append(event)
-        self._queue.load += 1
+        batch, queue = self._batch, self._queue
+        size, load = len(batch), queue.load
+        try:
+            batch.append(event)
+            queue.load = load + 1
+        except BaseException:  # landed between the steps: count what the batch holds
+            queue.load = load + len(batch) - size
+            raise
         if len(batch) >= self.max_size:
             self.hand_over()
         elif len(batch) == 1:
@@ -170,8 +175,13 @@ class BatchListener:
             len(batch),
         )
         queue = self._queue
-        queue.queue_held(call)
-        self._batch = []
+        try:
+            self._batch = []
+            queue.queue_held(call)
+        except BaseException:  # landed before the call was queued: the batch is still ours
+            if not queue.holds_last(call):
+                self._batch = batch
+            raise
         self.batches += 1
         self.delivered += call[4]
         self._stop_timer()

@@ -271,17 +271,23 @@ class CallQueue:
         :raises PoolFull: no room and ``on_full`` is ``"raise"``.
         """
         if self.ready and self.has_room() and _thread_ident() == self.home:
-            self.load += 1
-            self.calls.append((_monotonic(), source, run, kwargs, 1))
-            if self.idle:
-                self.wake_one()
+            self.queue_call((_monotonic(), source, run, kwargs, 1))
         else:
             self.take_slowly(self.queue_call, (_monotonic(), source, run, kwargs, 1), source)
 
     def queue_call(self, call: Call) -> None:
-        """Queue a call there is room for, in the home thread, waking an idle worker."""
-        self.load += call[4]
-        self.calls.append(call)
+        """Queue a call there is room for, in the home thread, waking an idle worker.
+
+        An exception landing between its steps (a ``KeyboardInterrupt``, a
+        ``RecursionError``) leaves the call either queued and counted, or neither.
+        """
+        calls, load = self.calls, self.load
+        try:
+            calls.append(call)
+            self.load = load + call[4]
+        except BaseException:
+            self.load = load + (call[4] if calls and calls[-1] is call else 0)
+            raise
         if self.idle:
             self.wake_one()
 
@@ -289,6 +295,10 @@ class CallQueue:
         """Queue a batch's call, whose events :attr:`load` counts already (they were held).
         Only appends, which nothing interrupts: then call :meth:`wake_or_start_workers`."""
         self.calls.append(call)
+
+    def holds_last(self, call: Call) -> bool:
+        """Whether ``call`` is the one queued last."""
+        return bool(self.calls) and self.calls[-1] is call
 
     def wake_or_start_workers(self) -> None:
         """Calls were queued: wake an idle worker, or start the workers."""
@@ -433,10 +443,8 @@ class CallQueue:
                 return True
             if self.load > self.high_water:
                 self.high_water = self.load
-            call = calls.popleft()
+            call = self._take(calls, running, worker)
             events = call[4]
-            self.load -= events
-            running[worker] = call
             if self.in_line:
                 self.refill_soon()
             try:
@@ -457,6 +465,23 @@ class CallQueue:
             del running[worker]
             if self.joins and not calls:
                 self.wake_joins_if_done()
+
+    def _take(self, calls: deque[Call], running: dict[Any, Call], worker: object) -> Call:
+        """Move the oldest call from the queue to ``worker``'s running call. An exception
+        landing between the steps leaves it either queued or running, and counted once."""
+        call = calls[0]
+        load = self.load
+        try:
+            running[worker] = call
+            calls.popleft()
+            self.load = load - call[4]
+        except BaseException:
+            if calls and calls[0] is call:
+                running.pop(worker, None)  # still queued
+            else:
+                self.load = load - call[4]  # running: a lost worker's call is counted failed
+            raise
+        return call
 
     def worker_lost(self, worker: object, why: str) -> None:
         """A worker ended outside its round (killed, or its thread): its call failed."""
@@ -486,8 +511,8 @@ class CallQueue:
         try:
             while True:
                 self.hand_over_batches()
-                if self.calls and not self.ready and not self.closed:
-                    self.start_workers()
+                if self.calls:
+                    self.wake_or_start_workers()
                 if self.done():
                     return True
                 remaining = deadline - _monotonic()

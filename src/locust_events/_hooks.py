@@ -1,15 +1,14 @@
-"""The hook objects: :class:`EventHook` and :class:`DeprecatedEventHook`."""
+"""The hook object: :class:`EventHook`, its registrations and what a fire calls for each."""
 
 from __future__ import annotations
 
 import contextlib
 import threading
-import warnings
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import FunctionType, MethodType
-from typing import Any, Final, Generic, TypeVar, final
+from typing import Any, Final, Generic, TypeVar, final, overload
 
 from ._batching import (
     BatchListener,
@@ -18,14 +17,14 @@ from ._batching import (
     check_batch_listener,
     check_pool_fits,
 )
-from ._errors import ErrorPolicy, describe_listener, logger
+from ._errors import ErrorPolicy, describe_listener
 from ._implementation import COMPILED, FilteredListener, HookCore, Measurement
 from ._listener_kinds import refuse_listener_that_never_runs
 from ._pool import ListenerPool, default_pool, queue_of, spawned_listener
 from ._profiling import Profiler
 from ._signature import check_listener_signature
 
-__all__ = ["BatchSettings", "DeprecatedEventHook", "EventHook", "Registration"]
+__all__ = ["BatchSettings", "EventHook", "PoolSource", "Registration"]
 
 _ListenerT = TypeVar("_ListenerT", bound=Callable[..., Any])
 _BatchListenerT = TypeVar("_BatchListenerT", bound=Callable[[list[Mapping[str, Any]]], Any])
@@ -321,15 +320,30 @@ class EventHook(HookCore, Generic[_AcceptsT]):
             self._listeners_changed()
         return func
 
+    @overload
+    def batch_listener(self, func: _BatchListenerT) -> _BatchListenerT: ...
+
+    @overload
     def batch_listener(
         self, *, max_size: int = 1000, max_wait: float = 1.0, pool: ListenerPool | None = None
-    ) -> Callable[[_BatchListenerT], _BatchListenerT]:
-        """Decorator form of :meth:`add_batch_listener`::
+    ) -> Callable[[_BatchListenerT], _BatchListenerT]: ...
+
+    def batch_listener(
+        self,
+        func: Callable[[list[Mapping[str, Any]]], Any] | None = None,
+        *,
+        max_size: int = 1000,
+        max_wait: float = 1.0,
+        pool: ListenerPool | None = None,
+    ) -> Any:
+        """Decorator form of :meth:`add_batch_listener`, bare for the default settings::
 
         @events.request.batch_listener(max_size=500, max_wait=2.0)
         def write_rows(batch):
             database.insert_many(batch)
         """
+        if func is not None:
+            return self.add_batch_listener(func)
 
         def register(func: _BatchListenerT) -> _BatchListenerT:
             return self.add_batch_listener(func, max_size=max_size, max_wait=max_wait, pool=pool)
@@ -555,35 +569,3 @@ def _first_match(func: object, registered: Iterator[tuple[int, object]]) -> int 
             if candidate == func:
                 return serial
     return None
-
-
-class DeprecatedEventHook(EventHook[_AcceptsT]):
-    """An :class:`EventHook` kept for old code: adding a listener warns with ``message``.
-
-    The warning goes both to the ``locust_events`` logger and, as a ``DeprecationWarning``,
-    to Python's warnings machinery, so test suites that turn warnings into errors see it.
-    """
-
-    __slots__ = ("message",)
-
-    def __init__(
-        self: DeprecatedEventHook[Callable[..., Any]],
-        message: str,
-        name: str = "unnamed hook",
-        passes: Iterable[str] | None = None,
-        *,
-        policy: ErrorPolicy | None = None,
-        pool_source: PoolSource = default_pool,
-    ) -> None:
-        super().__init__(name, passes, policy=policy, pool_source=pool_source)
-        #: What a caller of :meth:`add_listener` is told, e.g. which hook to use instead.
-        self.message: str = message
-
-    def add_listener(
-        self: DeprecatedEventHook[_ListenerT],
-        func: _ListenerT,
-        spawn: bool | ListenerPool = False,
-    ) -> _ListenerT:
-        logger.warning(self.message)
-        warnings.warn(self.message, DeprecationWarning, stacklevel=2)
-        return super().add_listener(func, spawn)

@@ -9,7 +9,8 @@ import typing
 from collections.abc import Iterable
 from typing import Any, final
 
-from ._hooks import DeprecatedEventHook, EventHook
+from ._deprecated import DeprecatedEventHook
+from ._hooks import EventHook
 
 __all__ = ["HookDeclaration", "collect_hook_declarations", "declare_hook"]
 
