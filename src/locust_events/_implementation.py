@@ -1,8 +1,8 @@
-"""Picks the calling loop, ``FilteredListener``, ``measure()``, the spawned listeners'
-enqueue (``SpawnedListener``) and the pool workers' round (``run_queued_calls``): compiled
-where built.
+"""Picks the calling loop, ``FilteredListener`` and ``measure()``: compiled where built.
 
-The compiled ones are in ``_speedups``; elsewhere the pure-Python twins run.
+The compiled ones are in ``_speedups``; elsewhere the pure-Python twins run. The spawned
+listeners' enqueue (``SpawnedListener``), the batch listeners' accept and delivery and the pool
+workers' round are pure Python everywhere.
 
 ``LOCUST_EVENTS_PURE=1`` in the environment picks the pure-Python loop even where the
 extension is built; both behave the same, the compiled one only costs less per fire.
@@ -11,6 +11,10 @@ extension is built; both behave the same, the compiled one only costs less per f
 from __future__ import annotations
 
 import os
+
+from ._accumulator import batch_accept, deliver_events
+from ._enqueue import SpawnedListener
+from ._worker import run_queued_calls
 
 __all__ = [
     "COMPILED",
@@ -25,36 +29,23 @@ __all__ = [
 
 COMPILED: bool
 if os.environ.get("LOCUST_EVENTS_PURE", "") not in ("", "0"):
-    from ._accumulator import batch_accept, deliver_events
-    from ._enqueue import SpawnedListener
     from ._measure import Measurement
     from ._native import FilteredListener, HookCore
-    from ._worker import run_queued_calls
 
     COMPILED = False
 else:
     try:
-        # Same interfaces as _native.HookCore, _measure.Measurement,
-        # _enqueue.SpawnedListener, _accumulator.batch_accept and _worker.run_queued_calls,
-        # which mypy types EventHook with; the stub _speedups.pyi states them.
-        from ._speedups import BatchAccept as batch_accept
+        # Same interfaces as _native.HookCore, _native.FilteredListener and
+        # _measure.Measurement, which mypy types EventHook with; _speedups.pyi states them.
         from ._speedups import (  # type: ignore[assignment]
             FilteredListener,
             HookCore,
             Measurement,
-            SpawnedListener,
-            run_queued_calls,
         )
     except ImportError:  # not built: no compiler, PyPy, or a failed compile at install
-        from ._accumulator import batch_accept, deliver_events
-        from ._enqueue import SpawnedListener
         from ._measure import Measurement
         from ._native import FilteredListener, HookCore
-        from ._worker import run_queued_calls
 
         COMPILED = False
     else:
-        from ._speedups import BatchAccept
-
-        deliver_events = BatchAccept.deliver_events
         COMPILED = True

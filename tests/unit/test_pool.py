@@ -468,15 +468,14 @@ def test_a_pool_records_a_failure_through_the_public_record_failure(pool: Listen
 
 
 def test_spawned_listener_lives_with_the_pool() -> None:
-    """The pool module offers the enqueue its loop picked: compiled or the pure twin."""
+    """The pool module offers the enqueue ``_implementation`` picked: the pure one."""
     import locust_events._hooks
     import locust_events._implementation
     import locust_events._pool
 
     spawned = locust_events._pool.SpawnedListener
     assert spawned is locust_events._implementation.SpawnedListener
-    expected = "_speedups" if locust_events.COMPILED else "_enqueue"
-    assert spawned.__module__ == f"locust_events.{expected}"
+    assert spawned.__module__ == "locust_events._enqueue"
     assert locust_events._hooks.SpawnedListener is spawned
 
 

@@ -1,7 +1,7 @@
-"""The enqueue of a spawned listener: the compiled twin does what the pure one does.
+"""The enqueue of a spawned listener (``_enqueue.SpawnedListener``).
 
-Each test runs on both twins (``_enqueue.SpawnedListener`` and the one in ``_speedups``, where
-built) against a stand-in pool and queue, so that what the enqueue reads and calls is seen.
+Each test runs against a stand-in pool and queue, so that what the enqueue reads and calls is
+seen.
 """
 
 from __future__ import annotations
@@ -22,14 +22,7 @@ _allocate_lock = gevent.monkey.get_original("_thread", "allocate_lock")
 
 
 def _twins() -> list[Any]:
-    twins: list[Any] = [pytest.param(_enqueue.SpawnedListener, id="pure")]
-    try:
-        from locust_events import _speedups
-    except ImportError:
-        twins.append(pytest.param(None, id="compiled", marks=pytest.mark.skip("not built")))
-    else:
-        twins.append(pytest.param(_speedups.SpawnedListener, id="compiled"))
-    return twins
+    return [pytest.param(_enqueue.SpawnedListener, id="pure")]
 
 
 class Queue:
@@ -266,13 +259,9 @@ def test_the_spawned_listener_lets_go_of_what_it_holds(spawned_type: Any) -> Non
     assert gone() is None
 
 
-def test_the_pool_module_calls_the_picked_twin(calling_loop: Any) -> None:
+def test_the_pool_module_calls_the_picked_twin() -> None:
     from locust_events import _implementation, _pool
 
     assert _pool.SpawnedListener is _implementation.SpawnedListener
     expected: Callable[..., Any] = _enqueue.SpawnedListener
-    if calling_loop.name == "compiled":
-        from locust_events import _speedups
-
-        expected = _speedups.SpawnedListener
     assert _pool.SpawnedListener is expected

@@ -1,28 +1,18 @@
 """A pool worker's round: each queued call runs once, with its keywords, and is counted once.
 
-The round is ``run_queued_calls``: pure Python in ``_worker``, compiled in ``_speedups``; the
-calling-loop plugin runs each test on both. The compiled enqueue queues a call's keywords as
-a ``FiredKeywords``, a read-only mapping the compiled round hands to the listener as the fire
-passed them; the tests at the end pin what a spawned call's FiredKeywords adds to the batch
-events' (``test_batch_listeners.py``): it is collected in a cycle, and names that cannot make
-one make a dict.
+The round is ``run_queued_calls``, pure Python in ``_worker``.
 """
 
 from __future__ import annotations
 
-import gc
 import sys
-import weakref
-from collections.abc import Mapping
 from types import MappingProxyType, TracebackType
 from typing import Any
 
 import gevent
 import pytest
 
-import locust_events
 from locust_events import EventHook, ListenerPool
-from locust_events._implementation import run_queued_calls
 
 
 class Recorder:
@@ -161,101 +151,3 @@ def test_a_round_after_a_fresh_start_of_its_pool_leaves_the_rest_to_the_new_work
     assert worker.successful()
     assert ran == [0, 1]  # calls 2 and 3 stayed with the old fields
     assert pool.stats.completed == 0  # call 1 is not counted into the new fields
-
-
-def test_the_compiled_round_checks_its_arguments() -> None:
-    if not locust_events.COMPILED:
-        pytest.skip("the pure round is a Python function: Python checks its arguments")
-    pool = ListenerPool(size=1)
-    with pytest.raises(TypeError, match="takes a pool, a worker and the batch type"):
-        run_queued_calls(pool, None)  # type: ignore[call-arg]
-    with pytest.raises(TypeError, match="batch_type must be a type"):
-        run_queued_calls(pool, None, "BatchOfEvents")  # type: ignore[arg-type]
-
-
-# The compiled enqueue's keywords.
-
-
-def queued_keywords(**kwargs: Any) -> Any:
-    """What the enqueue queues for a fire with ``kwargs`` (taken out of the queue)."""
-    if not locust_events.COMPILED:
-        pytest.skip("only the compiled enqueue keeps a fire's keywords as FiredKeywords")
-    pool = ListenerPool(size=1)
-    hook = EventHook("request")
-    hook.add_listener(lambda **kwargs: None, spawn=pool)
-    hook.fire(**kwargs)
-    [(_, _, _, queued)] = pool._queue.calls
-    pool._queue.calls.clear()
-    return queued
-
-
-@pytest.fixture
-def fired_keywords() -> Any:
-    return queued_keywords(name="/x", response_time=1.5, context={})
-
-
-def test_fired_keywords_are_a_read_only_mapping_in_fire_order(fired_keywords: Any) -> None:
-    assert type(fired_keywords).__name__ == "FiredKeywords"
-    assert isinstance(fired_keywords, Mapping)
-    assert fired_keywords == {"name": "/x", "response_time": 1.5, "context": {}}
-    assert fired_keywords != {"name": "/x"}
-    assert list(fired_keywords) == ["name", "response_time", "context"]
-    assert list(fired_keywords.keys()) == ["name", "response_time", "context"]
-    assert list(fired_keywords.values()) == ["/x", 1.5, {}]
-    assert next(iter(fired_keywords.items())) == ("name", "/x")
-    assert len(fired_keywords) == 3
-    assert fired_keywords["name"] == "/x"
-    assert "context" in fired_keywords
-    assert "url" not in fired_keywords
-    assert fired_keywords.get("url") is None
-    assert fired_keywords.get("url", 0) == 0
-    assert dict(fired_keywords) == {"name": "/x", "response_time": 1.5, "context": {}}
-    assert (
-        repr(fired_keywords) == "mappingproxy({'name': '/x', 'response_time': 1.5, 'context': {}})"
-    )
-    with pytest.raises(KeyError, match="url"):
-        fired_keywords["url"]
-    with pytest.raises(TypeError):
-        fired_keywords["name"] = "/y"
-    with pytest.raises(TypeError, match="unhashable"):
-        hash(fired_keywords)
-    with pytest.raises(TypeError):
-        type(fired_keywords)()
-
-
-def test_fired_keywords_find_a_name_equal_to_but_not_the_one_passed(fired_keywords: Any) -> None:
-    name = "".join(["na", "me"])
-    assert name is not next(iter(fired_keywords))  # equal, not the same object
-    assert fired_keywords[name] == "/x"
-    assert name in fired_keywords
-
-
-class Context:
-    keywords: Any = None
-
-
-def test_fired_keywords_in_a_cycle_are_collected() -> None:
-    context = Context()
-    context.keywords = queued_keywords(context=context)  # keywords -> context -> keywords
-    watched = weakref.ref(context)
-    del context
-    gc.collect()
-    assert watched() is None
-
-
-class Name(str):
-    """A keyword name of a str subclass, as ``fire(**mapping)`` may pass."""
-
-
-def test_names_that_cannot_make_fired_keywords_queue_a_dict_that_runs_alike() -> None:
-    queued = queued_keywords(**{Name("n"): 1})
-    assert type(queued) is dict
-    assert queued == {"n": 1}
-    pool = ListenerPool(size=1)
-    hook = EventHook("request")
-    got: list[dict[str, Any]] = []
-    hook.add_listener(lambda **kwargs: got.append(kwargs), spawn=pool)
-    hook.fire(**{Name("n"): 1})
-    hook.fire(n=2)
-    assert pool.join(timeout=5)
-    assert got == [{"n": 1}, {"n": 2}]
