@@ -411,3 +411,78 @@ def test_measure_fires_through_an_overridden_fire(calling_loop: CallingLoop) -> 
         pass
     [kwargs] = fired
     assert kwargs["name"] == "/"
+
+
+def test_a_filtered_listener_refuses_positional_arguments_and_names_the_listener(
+    calling_loop: CallingLoop,
+) -> None:
+    calls: list[tuple[Any, ...]] = []
+
+    def on_request(*args: Any, name: str = "") -> None:
+        calls.append(args)
+
+    filtered = calling_loop.FilteredListener(on_request, frozenset({"name"}))
+    with pytest.raises(TypeError) as refused:
+        filtered("GET", name="/", response_time=1.0)
+    assert str(refused.value) == (
+        f"Cannot call listener {on_request!r} with 1 positional argument(s): listeners take "
+        "keyword arguments only; pass each one by name, as listener(name=value)"
+    )
+    assert calls == []
+
+
+@pytest.mark.parametrize(
+    "passed",
+    [
+        {"name": "/", "response_time": 1.0},
+        {"response_time": 1.0, "request_type": "GET", "name": "/"},
+        {"response_time": 1.0},
+        {},
+    ],
+)
+def test_a_filtered_listener_gets_only_the_names_it_takes_of_those_passed(
+    calling_loop: CallingLoop, passed: dict[str, Any]
+) -> None:
+    got: list[dict[str, Any]] = []
+    filtered = calling_loop.FilteredListener(
+        lambda **kwargs: got.append(kwargs), frozenset({"name", "request_type"})
+    )
+    filtered(**passed)
+    filtered(**passed)  # the names learned at the first call
+    taken = {key: value for key, value in passed.items() if key in {"name", "request_type"}}
+    assert got == [taken, taken]
+
+
+def test_a_filtered_listener_shows_the_listener_and_its_names_sorted(
+    calling_loop: CallingLoop,
+) -> None:
+    filtered = calling_loop.FilteredListener(no_op, frozenset({"name", "context", "url"}))
+    assert repr(filtered) == f"<filtered {no_op!r} taking ['context', 'name', 'url']>"
+    assert filtered.__wrapped__ is no_op
+
+
+class _NameRaises(Exception):
+    pass
+
+
+@pytest.mark.parametrize(
+    ("raised", "expected"),
+    [(_NameRaises, TypeError), (AttributeError, TypeError), (KeyboardInterrupt, KeyboardInterrupt)],
+)
+def test_a_positional_fire_on_a_hook_whose_name_raises(
+    calling_loop: CallingLoop, raised: type[BaseException], expected: type[BaseException]
+) -> None:
+    # The caller's mistake is the positional argument: that TypeError is the one to see, the
+    # hook named by its type; an interruption while reading the name still interrupts.
+    class Unnamed(calling_loop.HookCore):  # type: ignore[name-defined]
+        @property
+        def name(self) -> str:
+            raise raised("no name")
+
+    with pytest.raises(expected) as caught:
+        Unnamed().fire(1)
+    if expected is TypeError:
+        assert str(caught.value) == (
+            "Cannot fire hook 'Unnamed' with 1 positional argument(s): fire() takes keyword "
+            "arguments only; pass each one by name, as fire(name=value)"
+        )

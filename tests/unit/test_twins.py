@@ -175,3 +175,21 @@ def test_both_measurements_fire_alike(
                 outcome = "interrupted"
             hook.log.append(outcome)
     assert pure.log == compiled.log
+
+
+names = st.sampled_from(["a", "b", "name", "context", "url", "reverse"])
+
+
+@same_fixture
+@given(st.frozensets(names), st.lists(st.dictionaries(names, st.integers()), max_size=4))
+def test_both_filtered_listeners_pass_the_same_keywords(
+    compiled_loop: CallingLoop, takes: frozenset[str], calls: list[dict[str, Any]]
+) -> None:
+    def received(loop: CallingLoop) -> list[dict[str, Any]]:
+        got: list[dict[str, Any]] = []
+        filtered = loop.FilteredListener(lambda **kwargs: got.append(kwargs), takes)
+        for kwargs in calls:
+            filtered(**kwargs)
+        return got
+
+    assert received(compiled_loop) == received(PURE_LOOP)
