@@ -22,20 +22,24 @@ from locust_events import EventHook, Events, _measure, _native
 from locust_events.tools.request_payload import REQUEST_PAYLOAD as REQUEST_PAYLOAD
 
 
-def _compiled_module() -> ModuleType | None:
-    """``_speedups`` where built; with ``LOCUST_EVENTS_EXPECT_COMPILED=1`` it must be."""
+def _compiled_module() -> tuple[ModuleType | None, ImportError | None]:
+    """``_speedups`` where built, else why it cannot be imported."""
     try:
         from locust_events import _speedups
     except ImportError as error:
-        if os.environ.get("LOCUST_EVENTS_EXPECT_COMPILED", "") not in ("", "0"):
-            raise pytest.UsageError(
-                "LOCUST_EVENTS_EXPECT_COMPILED=1, but locust_events._speedups cannot be"
-                f" imported ({error}): the C extension was not built (see the install's build"
-                " output); build it, or unset LOCUST_EVENTS_EXPECT_COMPILED to test pure Python"
-                " alone"
-            ) from error
-        return None
-    return _speedups
+        return None, error
+    return _speedups, None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With ``LOCUST_EVENTS_EXPECT_COMPILED=1``, a missing extension stops the run."""
+    expected = os.environ.get("LOCUST_EVENTS_EXPECT_COMPILED", "") not in ("", "0")
+    if expected and _not_built is not None:
+        raise pytest.UsageError(
+            "LOCUST_EVENTS_EXPECT_COMPILED=1, but locust_events._speedups cannot be imported"
+            f" ({_not_built}): the C extension was not built (see the install's build output);"
+            " build it, or unset LOCUST_EVENTS_EXPECT_COMPILED to test pure Python alone"
+        )
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,7 @@ def _calling_loop(name: str, module: ModuleType, measurement: type) -> CallingLo
     )
 
 
-_speedups = _compiled_module()
+_speedups, _not_built = _compiled_module()
 PURE_LOOP = _calling_loop("pure", _native, _measure.Measurement)
 COMPILED_LOOP = (
     None if _speedups is None else _calling_loop("compiled", _speedups, _speedups.Measurement)
