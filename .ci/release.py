@@ -46,7 +46,6 @@ SDIST_MUST_HOLD = (
     "tox.ini",
     "src/locust_events/_speedups.c",
     "tests/__init__.py",
-    "tests/calling_loops.py",
     "tests/unit/conftest.py",
     "tests/e2e/locust_support.py",
     "tests/e2e/locustfiles/recording.py",
@@ -55,13 +54,13 @@ SDIST_MUST_HOLD = (
     "examples/quickstart.py",
     "docs/index.md",
 )
-#: The unit tests the release runs from the unpacked sdist, on both calling loops: short, and
-#: what a broken wheel would fail first (the compiled module, each twin against its pair).
+#: The unit tests the release runs from the unpacked sdist: short, and what a broken wheel would
+#: fail first (the compiled module, each twin against its pair, the calling loop on both).
 UNIT_SUBSET = (
     "tests/unit/test_speedups_module.py",
     "tests/unit/test_twins.py",
     "tests/unit/test_implementation.py",
-    "tests/unit/test_calling_loops.py",
+    "tests/unit/test_calling_loop.py",
 )
 #: The end-to-end tests the release runs besides them: a real Locust run on each calling loop.
 E2E_SUBSET = ("tests/e2e/test_calling_loop_in_children.py",)

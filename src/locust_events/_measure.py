@@ -16,8 +16,7 @@ class _Fires(Protocol):
     def fire(self, *, reverse: bool = False, **kwargs: Any) -> None: ...
 
 
-# Twin: Measurement in _speedups.c (struct Measurement, measurement_* functions; its
-# __enter__ and __exit__ are SpecialMethod descriptors that call measurement_call).
+# Twin: Measurement in _speedups.c (struct Measurement, measurement_* functions).
 @final
 class Measurement:
     """Context manager returned by :meth:`EventHook.measure`.
@@ -31,7 +30,7 @@ class Measurement:
 
     __slots__ = ("_hook", "_request_meta", "_started")
 
-    # Twin: measurement_create (from measurement_vectorcall and hookcore_measure).
+    # Twin: measurement_create (from measurement_new and hookcore_measure).
     def __init__(
         self,
         hook: _Fires,
@@ -60,7 +59,7 @@ class Measurement:
         self._started = _perf_counter()
         return request_meta
 
-    # Twin: measurement_exit (with fire_entered_values or fire_request_meta).
+    # Twin: measurement_exit (with fire_request_meta).
     def __exit__(
         self,
         exc_type: type[BaseException] | None,

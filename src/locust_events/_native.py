@@ -12,8 +12,16 @@ Listener = Callable[..., Any]
 
 # Twin: refuse_positional_arguments in _speedups.c.
 def positional_arguments_refused(hook: object, args: tuple[object, ...]) -> TypeError:
-    """The error for ``hook.fire`` given positional arguments, worded as the C loop words it."""
-    name = getattr(hook, "name", type(hook).__name__)
+    """The error for ``hook.fire`` given positional arguments, worded as the C loop words it.
+
+    The hook is named by its ``name``, or by its type's name where reading ``name`` raises an
+    Exception: the caller's mistake is the positional arguments, and that is the error to
+    report. Any other BaseException (KeyboardInterrupt, GreenletExit) propagates.
+    """
+    try:
+        name = getattr(hook, "name")  # noqa: B009 - HookCore has no name; subclasses do
+    except Exception:
+        name = type(hook).__name__
     return TypeError(
         f"Cannot fire hook {name!r} with {len(args)} positional argument(s): fire() takes "
         "keyword arguments only; pass each one by name, as fire(name=value)"
@@ -83,9 +91,20 @@ class FilteredListener:
         #: The keyword arguments the listener gets, where a fire passes them.
         self.takes = takes
 
-    # Twin: filtered_vectorcall (with filtered_learn).
-    def __call__(self, **kwargs: Any) -> Any:
-        return self.__wrapped__(**{name: kwargs[name] for name in self.takes if name in kwargs})
+    if TYPE_CHECKING:  # keyword arguments only, as far as type checkers are concerned
+
+        def __call__(self, /, **kwargs: Any) -> Any: ...
+
+    else:
+        # Twin: filtered_vectorcall (with filtered_learn).
+        def __call__(self, /, *args, **kwargs):
+            if args:
+                raise TypeError(
+                    f"Cannot call listener {self.__wrapped__!r} with {len(args)} positional "
+                    "argument(s): listeners take keyword arguments only; pass each one by "
+                    "name, as listener(name=value)"
+                )
+            return self.__wrapped__(**{name: kwargs[name] for name in self.takes if name in kwargs})
 
     # Twin: filtered_repr.
     def __repr__(self) -> str:

@@ -1,40 +1,153 @@
-"""Fixtures shared by the unit tests, which run on both calling loops (``calling_loops``)."""
+"""Fixtures shared by the unit tests.
+
+The tests of the calling loop itself (fire, reverse, listener errors, keyword passing,
+``FilteredListener``, ``measure()``) take the ``calling_loop`` fixture, parametrised over the
+implementations available: the pure-Python one (``_native``, ``_measure``) and, where built,
+the compiled one (``_speedups``), as markupsafe's suite does. Every other test runs once, on
+the loop ``locust_events`` picked at import (tox's ``pure`` environment runs them all again with
+``LOCUST_EVENTS_PURE=1``).
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
 
 import pytest
 
+from locust_events import EventHook, Events, _measure, _native
 from locust_events.tools.request_payload import REQUEST_PAYLOAD as REQUEST_PAYLOAD
 
-from ..calling_loops import (  # noqa: F401 - pytest finds hooks and fixtures by name here
-    calling_loop,
-    pytest_collect_file,
-    pytest_pycollect_makemodule,
-    pytest_runtest_call,
-    pytest_runtest_setup,
-    pytest_runtest_teardown,
-)
 
-if TYPE_CHECKING:
-    from locust_events import EventHook, Events
+def _compiled_module() -> tuple[ModuleType | None, ImportError | None]:
+    """``_speedups`` where built, else why it cannot be imported."""
+    try:
+        from locust_events import _speedups
+    except ImportError as error:
+        return None, error
+    return _speedups, None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With ``LOCUST_EVENTS_EXPECT_COMPILED=1``, a missing extension stops the run."""
+    expected = os.environ.get("LOCUST_EVENTS_EXPECT_COMPILED", "") not in ("", "0")
+    if expected and _not_built is not None:
+        raise pytest.UsageError(
+            "LOCUST_EVENTS_EXPECT_COMPILED=1, but locust_events._speedups cannot be imported"
+            f" ({_not_built}): the C extension was not built (see the install's build output);"
+            " build it, or unset LOCUST_EVENTS_EXPECT_COMPILED to test pure Python alone"
+        )
+
+
+@dataclass(frozen=True)
+class CallingLoop:
+    """One implementation of the calling loop, with a bare hook class built on its HookCore."""
+
+    #: ``"compiled"`` or ``"pure"``.
+    name: str
+    HookCore: type
+    FilteredListener: type
+    Measurement: type
+    #: A subclass of ``HookCore`` with nothing of ``EventHook``: see :func:`_loop_hook_type`.
+    Hook: type
+
+    def hook(self, *listeners: Callable[..., Any], name: str = "loop_hook") -> Any:
+        """A hook of this loop calling ``listeners``."""
+        return self.Hook(*listeners, name=name)
+
+
+def _loop_hook_type(core: type, measurement: type) -> type:
+    """A hook on ``core`` alone: its listeners are set as tuples, and ``_listener_failed``
+    keeps each error in ``failures`` (re-raising those of ``pass_through``), as an
+    ``EventHook`` with an error policy would, without anything else of it."""
+
+    class LoopHook(core):  # type: ignore[misc, valid-type]
+        __slots__ = ("failures", "name", "pass_through")
+
+        def __init__(
+            self,
+            *listeners: Callable[..., Any],
+            name: str = "loop_hook",
+            pass_through: tuple[type[BaseException], ...] = (),
+        ) -> None:
+            super().__init__()
+            self.name = name
+            self.pass_through = pass_through
+            self.failures: list[tuple[Any, Exception]] = []
+            self.set_listeners(*listeners)
+
+        def set_listeners(self, *listeners: Callable[..., Any]) -> None:
+            """Replace the tuples fire walks, as ``EventHook`` does on each change."""
+            self._listeners = listeners
+            self._reversed_listeners = listeners[::-1]
+
+        def _listener_failed(self, listener: Any, error: Exception) -> None:
+            self.failures.append((listener, error))
+            if isinstance(error, self.pass_through):
+                raise error
+
+        if not hasattr(core, "measure"):  # as EventHook.measure does on the pure loop
+
+            def measure(
+                self,
+                request_type: str,
+                name: str,
+                response_length: int = 0,
+                context: dict[str, Any] | None = None,
+            ) -> Any:
+                return measurement(self, request_type, name, response_length, context)
+
+    LoopHook.__qualname__ = LoopHook.__name__ = f"LoopHook_{core.__module__.rpartition('.')[2]}"
+    return LoopHook
+
+
+def _calling_loop(name: str, module: ModuleType, measurement: type) -> CallingLoop:
+    return CallingLoop(
+        name,
+        module.HookCore,
+        module.FilteredListener,
+        measurement,
+        _loop_hook_type(module.HookCore, measurement),
+    )
+
+
+_speedups, _not_built = _compiled_module()
+PURE_LOOP = _calling_loop("pure", _native, _measure.Measurement)
+COMPILED_LOOP = (
+    None if _speedups is None else _calling_loop("compiled", _speedups, _speedups.Measurement)
+)
+#: Every calling loop available, the compiled one first.
+CALLING_LOOPS: list[CallingLoop] = [] if COMPILED_LOOP is None else [COMPILED_LOOP]
+CALLING_LOOPS.append(PURE_LOOP)
+
+
+@pytest.fixture(params=CALLING_LOOPS, ids=lambda loop: loop.name)
+def calling_loop(request: pytest.FixtureRequest) -> CallingLoop:
+    """Each implementation of the calling loop in turn (``-k pure`` or ``-k compiled`` picks)."""
+    loop: CallingLoop = request.param
+    return loop
+
+
+@pytest.fixture
+def compiled_loop() -> CallingLoop:
+    """The compiled loop, for the differential tests that compare it with :data:`PURE_LOOP`."""
+    if COMPILED_LOOP is None:
+        pytest.skip("the C extension is not built")
+    return COMPILED_LOOP
 
 
 @pytest.fixture
 def hook() -> EventHook:
     """A standalone hook that accepts any listener."""
-    from locust_events import EventHook  # imported here: in the test's calling loop
-
     return EventHook("my_event")
 
 
 @pytest.fixture
 def registry() -> Events:
     """A fresh registry, so no test sees another's listeners."""
-    from locust_events import Events  # imported here: in the test's calling loop
-
     return Events()
 
 

@@ -33,10 +33,6 @@ from locust_events import (
 from locust_events._batching import batch_listener_of
 from locust_events._profiling import Profiler
 
-compiled_only = pytest.mark.skipif(
-    not locust_events.COMPILED, reason="only the compiled loop promises this"
-)
-
 
 class Batches:
     """A batch listener that keeps every batch it got, as plain dicts."""
@@ -267,24 +263,6 @@ def test_delivered_events_let_go_of_what_the_fires_passed(hook: EventHook) -> No
     assert sum(seen) == 5_001
     assert (sys.getrefcount(payload), sys.getrefcount(name)) == before
     pool.close()
-
-
-@compiled_only
-def test_events_waiting_in_a_batch_are_left_to_reference_counting_until_delivered(
-    hook: EventHook, pool: ListenerPool
-) -> None:
-    kept: list[Mapping[str, Any]] = []
-    hook.add_batch_listener(lambda batch: kept.append(batch[-1]), max_size=3, pool=pool)
-    hook.fire(n=0)  # starts the workers
-    hook.fire(n=1)
-    batch_listener = batch_listener_of(hook._listeners[0])
-    assert batch_listener is not None
-    waiting = batch_listener._batch[-1]
-    assert not gc.is_tracked(waiting)  # the collector spends nothing on waiting events
-    hook.fire(n=2)
-    assert pool.join(timeout=60)
-    assert kept == [{"n": 2}]
-    assert gc.is_tracked(kept[0])  # kept by the listener: it may be in a cycle now
 
 
 def test_fires_from_call_sites_with_other_keyword_names_each_keep_their_own(
@@ -663,7 +641,6 @@ def test_a_forked_child_starts_with_an_empty_batch() -> None:
 
 
 def test_the_doctor_lists_a_batch_listener_with_its_batch_settings(registry: Events) -> None:
-    import locust_events
     from locust_events.tools.doctor.listing import check_signatures, collect_hooks
     from locust_events.tools.doctor.rendering import render_text
     from locust_events.tools.doctor.report import Report

@@ -34,3 +34,13 @@ def test_event_hook_is_built_on_the_selected_implementation() -> None:
     else:
         assert issubclass(EventHook, _native.HookCore)
         assert type(measurement) is _measure.Measurement
+
+
+def test_the_calling_loop_tests_run_on_every_loop_built() -> None:
+    from .conftest import CALLING_LOOPS
+
+    built = ["compiled"] if find_spec("locust_events._speedups") is not None else []
+    assert [loop.name for loop in CALLING_LOOPS] == [*built, "pure"]
+    for loop in CALLING_LOOPS:
+        assert issubclass(loop.Hook, loop.HookCore)
+        assert loop.Hook().measure("GET", "/").__class__ is loop.Measurement

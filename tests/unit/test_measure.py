@@ -1,4 +1,8 @@
-"""``EventHook.measure``: one request event per block, timed, with failures recorded."""
+"""``measure()``: one request event per block, timed, with failures recorded.
+
+The tests of the ``Measurement`` itself run on each calling loop (the ``calling_loop`` fixture);
+those of ``EventHook.measure``'s arguments and of a registry's request hook, on the loop picked.
+"""
 
 from __future__ import annotations
 
@@ -12,21 +16,25 @@ import pytest
 
 from locust_events import Events
 
-from .conftest import Recorder
+from .conftest import CallingLoop, Recorder
 
 
 @pytest.fixture
-def request_events(registry: Events) -> Recorder:
-    recorder = Recorder()
-    registry.request.add_listener(recorder)
-    return recorder
+def request_events() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def request_hook(calling_loop: CallingLoop, request_events: Recorder) -> Any:
+    """A request hook of the loop under test, ``request_events`` its listener."""
+    return calling_loop.hook(request_events, name="request")
 
 
 def test_measure_fires_once_with_the_response_time_of_the_block(
-    registry: Events, request_events: Recorder
+    request_hook: Any, request_events: Recorder
 ) -> None:
     before = time.time()
-    with registry.request.measure("grpc", "GetUser", response_length=7) as request_meta:
+    with request_hook.measure("grpc", "GetUser", response_length=7) as request_meta:
         gevent.sleep(0.01)
     [call] = request_events.calls
     assert call is not request_meta  # each listener call gets its own kwargs
@@ -40,10 +48,10 @@ def test_measure_fires_once_with_the_response_time_of_the_block(
 
 
 def test_measure_records_an_exception_without_reraising_it(
-    registry: Events, request_events: Recorder
+    request_hook: Any, request_events: Recorder
 ) -> None:
     error = ConnectionError("refused")
-    with registry.request.measure("GET", "/down"):
+    with request_hook.measure("GET", "/down"):
         raise error
     [call] = request_events.calls
     assert call["exception"] is error
@@ -51,18 +59,18 @@ def test_measure_records_an_exception_without_reraising_it(
 
 @pytest.mark.parametrize("kind", [greenlet.GreenletExit, KeyboardInterrupt])
 def test_measure_fires_then_lets_a_base_exception_propagate(
-    registry: Events, request_events: Recorder, kind: type[BaseException]
+    request_hook: Any, request_events: Recorder, kind: type[BaseException]
 ) -> None:
-    with pytest.raises(kind), registry.request.measure("GET", "/"):
+    with pytest.raises(kind), request_hook.measure("GET", "/"):
         raise kind
     [call] = request_events.calls
     assert call["exception"] is None
 
 
 def test_keys_the_block_adds_or_changes_are_passed_on(
-    registry: Events, request_events: Recorder
+    request_hook: Any, request_events: Recorder
 ) -> None:
-    with registry.request.measure("GET", "/") as request_meta:
+    with request_hook.measure("GET", "/") as request_meta:
         request_meta["response_length"] = 1234
         request_meta["name"] = "/renamed"
         request_meta["status_code"] = 201
@@ -72,9 +80,9 @@ def test_keys_the_block_adds_or_changes_are_passed_on(
     assert call["status_code"] == 201
 
 
-def test_the_given_context_dict_is_passed_on(registry: Events, request_events: Recorder) -> None:
+def test_the_given_context_dict_is_passed_on(request_hook: Any, request_events: Recorder) -> None:
     context = {"user": "alice"}
-    with registry.request.measure("GET", "/", context=context):
+    with request_hook.measure("GET", "/", context=context):
         pass
     assert request_events.calls[0]["context"] is context
 
@@ -103,19 +111,19 @@ def test_measure_passes_everything_the_request_hook_declares(registry: Events) -
     assert received["response"] is None
 
 
-def test_a_failing_listener_does_not_leak_out_of_measure(registry: Events) -> None:
+def test_a_failing_listener_does_not_leak_out_of_measure(calling_loop: CallingLoop) -> None:
     def broken(**kwargs: Any) -> None:
         raise RuntimeError("bug")
 
-    registry.request.add_listener(broken)
-    with registry.request.measure("GET", "/"):
+    request_hook = calling_loop.hook(broken)
+    with request_hook.measure("GET", "/"):
         pass
-    assert registry.error_count == 1
+    assert [listener for listener, _ in request_hook.failures] == [broken]
 
 
-def test_measure_takes_its_arguments_by_name_too(
-    registry: Events, request_events: Recorder
-) -> None:
+def test_measure_takes_its_arguments_by_name_too(registry: Events) -> None:
+    request_events = Recorder()
+    registry.request.add_listener(request_events)
     context = {"user": "alice"}
     with registry.request.measure(
         name="/by-name", request_type="POST", context=context, response_length=3
@@ -151,10 +159,10 @@ def test_measure_refuses_arguments_it_does_not_take(
         registry.request.measure(*args, **kwargs)
 
 
-def test_measure_works_in_an_exit_stack(registry: Events, request_events: Recorder) -> None:
+def test_measure_works_in_an_exit_stack(request_hook: Any, request_events: Recorder) -> None:
     error = ConnectionError("refused")
     with contextlib.ExitStack() as stack:
-        request_meta = stack.enter_context(registry.request.measure("GET", "/stacked"))
+        request_meta = stack.enter_context(request_hook.measure("GET", "/stacked"))
         request_meta["status_code"] = 503
         raise error
     [call] = request_events.calls
@@ -164,9 +172,9 @@ def test_measure_works_in_an_exit_stack(registry: Events, request_events: Record
 
 
 def test_enter_and_exit_called_by_hand_fire_once(
-    registry: Events, request_events: Recorder
+    request_hook: Any, request_events: Recorder
 ) -> None:
-    measurement = registry.request.measure("GET", "/by-hand")
+    measurement = request_hook.measure("GET", "/by-hand")
     request_meta = measurement.__enter__()
     assert request_meta["name"] == "/by-hand"
     assert measurement.__exit__(None, None, None) is False
@@ -176,8 +184,8 @@ def test_enter_and_exit_called_by_hand_fire_once(
     assert isinstance(second["exception"], ValueError)
 
 
-def test_enter_and_exit_refuse_what_is_not_a_measurement(registry: Events) -> None:
-    measurement_type = type(registry.request.measure("GET", "/"))
+def test_enter_and_exit_refuse_what_is_not_a_measurement(calling_loop: CallingLoop) -> None:
+    measurement_type = calling_loop.Measurement
     # The compiled methods check their instance (TypeError); the pure ones find no attribute.
     with pytest.raises((TypeError, AttributeError)):
         measurement_type.__enter__(object())  # type: ignore[arg-type]
@@ -186,16 +194,16 @@ def test_enter_and_exit_refuse_what_is_not_a_measurement(registry: Events) -> No
 
 
 def test_each_block_fires_its_own_names_when_they_change_from_block_to_block(
-    registry: Events, request_events: Recorder
+    request_hook: Any, request_events: Recorder
 ) -> None:
     names = ["/a", "/b", "/a", "".join(["/", "a"]), "/c"]  # the fourth: equal, not the same
     seen = []
     for name in names:
-        with registry.request.measure("GET", name) as request_meta:
+        with request_hook.measure("GET", name) as request_meta:
             seen.append(request_meta)
     with (
-        registry.request.measure("POST", "/outer") as outer,
-        registry.request.measure("PUT", "/inner") as inner,
+        request_hook.measure("POST", "/outer") as outer,
+        request_hook.measure("PUT", "/inner") as inner,
     ):
         pass
     assert [call["name"] for call in request_events.calls] == [*names, "/inner", "/outer"]

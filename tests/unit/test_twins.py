@@ -1,4 +1,8 @@
-"""The compiled calling loop and the pure-Python one do the same, fire by fire."""
+"""The compiled calling loop and the pure-Python one do the same, fire by fire.
+
+Each test compares the compiled loop (the ``compiled_loop`` fixture: skipped where the
+extension is not built) with :data:`PURE_LOOP`.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,15 @@ import inspect
 from pathlib import Path
 from typing import Any
 
-import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from locust_events import _native
+from locust_events import _measure, _native
 
-_speedups = pytest.importorskip("locust_events._speedups")
+from .conftest import PURE_LOOP, CallingLoop
+
+#: The fixture is the same object for every example: nothing of it is changed by a test.
+same_fixture = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 class Failing(Exception):
@@ -72,9 +78,13 @@ def run(core: type, listeners: list[str], kwargs: dict[str, Any]) -> list[object
     return list(hook.log)
 
 
+@same_fixture
 @given(behaviours, keywords)
-def test_both_loops_call_and_fail_alike(listeners: list[str], kwargs: dict[str, Any]) -> None:
-    assert run(_speedups.HookCore, listeners, kwargs) == run(_native.HookCore, listeners, kwargs)
+def test_both_loops_call_and_fail_alike(
+    compiled_loop: CallingLoop, listeners: list[str], kwargs: dict[str, Any]
+) -> None:
+    compiled = run(compiled_loop.HookCore, listeners, kwargs)
+    assert compiled == run(PURE_LOOP.HookCore, listeners, kwargs)
 
 
 # Twins: EventHook.measure (_hooks.py, the pure loop) and HookCore.measure (_speedups.c).
@@ -89,9 +99,11 @@ def _pure_measure_definition() -> ast.FunctionDef:
     )
 
 
-def test_the_compiled_measure_has_the_signature_and_docstring_of_the_pure_one() -> None:
+def test_the_compiled_measure_has_the_signature_and_docstring_of_the_pure_one(
+    compiled_loop: CallingLoop,
+) -> None:
     pure = _pure_measure_definition()
-    compiled = inspect.signature(_speedups.HookCore.measure)
+    compiled = inspect.signature(compiled_loop.HookCore.measure)
     names = [argument.arg for argument in pure.args.args]
     defaults = [ast.literal_eval(default) for default in pure.args.defaults]
     assert list(compiled.parameters) == names
@@ -106,7 +118,8 @@ def test_the_compiled_measure_has_the_signature_and_docstring_of_the_pure_one() 
     )
     pure_doc = ast.get_docstring(pure)
     assert pure_doc is not None
-    assert " ".join(str(_speedups.HookCore.measure.__doc__).split()) == " ".join(pure_doc.split())
+    compiled_doc = str(compiled_loop.HookCore.measure.__doc__)
+    assert " ".join(compiled_doc.split()) == " ".join(pure_doc.split())
 
 
 def _measure_twin(core: type) -> Any:
@@ -131,11 +144,12 @@ blocks = st.lists(
 )
 
 
+@same_fixture
 @given(blocks)
-def test_both_measurements_fire_alike(sequence: list[tuple[str, tuple[Any, ...]]]) -> None:
-    from locust_events import _measure
-
-    pure, compiled = _measure_twin(_native.HookCore), _measure_twin(_speedups.HookCore)
+def test_both_measurements_fire_alike(
+    compiled_loop: CallingLoop, sequence: list[tuple[str, tuple[Any, ...]]]
+) -> None:
+    pure, compiled = _measure_twin(PURE_LOOP.HookCore), _measure_twin(compiled_loop.HookCore)
     for hook in (pure, compiled):
         for block, optional in sequence:
             if hook is pure:  # as EventHook.measure does on the pure loop
@@ -161,3 +175,21 @@ def test_both_measurements_fire_alike(sequence: list[tuple[str, tuple[Any, ...]]
                 outcome = "interrupted"
             hook.log.append(outcome)
     assert pure.log == compiled.log
+
+
+names = st.sampled_from(["a", "b", "name", "context", "url", "reverse"])
+
+
+@same_fixture
+@given(st.frozensets(names), st.lists(st.dictionaries(names, st.integers()), max_size=4))
+def test_both_filtered_listeners_pass_the_same_keywords(
+    compiled_loop: CallingLoop, takes: frozenset[str], calls: list[dict[str, Any]]
+) -> None:
+    def received(loop: CallingLoop) -> list[dict[str, Any]]:
+        got: list[dict[str, Any]] = []
+        filtered = loop.FilteredListener(lambda **kwargs: got.append(kwargs), takes)
+        for kwargs in calls:
+            filtered(**kwargs)
+        return got
+
+    assert received(compiled_loop) == received(PURE_LOOP)
