@@ -41,11 +41,15 @@ class HookCore:
     __slots__ = ("_listeners", "_reversed_listeners")
 
     # Twin: hookcore_init.
-    def __init__(self) -> None:
+    def __init__(self, listeners: tuple[Listener, ...] = ()) -> None:
+        if type(listeners) is not tuple:
+            raise TypeError(
+                f"HookCore() argument 'listeners' must be tuple, not {type(listeners).__name__}"
+            )
         #: The callables fire calls, in registration order.
-        self._listeners: tuple[Listener, ...] = ()
+        self._listeners: tuple[Listener, ...] = listeners
         #: The same callables, last registered first, kept ready for ``fire(reverse=True)``.
-        self._reversed_listeners: tuple[Listener, ...] = ()
+        self._reversed_listeners: tuple[Listener, ...] = listeners[::-1]
 
     if TYPE_CHECKING:  # keyword arguments only, as far as type checkers are concerned
 

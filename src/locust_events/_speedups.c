@@ -107,20 +107,31 @@ hookcore_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     return (PyObject *)self;
 }
 
-/* _native.HookCore.__init__'s twin. */
+/* _native.HookCore.__init__'s twin: HookCore(listeners=()) */
 static int
 hookcore_init(HookCore *self, PyObject *args, PyObject *kwargs)
 {
-    if (PyTuple_GET_SIZE(args) != 0 || (kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0)) {
-        PyErr_SetString(PyExc_TypeError, "HookCore.__init__() takes no arguments");
+    static char *keywords[] = {"listeners", NULL};
+    PyObject *given = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O!:HookCore", keywords, &PyTuple_Type,
+                                     &given)) {
         return -1;
     }
-    PyObject *empty = PyTuple_New(0);
-    if (empty == NULL) {
+    PyObject *listeners = given == NULL ? PyTuple_New(0) : Py_NewRef(given);
+    if (listeners == NULL) {
         return -1;
     }
-    Py_XSETREF(self->listeners, Py_NewRef(empty));
-    Py_XSETREF(self->reversed_listeners, empty);
+    Py_ssize_t count = PyTuple_GET_SIZE(listeners);
+    PyObject *reversed = PyTuple_New(count);
+    if (reversed == NULL) {
+        Py_DECREF(listeners);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyTuple_SET_ITEM(reversed, i, Py_NewRef(PyTuple_GET_ITEM(listeners, count - 1 - i)));
+    }
+    Py_XSETREF(self->listeners, listeners);
+    Py_XSETREF(self->reversed_listeners, reversed);
     return 0;
 }
 

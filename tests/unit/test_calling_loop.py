@@ -486,3 +486,23 @@ def test_a_positional_fire_on_a_hook_whose_name_raises(
             "Cannot fire hook 'Unnamed' with 1 positional argument(s): fire() takes keyword "
             "arguments only; pass each one by name, as fire(name=value)"
         )
+
+
+def test_a_core_made_with_listeners_calls_them_in_order_and_reversed(
+    calling_loop: CallingLoop,
+) -> None:
+    """``HookCore(listeners)`` is how a subclass outside the package (the bench) sets them."""
+    log: list[str] = []
+
+    def first(**kwargs: Any) -> None:
+        log.append("first")
+
+    def second(**kwargs: Any) -> None:
+        log.append("second")
+
+    core = calling_loop.HookCore((first, second))
+    core.fire(n=1)
+    core.fire(reverse=True, n=2)
+    assert log == ["first", "second", "second", "first"]
+    with pytest.raises(TypeError, match="tuple"):
+        calling_loop.HookCore([first])

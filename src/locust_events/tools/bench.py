@@ -122,9 +122,7 @@ def _hook(core: type, measurement: type, listeners: int) -> Any:
         def measure(self, request_type: str, name: str) -> Any:
             return measurement(self, request_type, name, 0, None)
 
-    hook = Hook()
-    hook._listeners = hook._reversed_listeners = (no_op,) * listeners
-    return hook
+    return Hook((no_op,) * listeners)
 
 
 def _compiled(listeners: int) -> Any:
