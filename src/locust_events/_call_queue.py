@@ -4,11 +4,11 @@ A :class:`CallQueue` belongs to one :class:`~locust_events.ListenerPool` and own
 touches on its way: the queued calls, the room left under the bound, the home thread and its
 hub, the idle workers, the running calls, the counts and the high water, the firers waiting
 for room and the joins waiting for the end. Its steps are the enqueue (:meth:`CallQueue.put`,
-which :class:`SpawnedListener` calls on every fire), a batch event's admission
-(:meth:`CallQueue.admit_event`), a batch's hand-over (:meth:`CallQueue.queue_call`) and the
-workers' round (:meth:`CallQueue.run_round`). The pool starts and replaces workers; the
-queue asks it for three things, handed over as callables (:data:`StartWorkers`,
-:data:`MoveHere`, :data:`NoteDropped`).
+which :class:`SpawnedListener` calls on every fire), the one slow way for calls and batch
+events alike (:meth:`CallQueue.take_slowly`), a batch's hand-over
+(:meth:`CallQueue.queue_held`) and the workers' round (:meth:`CallQueue.run_round`). The pool
+starts and replaces workers; the queue asks it for three things, handed over as callables
+(:data:`StartWorkers`, :data:`MoveHere`, :data:`NoteDropped`).
 
 Every call is accounted for in events: a spawned call is one, a batch's call is its events.
 The bound, ``maxsize``, counts the events queued and those batch listeners hold in batches not
