@@ -171,3 +171,30 @@ def test_a_worker_that_left_keeps_its_last_figures_marked_gone(distributed: dict
     assert len(gone) == 1
     assert after[gone[0]] == before[gone[0].removesuffix(" (gone)")]
     assert row(distributed["after"]["listeners"], listener=SYNC, worker="all")["calls"] == TOTAL
+
+
+@needs_locust
+def test_a_batch_listener_that_empties_its_batch_keeps_its_events_in_the_tab() -> None:
+    from collections.abc import Mapping
+    from typing import Any
+
+    from locust_events import Events, ListenerPool
+    from locust_events.webui import ListenersTab
+
+    registry = Events()
+    pool = ListenerPool(size=1, maxsize=100, name="batch pool")
+    consumed: list[Mapping[str, Any]] = []
+
+    def consume(batch: list[Mapping[str, Any]]) -> None:
+        while batch:  # a listener may empty its batch: the list is its own
+            consumed.append(batch.pop())
+
+    registry.request.add_batch_listener(consume, max_size=5, pool=pool)
+    with registry.profiling():
+        for n in range(12):
+            registry.request.fire(n=n)
+        assert pool.join(timeout=30)
+        rows = ListenersTab(registry, environment=None).figures()["listeners"]
+    (batch_row,) = [r for r in rows if r["hook"] == "request"]
+    assert (batch_row["kind"], batch_row["calls"], batch_row["events"]) == ("batch", 3, 12)
+    assert len(consumed) == 12

@@ -12,9 +12,11 @@ name the pool does not keep as a slot is left alone, so they run unchanged on an
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
-from .child_scenarios import outcome_of
+from .child_scenarios import outcome_of, run_child
 
 #: Makes ``SUBCLASS_FIELDS``: those of ``FIELDS`` that ``ListenerPool`` keeps in ``__slots__``.
 FIELDS_IN_SLOTS = """
@@ -105,10 +107,32 @@ print(json.dumps({{
     assert (outcome["completed"], outcome["failed"], outcome["pending"]) == (200, 0, 0), outcome
 
 
+#: Drops a chain of 10,000 plain dicts, each holding the one before, in a thread with a small
+#: C stack: what the interpreter itself can free there, the measure for our events.
+_PLAIN_DICT_CHAIN = """
+import threading
+latest = [None]
+for n in range(10_000):
+    latest[0] = {"n": n, "previous": latest[0]}
+threading.stack_size(256 * 1024)
+def drop_the_chain():
+    latest[0] = None
+thread = threading.Thread(target=drop_the_chain)
+thread.start()
+thread.join()
+"""
+
+
 def test_dropping_a_chain_of_ten_thousand_batch_events_does_not_overflow_the_c_stack() -> None:
     """Each fire passes the event the listener got last, so each event references the one
     before. The chain is dropped in a thread with a small C stack (256 KiB; musl's default
-    is 128 KiB), where freeing it by recursion overflows."""
+    is 128 KiB), where freeing it by recursion overflows. Some interpreters (CPython 3.13.0)
+    cannot free even a chain of plain dicts there: on those, nothing of ours is to blame."""
+    if run_child(_PLAIN_DICT_CHAIN).returncode != 0:
+        pytest.skip(
+            f"this Python ({sys.version.split()[0]}) cannot free a chain of 10,000 plain dicts "
+            "in a thread with a 256 KiB stack itself"
+        )
     outcome = outcome_of(
         """
         import json, threading
