@@ -11,7 +11,8 @@ the loop ``locust_events`` picked at import (tox's ``pure`` environment runs the
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -168,3 +169,11 @@ class Recorder:
 @pytest.fixture
 def recorder_factory() -> Callable[..., Recorder]:
     return Recorder
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_locust_in_the_unit_tests() -> Iterator[None]:
+    """Importing Locust monkey-patches the process (``time.sleep`` turns cooperative), which
+    would change what the other unit tests see: they never import it (the e2e tests do)."""
+    yield
+    assert "locust" not in sys.modules, "a unit test imported Locust: move it to tests/e2e"
