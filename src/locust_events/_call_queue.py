@@ -12,6 +12,11 @@ of the queue through :class:`QueueOwner`, three methods.
 Every call is accounted for in events: a spawned call is one, a batch's call is its events.
 The bound, ``maxsize``, counts the events queued and those batch listeners hold in batches not
 handed over yet (:attr:`CallQueue.load`); :meth:`CallQueue.has_room` is the one room test.
+
+Where a compiler exists, ``setup.py`` compiles this very file with Cython, as
+``_call_queue_compiled`` (its ``.pxd`` declares the classes as final C types, which is why they
+carry no ``typing.final``: Cython refuses other decorators on them), and the module adopts
+that build at its end unless ``LOCUST_EVENTS_PURE`` is set.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from typing import Any, Final, Literal, Protocol, final
+from typing import Any, Final, Literal, Protocol
 
 import gevent
 import gevent.event
@@ -29,6 +34,7 @@ from gevent.hub import Waiter
 
 from ._errors import DispatchError, describe_listener, log_safely
 from ._handover import ThreadHandOver
+from ._implementation import adopt_compiled_twin
 
 __all__ = [
     "Call",
@@ -107,7 +113,6 @@ class QueueOwner(Protocol):
         """A call of ``source`` was dropped for lack of room (or at close): warn, rate-limited."""
 
 
-@final
 class _InLine:
     """An item waiting for room: a call to queue, or a batch event to admit."""
 
@@ -136,7 +141,6 @@ class _InLine:
         self.refused = False
 
 
-@final
 class CallQueue:
     """Everything of one pool's calls from fire to end; see the module's docstring.
 
@@ -540,7 +544,6 @@ class CallQueue:
         return discarded
 
 
-@final
 class SpawnedListener:
     """Stands in a hook's listeners for a spawned one: calling it queues the real call,
     keeping the fire's keyword arguments in the dict the call made (a shallow copy)."""
@@ -567,3 +570,8 @@ class SpawnedListener:
 
     def __repr__(self) -> str:
         return f"<spawned {describe_listener(self.listener)} in {self.pool!r}>"
+
+
+# Where setup.py compiled this file with Cython (as ``_call_queue_compiled``, whose ``.pxd``
+# declares the classes above as final C types), the module becomes that build.
+adopt_compiled_twin(globals(), "locust_events._call_queue_compiled")

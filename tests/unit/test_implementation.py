@@ -34,3 +34,22 @@ def test_event_hook_is_built_on_the_selected_implementation() -> None:
     else:
         assert issubclass(EventHook, _native.HookCore)
         assert type(measurement) is _measure.Measurement
+
+
+def test_the_spawned_path_is_compiled_where_it_was_built_and_wanted() -> None:
+    # One source each: setup.py compiles _call_queue.py and _batching.py with Cython, and each
+    # module adopts its compiled build unless LOCUST_EVENTS_PURE is set.
+    from locust_events import _batching, _call_queue
+
+    if _pure_requested():
+        expected = False
+    elif os.environ.get("LOCUST_EVENTS_EXPECT_COMPILED"):
+        expected = True
+    else:
+        expected = find_spec("locust_events._call_queue_compiled") is not None
+    compiled = {
+        _call_queue.CallQueue.__module__ == "locust_events._call_queue_compiled",
+        _call_queue.SpawnedListener.__module__ == "locust_events._call_queue_compiled",
+        _batching.BatchListener.__module__ == "locust_events._batching_compiled",
+    }
+    assert compiled == {expected}
