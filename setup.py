@@ -72,7 +72,14 @@ class OptionalBuildExt(build_ext):
             return [ext for ext in extensions if ext not in twins]
         build_dir = os.path.join(self.build_temp, "cython")
         translated = cythonize(
-            twins, build_dir=build_dir, compiler_directives=CYTHON_DIRECTIVES, quiet=True
+            twins,
+            build_dir=build_dir,
+            include_path=["src"],  # where the cimports are found
+            compiler_directives=CYTHON_DIRECTIVES,
+            # Cython's change tracking looks for a .pxd named after the .py, never ours:
+            # translate every time, or an edited .pxd would leave a stale build (seconds).
+            force=True,
+            quiet=True,
         )
         # Keep the extensions setuptools prepared, with the C sources in place of the .py.
         c_sources = {ext.name: ext.sources for ext in translated}

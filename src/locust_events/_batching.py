@@ -1,4 +1,8 @@
-"""Batch listeners: fires collected into batches that a pool hands to one call each."""
+"""Batch listeners: fires collected into batches that a pool hands to one call each.
+
+Compiled by Cython where a compiler exists, as ``_call_queue.py`` is (see there): the ``.pxd``
+beside it declares :class:`BatchListener` a final C type, hence no ``typing.final`` on it.
+"""
 
 from __future__ import annotations
 

@@ -45,6 +45,7 @@ __all__ = [
     "PoolFull",
     "QueueOwner",
     "SpawnedListener",
+    "spawned_listener_of",
 ]
 
 OnFull = Literal["block", "drop", "raise"]
@@ -545,10 +546,11 @@ class CallQueue:
 
 
 class SpawnedListener:
-    """Stands in a hook's listeners for a spawned one: calling it queues the real call,
-    keeping the fire's keyword arguments in the dict the call made (a shallow copy)."""
+    """A spawned listener in its hook: the hook calls its :attr:`enqueue` on every fire, which
+    queues the real call, keeping the fire's keyword arguments in the dict the call made (a
+    shallow copy)."""
 
-    __slots__ = ("hook", "listener", "pool", "queue")
+    __slots__ = ("enqueue", "hook", "listener", "pool", "queue")
 
     def __init__(
         self, hook: Any, listener: Callable[..., Any], pool: Any, queue: CallQueue
@@ -561,15 +563,40 @@ class SpawnedListener:
         self.pool: Final = pool
         #: The pool's queue, whose enqueue a fire is.
         self.queue: Final = queue
+        #: What the hook calls on each fire.
+        self.enqueue: Final[Callable[..., None]] = self._enqueue_function()
 
-    def __call__(self, **kwargs: Any) -> None:
-        self.queue.put(self, self.listener, kwargs)
+    def _enqueue_function(self) -> Callable[..., None]:
+        """The function a hook calls for each fire. A closure, not ``__call__``: CPython calls
+        a function with keyword arguments for about half of what it takes to call an instance
+        (compiled, it takes them by vectorcall and builds their dict once)."""
+
+        def enqueue(**kwargs: Any) -> None:
+            self.queue.put(self, self.listener, kwargs)
+
+        enqueue.__spawned_listener__ = self  # type: ignore[attr-defined]
+        enqueue.__wrapped__ = self.listener  # type: ignore[attr-defined]
+        return enqueue
 
     def record_failure(self, call: Call, error: Exception) -> None:
         self.hook.record_failure(self.listener, error)
 
     def __repr__(self) -> str:
         return f"<spawned {describe_listener(self.listener)} in {self.pool!r}>"
+
+
+def spawned_listener_of(entry: object) -> SpawnedListener | None:
+    """The spawned listener whose :attr:`SpawnedListener.enqueue` a hook entry is, else
+    ``None``."""
+    if type(entry) is not _FUNCTION:
+        return None
+    found = getattr(entry, "__spawned_listener__", None)
+    return found if type(found) is SpawnedListener else None
+
+
+#: The type of this module's functions, ``enqueue`` among them: ``FunctionType``, or Cython's
+#: function type where the module is compiled.
+_FUNCTION: Final = type(spawned_listener_of)
 
 
 # Where setup.py compiled this file with Cython (as ``_call_queue_compiled``, whose ``.pxd``

@@ -62,3 +62,4 @@ cdef class SpawnedListener:
     cdef readonly object listener
     cdef readonly object pool
     cdef readonly CallQueue queue
+    cdef readonly object enqueue

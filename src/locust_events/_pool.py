@@ -401,9 +401,10 @@ def queue_of(pool: ListenerPool) -> CallQueue:
 
 def spawned_listener(
     hook: Any, listener: Callable[..., Any], pool: ListenerPool
-) -> SpawnedListener:
-    """What a hook calls on each fire of ``listener`` spawned into ``pool``."""
-    return SpawnedListener(hook, listener, pool, pool._queue)
+) -> Callable[..., None]:
+    """What a hook calls on each fire of ``listener`` spawned into ``pool``: the enqueue of its
+    :class:`SpawnedListener` (``spawned_listener_of`` finds that again)."""
+    return SpawnedListener(hook, listener, pool, pool._queue).enqueue
 
 
 #: The largest ``size`` and ``maxsize``: counts stay machine integers.
