@@ -45,6 +45,8 @@ SDIST_MUST_HOLD = (
     "setup.py",
     "tox.ini",
     "src/locust_events/_speedups.c",
+    "src/locust_events/_call_queue_compiled.pxd",
+    "src/locust_events/_batching_compiled.pxd",
     "tests/__init__.py",
     "tests/unit/conftest.py",
     "tests/e2e/locust_support.py",
@@ -54,6 +56,9 @@ SDIST_MUST_HOLD = (
     "examples/quickstart.py",
     "docs/index.md",
 )
+#: The compiled modules every wheel must carry: the C calling loop, and the spawned path's
+#: modules Cython compiles from their .py files.
+COMPILED_MODULES = ("_speedups", "_call_queue_compiled", "_batching_compiled")
 #: The unit tests the release runs from the unpacked sdist: short, and what a broken wheel would
 #: fail first (the compiled module, each twin against its pair, the calling loop on both).
 UNIT_SUBSET = (
@@ -126,12 +131,13 @@ def check_wheel(wheel: Path) -> list[str]:
         if not tag.interpreter.startswith("cp") or tag.abi != tag.interpreter:
             problems.append(f"{wheel.name}: tag {tag} is not a CPython ABI tag")
     names = zipfile.ZipFile(wheel).namelist()
-    if not any(
-        name.startswith("locust_events/_speedups.") and name.endswith(".so") for name in names
-    ):
-        problems.append(f"{wheel.name}: no compiled locust_events/_speedups extension")
+    for module in COMPILED_MODULES:
+        if not any(
+            name.startswith(f"locust_events/{module}.") and name.endswith(".so") for name in names
+        ):
+            problems.append(f"{wheel.name}: no compiled locust_events/{module} extension")
     if "locust_events/_build_failed.txt" in names:
-        problems.append(f"{wheel.name}: the C extension failed to compile")
+        problems.append(f"{wheel.name}: a compiled module failed to compile")
     if not any(name.endswith(".dist-info/licenses/LICENSE") for name in names):
         problems.append(f"{wheel.name}: no LICENSE in its .dist-info")
     return problems

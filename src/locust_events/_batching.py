@@ -1,4 +1,8 @@
-"""Batch listeners: fires collected into batches that a pool hands to one call each."""
+"""Batch listeners: fires collected into batches that a pool hands to one call each.
+
+Compiled by Cython where a compiler exists, as ``_call_queue.py`` is (see there): the ``.pxd``
+beside it declares :class:`BatchListener` a final C type, hence no ``typing.final`` on it.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,15 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from types import FunctionType, MappingProxyType
+from types import MappingProxyType
 from typing import Any, Final, final
 
 import gevent.monkey
 
-from ._call_queue import Call, CallQueue
+from ._call_queue import CallQueue
+from ._calls import Call
 from ._errors import describe_listener, log_safely
+from ._implementation import adopt_compiled_twin
 from ._listener_kinds import refuse_listener_that_never_runs
 
 __all__ = [
@@ -78,7 +84,6 @@ class _Delivery:
         return f"<batch of {len(self.events)} events for {describe_listener(self.listener)}>"
 
 
-@final
 class BatchListener:
     """A batch listener's batch, its timer and the way a fire joins it.
 
@@ -130,7 +135,7 @@ class BatchListener:
         #: Set by a profiler: each batch that runs is timed and counted there.
         self.profile: Any = None
         #: What the hook calls on each fire.
-        self.accept: Final[Callable[..., None]] = _accept_function(self, queue)
+        self.accept: Final[Callable[..., None]] = self._accept_function()
         queue.batch_listeners.append(self)
 
     @property
@@ -237,30 +242,27 @@ class BatchListener:
                     exc_info=error,
                 )
 
+    def _accept_function(self) -> Callable[..., None]:
+        """The function a hook calls for each fire. A closure, not ``__call__``: CPython calls
+        a function with keyword arguments for about half of what it takes to call an instance
+        (compiled, it takes them by vectorcall and builds their dict once)."""
+        queue = self._queue
+
+        def accept(**kwargs: Any) -> None:
+            if queue.ready and queue.has_room() and _thread_ident() == queue.home:
+                self.add_event(kwargs)
+            else:
+                queue.take_slowly(self.add_event, kwargs, self)
+
+        accept.__batch_listener__ = self  # type: ignore[attr-defined]
+        accept.__wrapped__ = self.listener  # type: ignore[attr-defined]
+        return accept
+
     def __repr__(self) -> str:
         return (
             f"<batch listener {describe_listener(self.listener)} (max_size={self.max_size}, "
             f"max_wait={self.max_wait:g}) in {self._queue.name!r}>"
         )
-
-
-def _accept_function(batch_listener: BatchListener, queue: CallQueue) -> Callable[..., None]:
-    """The function a hook calls for each fire of ``batch_listener``. A closure, not
-    ``__call__``: CPython calls a function with keyword arguments for about half of what it
-    takes to call an instance."""
-    add_event = batch_listener.add_event
-    take_slowly = queue.take_slowly
-    thread_ident = _thread_ident
-
-    def accept(**kwargs: Any) -> None:
-        if queue.ready and queue.has_room() and thread_ident() == queue.home:
-            add_event(kwargs)
-        else:
-            take_slowly(add_event, kwargs, batch_listener)
-
-    accept.__batch_listener__ = batch_listener  # type: ignore[attr-defined]
-    accept.__wrapped__ = batch_listener.listener  # type: ignore[attr-defined]
-    return accept
 
 
 def check_batch_listener(hook_name: str, func: object, max_size: object, max_wait: object) -> None:
@@ -321,9 +323,19 @@ def check_pool_fits(hook_name: str, func: object, max_size: int, pool: Any) -> N
         )
 
 
+#: The type of this module's functions, ``accept`` among them: ``FunctionType``, or Cython's
+#: function type where the module is compiled.
+_FUNCTION: Final = type(check_pool_fits)
+
+
 def batch_listener_of(entry: object) -> BatchListener | None:
     """The batch listener whose :attr:`BatchListener.accept` a hook entry is, else ``None``."""
-    if type(entry) is not FunctionType:
+    if type(entry) is not _FUNCTION:
         return None
     found = getattr(entry, "__batch_listener__", None)
     return found if type(found) is BatchListener else None
+
+
+# Where setup.py compiled this file with Cython (as ``_batching_compiled``, whose ``.pxd``
+# declares ``BatchListener`` as a final C type), the module becomes that build.
+adopt_compiled_twin(globals(), "locust_events._batching_compiled")

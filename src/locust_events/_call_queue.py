@@ -13,6 +13,11 @@ starts and replaces workers; the queue asks it for three things, handed over as 
 Every call is accounted for in events: a spawned call is one, a batch's call is its events.
 The bound, ``maxsize``, counts the events queued and those batch listeners hold in batches not
 handed over yet (:attr:`CallQueue.load`); :meth:`CallQueue.has_room` is the one room test.
+
+Where a compiler exists, ``setup.py`` compiles this very file with Cython, as
+``_call_queue_compiled`` (its ``.pxd`` declares the classes as final C types, which is why they
+carry no ``typing.final``: Cython refuses other decorators on them), and the module adopts
+that build at its end unless ``LOCUST_EVENTS_PURE`` is set.
 """
 
 from __future__ import annotations
@@ -21,30 +26,29 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from typing import Any, Final, Literal, Protocol, final
+from typing import Any, Final
 
 import gevent
 import gevent.event
 import gevent.monkey
 from gevent.hub import Waiter
 
-from ._errors import DispatchError, describe_listener, log_safely
+from ._calls import (
+    Call,
+    CallSource,
+    HeldBatch,
+    MoveHere,
+    NoteDropped,
+    OnFull,
+    PoolClosed,
+    PoolFull,
+    StartWorkers,
+)
+from ._errors import describe_listener, log_safely
 from ._handover import ThreadHandOver
+from ._implementation import adopt_compiled_twin
 
-__all__ = [
-    "Call",
-    "CallQueue",
-    "CallSource",
-    "MoveHere",
-    "NoteDropped",
-    "OnFull",
-    "PoolClosed",
-    "PoolFull",
-    "SpawnedListener",
-    "StartWorkers",
-]
-
-OnFull = Literal["block", "drop", "raise"]
+__all__ = ["NEVER", "CallQueue", "SpawnedListener", "spawned_listener_of"]
 
 # The real thread identity even under monkey-patching, where threading names greenlets.
 _thread_ident: Final[Callable[[], int]] = gevent.monkey.get_original("_thread", "get_ident")
@@ -53,59 +57,6 @@ _monotonic: Final = time.monotonic
 NEVER: Final = float("inf")
 
 
-class PoolFull(DispatchError):
-    """A pool with ``on_full="raise"`` had no room for a spawned listener's call."""
-
-
-class PoolClosed(DispatchError, RuntimeError):
-    """A spawned listener was fired after its pool was closed."""
-
-
-class HookName(Protocol):
-    """What messages need of a hook: its name."""
-
-    @property
-    def name(self) -> str: ...
-
-
-class CallSource(Protocol):
-    """What queued a call, a :class:`SpawnedListener` or a batch listener: it names the
-    listener and its hook in messages, and records the call's failure under the hook's error
-    policy (never raising)."""
-
-    @property
-    def hook(self) -> HookName: ...
-
-    @property
-    def listener(self) -> Callable[..., Any]: ...
-
-    def record_failure(self, call: Call, error: Exception) -> None: ...
-
-
-#: One queued call: when it was fired (``time.monotonic()``), what queued it, what a worker
-#: calls, with which keyword arguments, and how many events it counts as (a batch: its events).
-Call = tuple[float, CallSource, Callable[..., Any], Mapping[str, Any], int]
-
-
-class HeldBatch(Protocol):
-    """What a queue asks of a batch listener spawned into its pool."""
-
-    def hand_over(self) -> None:
-        """Queue the events of the batch not handed over yet as one call (home thread)."""
-
-    def discard(self) -> int:
-        """Forget the batch not handed over yet; returns how many events it held."""
-
-
-#: What a queue asks of its pool, handed to it as three callables: start the workers in the
-#: home thread (the queue is then ``ready``); make the calling thread the home, the former one
-#: having ended; count a call of a source dropped for lack of room, for a rate-limited warning.
-StartWorkers = Callable[[], None]
-MoveHere = Callable[[], None]
-NoteDropped = Callable[[CallSource], None]
-
-
-@final
 class _InLine:
     """An item waiting for room: a call to queue, or a batch event to admit."""
 
@@ -134,7 +85,6 @@ class _InLine:
         self.refused = False
 
 
-@final
 class CallQueue:
     """Everything of one pool's calls from fire to end; see the module's docstring.
 
@@ -576,12 +526,12 @@ class CallQueue:
         return discarded
 
 
-@final
 class SpawnedListener:
-    """Stands in a hook's listeners for a spawned one: calling it queues the real call,
-    keeping the fire's keyword arguments in the dict the call made (a shallow copy)."""
+    """A spawned listener in its hook: the hook calls its :attr:`enqueue` on every fire, which
+    queues the real call, keeping the fire's keyword arguments in the dict the call made (a
+    shallow copy)."""
 
-    __slots__ = ("hook", "listener", "pool", "queue")
+    __slots__ = ("enqueue", "hook", "listener", "pool", "queue")
 
     def __init__(
         self, hook: Any, listener: Callable[..., Any], pool: Any, queue: CallQueue
@@ -594,12 +544,42 @@ class SpawnedListener:
         self.pool: Final = pool
         #: The pool's queue, whose enqueue a fire is.
         self.queue: Final = queue
+        #: What the hook calls on each fire.
+        self.enqueue: Final[Callable[..., None]] = self._enqueue_function()
 
-    def __call__(self, **kwargs: Any) -> None:
-        self.queue.put(self, self.listener, kwargs)
+    def _enqueue_function(self) -> Callable[..., None]:
+        """The function a hook calls for each fire. A closure, not ``__call__``: CPython calls
+        a function with keyword arguments for about half of what it takes to call an instance
+        (compiled, it takes them by vectorcall and builds their dict once)."""
+
+        def enqueue(**kwargs: Any) -> None:
+            self.queue.put(self, self.listener, kwargs)
+
+        enqueue.__spawned_listener__ = self  # type: ignore[attr-defined]
+        enqueue.__wrapped__ = self.listener  # type: ignore[attr-defined]
+        return enqueue
 
     def record_failure(self, call: Call, error: Exception) -> None:
         self.hook.record_failure(self.listener, error)
 
     def __repr__(self) -> str:
         return f"<spawned {describe_listener(self.listener)} in {self.pool!r}>"
+
+
+def spawned_listener_of(entry: object) -> SpawnedListener | None:
+    """The spawned listener whose :attr:`SpawnedListener.enqueue` a hook entry is, else
+    ``None``."""
+    if type(entry) is not _FUNCTION:
+        return None
+    found = getattr(entry, "__spawned_listener__", None)
+    return found if type(found) is SpawnedListener else None
+
+
+#: The type of this module's functions, ``enqueue`` among them: ``FunctionType``, or Cython's
+#: function type where the module is compiled.
+_FUNCTION: Final = type(spawned_listener_of)
+
+
+# Where setup.py compiled this file with Cython (as ``_call_queue_compiled``, whose ``.pxd``
+# declares the classes above as final C types), the module becomes that build.
+adopt_compiled_twin(globals(), "locust_events._call_queue_compiled")

@@ -57,8 +57,8 @@ class Registration:
 
 
 #: What a hook keeps per registration: the listener registered, what fire calls for it (the
-#: listener, a ``FilteredListener`` or the ``SpawnedListener`` that queues it), its pool, and
-#: whether it is in the hook's index (else it could not be hashed).
+#: listener, a ``FilteredListener`` or the enqueue of the ``SpawnedListener`` that queues it),
+#: its pool, and whether it is in the hook's index (else it could not be hashed).
 _Record = tuple[Callable[..., Any], Callable[..., Any], "ListenerPool | None", bool]
 
 

@@ -2,15 +2,44 @@
 ``Measurement``, compiled where the ``_speedups`` extension is built, else their pure-Python
 twins in ``_native`` and ``_measure``. Both behave the same; the compiled one costs less.
 
-``LOCUST_EVENTS_PURE`` (see ``_settings``) picks the pure-Python loop even where the
-extension is built.
+The spawned path's modules (``_call_queue``, ``_batching``) are each one source that Cython
+compiles where it can (``setup.py``); each module adopts its compiled build at its end with
+:func:`adopt_compiled_twin`, the way gevent's ``queue.py`` adopts ``gevent._gevent_cqueue``.
+
+``LOCUST_EVENTS_PURE`` (see ``_settings``) picks pure Python for both even where they are
+built.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from ._settings import PURE_LOOP_REQUESTED
 
-__all__ = ["COMPILED", "FilteredListener", "HookCore", "Measurement"]
+__all__ = ["COMPILED", "FilteredListener", "HookCore", "Measurement", "adopt_compiled_twin"]
+
+
+def adopt_compiled_twin(namespace: dict[str, Any], twin: str) -> bool:
+    """Give the module whose ``globals()`` is ``namespace`` every name of ``twin``, the same
+    source compiled by Cython, unless ``LOCUST_EVENTS_PURE`` is set or ``twin`` was not built
+    (or ``namespace`` is ``twin``'s own: the compiled module runs this line too).
+
+    Only the module's own dunder names stay (``__name__``, ``__file__``, ``__doc__``...): its
+    classes and functions are then the compiled ones, and say so in their ``__module__``.
+    Returns whether the module now runs compiled.
+    """
+    if PURE_LOOP_REQUESTED or namespace["__name__"] == twin:
+        return False
+    try:
+        compiled = importlib.import_module(twin)
+    except ImportError:  # not built: no Cython or compiler at install, or PyPy
+        return False
+    namespace.update(
+        (name, value) for name, value in vars(compiled).items() if not name.startswith("__")
+    )
+    return True
+
 
 COMPILED: bool
 if PURE_LOOP_REQUESTED:

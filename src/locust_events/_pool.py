@@ -14,15 +14,8 @@ import gevent.monkey
 from gevent import Greenlet
 from gevent.hub import Waiter
 
-from ._call_queue import (
-    NEVER,
-    CallQueue,
-    CallSource,
-    OnFull,
-    PoolClosed,
-    PoolFull,
-    SpawnedListener,
-)
+from ._call_queue import NEVER, CallQueue, SpawnedListener
+from ._calls import CallSource, OnFull, PoolClosed, PoolFull
 from ._errors import describe_listener, log_safely
 from ._thread_runner import ThreadRunner
 
@@ -406,9 +399,10 @@ def queue_of(pool: ListenerPool) -> CallQueue:
 
 def spawned_listener(
     hook: Any, listener: Callable[..., Any], pool: ListenerPool
-) -> SpawnedListener:
-    """What a hook calls on each fire of ``listener`` spawned into ``pool``."""
-    return SpawnedListener(hook, listener, pool, pool._queue)
+) -> Callable[..., None]:
+    """What a hook calls on each fire of ``listener`` spawned into ``pool``: the enqueue of its
+    :class:`SpawnedListener` (``spawned_listener_of`` finds that again)."""
+    return SpawnedListener(hook, listener, pool, pool._queue).enqueue
 
 
 #: The largest ``size`` and ``maxsize``: counts stay machine integers.

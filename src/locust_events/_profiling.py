@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol, cast, final
 
 from ._batching import batch_listener_of
-from ._call_queue import SpawnedListener
+from ._call_queue import SpawnedListener, spawned_listener_of
 from ._errors import describe_listener
 from ._settings import PROFILE_VARIABLE, switch
 from ._text import shorten_middle
@@ -267,8 +267,8 @@ def _sampled_call_of_hook(
     return sampled
 
 
-#: What a hook calls for one registration (the listener, a ``FilteredListener`` or the
-#: ``SpawnedListener`` that queues it), and the pool it runs in (``None``: not spawned).
+#: What a hook calls for one registration (the listener, a ``FilteredListener`` or the enqueue
+#: of the ``SpawnedListener`` that queues it), and the pool it runs in (``None``: not spawned).
 Entry = tuple[Callable[..., Any], "ListenerPool | None"]
 
 
@@ -280,7 +280,7 @@ def _listener_of(entry: Entry) -> object:
     batch_listener = batch_listener_of(called)
     if batch_listener is not None:
         return batch_listener.listener
-    return cast("SpawnedListener", called).listener
+    return cast("SpawnedListener", spawned_listener_of(called)).listener
 
 
 def _counted_call(listener: Callable[..., Any], profile: ListenerProfile) -> Callable[..., Any]:
@@ -388,7 +388,7 @@ class Profiler:
             batch_listener.profile = profile
             wrapper = called
         elif pool is not None:
-            spawned = cast("SpawnedListener", called)
+            spawned = cast("SpawnedListener", spawned_listener_of(called))
             wrapper = (
                 _TimedSpawn(spawned, profile)
                 if every == 1

@@ -33,7 +33,8 @@ def _why_pure() -> str:
         return f"{PURE_VARIABLE} is set in the environment"
     note = Path(__file__).with_name(BUILD_FAILURE_NOTE)
     if note.is_file():
-        reason = note.read_text().strip()
+        # One line per module that failed.
+        reason = "; ".join(line for line in note.read_text().splitlines() if line.strip())
         return f"the C extension failed to compile when this copy was installed: {reason}"
     if platform.python_implementation() != "CPython":
         implementation = platform.python_implementation()

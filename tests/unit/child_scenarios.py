@@ -86,8 +86,13 @@ def run_child(
     return ChildRun(result.returncode, result.stdout, result.stderr)
 
 
-def outcome_of(scenario: str, *, time_limit: float = CHILD_TIME_LIMIT) -> dict[str, Any]:
+def outcome_of(
+    scenario: str,
+    *,
+    time_limit: float = CHILD_TIME_LIMIT,
+    environment: Mapping[str, str | None] | None = None,
+) -> dict[str, Any]:
     """Run ``scenario``, which must exit normally, and return the JSON it printed last."""
-    run = run_child(scenario, time_limit=time_limit)
+    run = run_child(scenario, time_limit=time_limit, environment=environment)
     assert run.returncode == 0, str(run)
     return run.outcome

@@ -44,3 +44,22 @@ def test_the_calling_loop_tests_run_on_every_loop_built() -> None:
     for loop in CALLING_LOOPS:
         assert issubclass(loop.Hook, loop.HookCore)
         assert loop.Hook().measure("GET", "/").__class__ is loop.Measurement
+
+
+def test_the_spawned_path_is_compiled_where_it_was_built_and_wanted() -> None:
+    # One source each: setup.py compiles _call_queue.py and _batching.py with Cython, and each
+    # module adopts its compiled build unless LOCUST_EVENTS_PURE is set.
+    from locust_events import _batching, _call_queue
+
+    if _pure_requested():
+        expected = False
+    elif os.environ.get("LOCUST_EVENTS_EXPECT_COMPILED"):
+        expected = True
+    else:
+        expected = find_spec("locust_events._call_queue_compiled") is not None
+    compiled = {
+        _call_queue.CallQueue.__module__ == "locust_events._call_queue_compiled",
+        _call_queue.SpawnedListener.__module__ == "locust_events._call_queue_compiled",
+        _batching.BatchListener.__module__ == "locust_events._batching_compiled",
+    }
+    assert compiled == {expected}

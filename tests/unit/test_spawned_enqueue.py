@@ -11,6 +11,7 @@ import gevent
 import pytest
 
 from locust_events import EventHook, ListenerPool
+from locust_events._call_queue import SpawnedListener, spawned_listener_of
 from locust_events._pool import queue_of
 
 
@@ -18,11 +19,15 @@ def listener(**kwargs: Any) -> None:
     pass
 
 
-def spawned_into(pool: ListenerPool, func: Any = listener) -> tuple[EventHook, Any]:
-    """A hook with ``func`` spawned into ``pool``, and the spawned listener a fire calls."""
+def spawned_into(pool: ListenerPool, func: Any = listener) -> tuple[EventHook, SpawnedListener]:
+    """A hook with ``func`` spawned into ``pool``, and the spawned listener whose enqueue a
+    fire calls."""
     hook = EventHook("orders")
     hook.add_listener(func, spawn=pool)
-    (spawned,) = hook._listeners
+    (entry,) = hook._listeners
+    spawned = spawned_listener_of(entry)
+    assert spawned is not None
+    assert entry is spawned.enqueue
     return hook, spawned
 
 
@@ -92,7 +97,7 @@ def test_positional_arguments_are_refused_and_nothing_is_queued() -> None:
     pool = started_pool(size=1)
     _, spawned = spawned_into(pool)
     with pytest.raises(TypeError, match="positional"):
-        spawned(1)
+        spawned.enqueue(1)
     assert not queue_of(pool).calls
 
 

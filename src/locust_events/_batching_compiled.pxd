@@ -1,0 +1,30 @@
+# What Cython compiles of _batching.py (as locust_events._batching_compiled, see setup.py):
+# the batch listener as a final C type whose fields a fire's path reads without a lookup.
+cimport cython
+
+# Named apart from the .py's CallQueue, a Python import that Cython would refuse to rebind.
+from locust_events._call_queue_compiled cimport CallQueue as CompiledCallQueue
+
+cdef object _thread_ident
+cdef object _monotonic
+cdef object _perf_counter
+
+
+@cython.final
+cdef class BatchListener:
+    cdef object __weakref__
+    cdef readonly object listener
+    cdef readonly object hook
+    cdef readonly long long max_size
+    cdef readonly double max_wait
+    cdef public long long batches
+    cdef public long long delivered
+    cdef readonly CompiledCallQueue _queue
+    cdef readonly list _batch
+    cdef object _timer
+    cdef public object profile
+    cdef readonly object accept
+
+    cpdef add_event(self, event)
+    cpdef hand_over(self)
+    cpdef discard(self)

@@ -1,0 +1,70 @@
+# What Cython compiles of _call_queue.py (as locust_events._call_queue_compiled, see setup.py):
+# the module's classes as final C types, their fields in C where the type allows (counts as
+# 64-bit integers, flags as C ints), and the methods the enqueue and the workers' round call
+# on every call as C calls. _call_queue.py adopts this build at its end (adopt_compiled_twin).
+# Fields are public (or readonly where the .py says Final): the pool, the batch listeners and
+# the tests read them as they read the pure classes' attributes.
+cimport cython
+
+# Module-level constants as C globals: no dict lookup on the hot paths.
+cdef object _thread_ident
+cdef object _monotonic
+
+@cython.final
+cdef class _InLine:
+    cdef readonly object admit
+    cdef readonly object item
+    cdef readonly object source
+    cdef readonly object wake
+    cdef readonly bint from_thread
+    cdef public bint refused
+
+@cython.final
+cdef class CallQueue:
+    cdef readonly object start_workers
+    cdef readonly object move_here
+    cdef readonly object note_dropped
+    cdef readonly object name
+    cdef readonly long long maxsize
+    cdef readonly object on_full
+    cdef readonly object handover
+    cdef public list batch_listeners
+    cdef public bint closed
+    cdef public object calls
+    cdef public long long load
+    cdef public long long completed
+    cdef public long long failed
+    cdef public long long dropped
+    cdef public long long high_water
+    cdef public bint ready
+    cdef public object home
+    cdef public object hub
+    cdef public list idle
+    cdef public dict running
+    cdef public object in_line
+    cdef public bint refill_pending
+    cdef public list joins
+    cdef public double join_deadline
+    cdef public object run_in_thread
+
+    # The steps the enqueue and the workers' round take on every call (C calls here).
+    cpdef bint has_room(self)
+    cpdef put(self, source, run, kwargs)
+    cpdef queue_call(self, tuple call)
+    cpdef queue_held(self, tuple call)
+    cpdef bint holds_last(self, tuple call)
+    cpdef wake_or_start_workers(self)
+    cpdef wake_one(self)
+    cpdef take_slowly(self, admit, item, source)
+    @cython.locals(call=tuple, events="long long")
+    cpdef bint run_round(self, worker) except -1
+    @cython.locals(call=tuple, load="long long")
+    cdef tuple _take(self, calls, dict running, worker)
+
+@cython.final
+cdef class SpawnedListener:
+    cdef readonly object hook
+    cdef readonly object listener
+    cdef readonly object pool
+    cdef readonly CallQueue queue
+    cdef readonly object enqueue
