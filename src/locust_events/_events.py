@@ -14,7 +14,14 @@ from ._hooks import EventHook
 from ._pool import ListenerPool
 from ._profiling import Profiler
 from ._registry import HookDeclaration, collect_hook_declarations
-from ._special_hooks import CpuWarningHook, InitHook, QuitHook, QuittingHook, UsageMonitorHook
+from ._special_hooks import (
+    CpuWarningHook,
+    InitHook,
+    InPlaceHook,
+    QuitHook,
+    QuittingHook,
+    UsageMonitorHook,
+)
 from .listeners import (
     CpuWarningListener,
     EnvironmentListener,
@@ -92,13 +99,16 @@ class Events:
     :param tb: its traceback object (``exception.__traceback__``)
     """
 
-    report_to_master: EventHook[ReportListener]
+    report_to_master: InPlaceHook[ReportListener]
     """
     Fired on a worker each time it is about to send its report to the master. Listeners may
     add entries to ``data`` to send them along; the keys ``stats`` and ``errors`` are Locust's.
 
     :param client_id: the worker's client id
     :param data: the report dict that will be sent
+
+    Runs its listeners in place: spawned and batch listeners are refused (see
+    :class:`InPlaceHook`), since Locust goes on with what they did once they return.
     """
 
     worker_report: EventHook[ReportListener]
@@ -135,6 +145,9 @@ class Events:
         ``environment.process_exit_code``): listeners called after it see the change, those
         called before it do not; ``quit`` gets the final code. Where a fire passes no
         ``exit_code`` (as Locust's does), the hook's ``exit_code_source`` supplies it.
+
+    Runs its listeners in place: spawned and batch listeners are refused (see
+    :class:`InPlaceHook`), since Locust goes on with what they did once they return.
     """
 
     quit: QuitHook[QuitListener]
@@ -152,27 +165,39 @@ class Events:
     :param environment: the Locust environment
     :param runner: the environment's runner, or ``None``
     :param web_ui: the environment's web UI, or ``None``
+
+    Runs its listeners in place: spawned and batch listeners are refused (see
+    :class:`InPlaceHook`), since Locust goes on with what they did once they return.
     """
 
-    init_command_line_parser: EventHook[InitCommandLineParserListener]
+    init_command_line_parser: InPlaceHook[InitCommandLineParserListener]
     """
     Fired while the command line parser is built, to add options of your own.
 
     :param parser: the ``argparse.ArgumentParser`` (Locust's ``configargparse`` subclass)
+
+    Runs its listeners in place: spawned and batch listeners are refused (see
+    :class:`InPlaceHook`), since Locust goes on with what they did once they return.
     """
 
-    test_start: EventHook[EnvironmentListener]
+    test_start: InPlaceHook[EnvironmentListener]
     """
     Fired on every node when a load test starts; not again when the user count changes.
 
     :param environment: the Locust environment
+
+    Runs its listeners in place: spawned and batch listeners are refused (see
+    :class:`InPlaceHook`), since Locust goes on with what they did once they return.
     """
 
-    test_stopping: EventHook[EnvironmentListener]
+    test_stopping: InPlaceHook[EnvironmentListener]
     """
     Fired on every node when a load test is about to stop, before its users are stopped.
 
     :param environment: the Locust environment
+
+    Runs its listeners in place: spawned and batch listeners are refused (see
+    :class:`InPlaceHook`), since Locust goes on with what they did once they return.
     """
 
     test_stop: EventHook[EnvironmentListener]
