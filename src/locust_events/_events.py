@@ -268,6 +268,9 @@ class Events:
         self._policy = ErrorPolicy(tuple(pass_through), strict=strict)
         self._pool = pool
         self._profiler: Profiler | None = None
+        #: Whether :meth:`shutdown` logs the profiler's table: profiling was asked for, not
+        #: only started by the Listeners tab (which shows the figures itself).
+        self._profile_reported = False
         #: What the first :meth:`shutdown` returned, once it ran.
         self._shut_down: bool | None = None
         self._shutting_down = False
@@ -346,7 +349,8 @@ class Events:
         """The one way out: drain every pool within ``timeout``, then log the profile once.
 
         What is not delivered by then is summed up in one logged line (how many calls, per
-        pool); with profiling on, the listener table is logged. Idempotent: only the first
+        pool); when profiling was asked for (``LOCUST_EVENTS_PROFILE=1``, or
+        :meth:`start_profiling`), the listener table is logged. Idempotent: only the first
         call does this, later ones return what it returned. ``Lifecycle.quit`` and the Locust
         integration (at ``quit``, or at exit when Locust never fired it) call it.
 
@@ -363,7 +367,7 @@ class Events:
             delivered = self.drain(timeout)
             for pool in self.pools:
                 pool.log_unreported_drops()
-            if self._profiler is not None:
+            if self._profiler is not None and self._profile_reported:
                 log_safely("info", "Listener profile:\n%s", self._profiler.table())
         finally:
             self._shutting_down = False
@@ -413,7 +417,9 @@ class Events:
         """The running :class:`Profiler`, or ``None`` when not profiling."""
         return self._profiler
 
-    def start_profiling(self, sample_every: int = 1) -> Profiler:
+    def start_profiling(
+        self, sample_every: int = 1, *, report_at_shutdown: bool = True
+    ) -> Profiler:
         """Record calls, time, errors and queue wait per listener of every hook, from now on.
 
         Costs nothing while off: profiling swaps timed wrappers into the hooks' listener
@@ -423,7 +429,11 @@ class Events:
         :param sample_every: time one call in this many (the first, then every
             ``sample_every``-th); every call and error is still counted. 1 times them all;
             100 makes profiling cheap enough to leave on for a whole load test.
+        :param report_at_shutdown: log the table at :meth:`shutdown`. The Listeners tab
+            passes False: it shows the figures itself, and a run with the web UI should not
+            end with a table nobody asked for.
         """
+        self._profile_reported = self._profile_reported or report_at_shutdown
         if self._profiler is None:
             self._profiler = Profiler(sample_every)
             for hook in self._hooks.values():
@@ -433,6 +443,7 @@ class Events:
     def stop_profiling(self) -> Profiler | None:
         """Stop profiling; returns the profiler, whose figures stay readable."""
         profiler, self._profiler = self._profiler, None
+        self._profile_reported = False
         for hook in self._hooks.values():
             hook._profile_with(None)
         return profiler
