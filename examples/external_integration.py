@@ -24,7 +24,7 @@ class ExternalReporter:
         self.request_count = 0
 
     def on_test_start(self, environment, **kwargs):
-        """Notify external system of test start"""
+        """Notify external system of test start (the post itself is spawned)"""
         if self.webhook_url is None:
             self.webhook_url = f"{environment.host}/webhook"
         self.test_start_time = time.time()
@@ -33,7 +33,7 @@ class ExternalReporter:
             "timestamp": self.test_start_time,
             "users": environment.runner.target_user_count if environment.runner else 0,
         }
-        self.send_webhook(payload)
+        webhook_due.fire(payload=payload)
 
     def on_request(self, request_type, name, response_time, response_length, exception, **kwargs):
         """Track request metrics"""
@@ -75,11 +75,16 @@ class ExternalReporter:
 
 # Initialize external reporter
 reporter = ExternalReporter(os.environ.get("WEBHOOK_URL"))
+# A hook of our own for webhooks to post, whose listener is spawned.
+webhook_due = events.add_hook("webhook_due", "payload")
 
 # Register event listeners. spawn=True runs them in the registry's listener pool: a user
 # whose request failed goes on at once instead of waiting for the webhook's round trip, and
-# Locust's shutdown waits (boundedly) until every queued webhook was posted.
-events.test_start.add_listener(reporter.on_test_start, spawn=True)
+# Locust's shutdown waits (boundedly) until every queued webhook was posted. test_start runs
+# its listeners in place (Locust starts the users right after, so they must have set the
+# start time): on_test_start hands its post to webhook_due, whose listener is spawned.
+events.test_start.add_listener(reporter.on_test_start)
+webhook_due.add_listener(reporter.send_webhook, spawn=True)
 events.request.add_listener(reporter.on_request, spawn=True)
 events.test_stop.add_listener(reporter.on_test_stop, spawn=True)
 

@@ -1,6 +1,8 @@
 """A gevent-cooperative event dispatcher for load tests, with Locust's hooks and semantics.
 
-Importing it imports no Locust and monkey-patches nothing.
+Importing it imports no Locust and monkey-patches nothing. Where Locust is imported already (a
+locustfile), it adds one listener to Locust's ``init`` that warns, once, when listeners of
+``events`` would never be called because ``locust_events.locust`` was never imported.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from ._lifecycle import Lifecycle
 from ._monitor import UsageMonitor
 from ._pool import ListenerPool, PoolClosed, PoolFull, PoolStats
 from ._registry import declare_hook
+from ._unswitched import watch_locust
 from ._version import __version__
 from .listeners import (
     EventHandler,
@@ -52,3 +55,6 @@ __all__ = [
 
 #: The global registry, as ``locust.events`` is Locust's.
 events: Events = Events()
+
+# In a locustfile, Locust is imported first: say so if these listeners would never run.
+watch_locust(events)

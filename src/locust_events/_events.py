@@ -14,7 +14,14 @@ from ._hooks import EventHook
 from ._pool import ListenerPool
 from ._profiling import Profiler
 from ._registry import HookDeclaration, collect_hook_declarations
-from ._special_hooks import CpuWarningHook, InitHook, QuitHook, QuittingHook, UsageMonitorHook
+from ._special_hooks import (
+    CpuWarningHook,
+    InitHook,
+    InPlaceHook,
+    QuitHook,
+    QuittingHook,
+    UsageMonitorHook,
+)
 from .listeners import (
     CpuWarningListener,
     EnvironmentListener,
@@ -92,13 +99,16 @@ class Events:
     :param tb: its traceback object (``exception.__traceback__``)
     """
 
-    report_to_master: EventHook[ReportListener]
+    report_to_master: InPlaceHook[ReportListener]
     """
     Fired on a worker each time it is about to send its report to the master. Listeners may
     add entries to ``data`` to send them along; the keys ``stats`` and ``errors`` are Locust's.
 
     :param client_id: the worker's client id
     :param data: the report dict that will be sent
+
+    Runs its listeners in place: spawned and batch listeners are refused (see
+    :class:`InPlaceHook`), since Locust goes on with what they did once they return.
     """
 
     worker_report: EventHook[ReportListener]
@@ -135,6 +145,9 @@ class Events:
         ``environment.process_exit_code``): listeners called after it see the change, those
         called before it do not; ``quit`` gets the final code. Where a fire passes no
         ``exit_code`` (as Locust's does), the hook's ``exit_code_source`` supplies it.
+
+    Runs its listeners in place: spawned and batch listeners are refused (see
+    :class:`InPlaceHook`), since Locust goes on with what they did once they return.
     """
 
     quit: QuitHook[QuitListener]
@@ -152,27 +165,39 @@ class Events:
     :param environment: the Locust environment
     :param runner: the environment's runner, or ``None``
     :param web_ui: the environment's web UI, or ``None``
+
+    Runs its listeners in place: spawned and batch listeners are refused (see
+    :class:`InPlaceHook`), since Locust goes on with what they did once they return.
     """
 
-    init_command_line_parser: EventHook[InitCommandLineParserListener]
+    init_command_line_parser: InPlaceHook[InitCommandLineParserListener]
     """
     Fired while the command line parser is built, to add options of your own.
 
     :param parser: the ``argparse.ArgumentParser`` (Locust's ``configargparse`` subclass)
+
+    Runs its listeners in place: spawned and batch listeners are refused (see
+    :class:`InPlaceHook`), since Locust goes on with what they did once they return.
     """
 
-    test_start: EventHook[EnvironmentListener]
+    test_start: InPlaceHook[EnvironmentListener]
     """
     Fired on every node when a load test starts; not again when the user count changes.
 
     :param environment: the Locust environment
+
+    Runs its listeners in place: spawned and batch listeners are refused (see
+    :class:`InPlaceHook`), since Locust goes on with what they did once they return.
     """
 
-    test_stopping: EventHook[EnvironmentListener]
+    test_stopping: InPlaceHook[EnvironmentListener]
     """
     Fired on every node when a load test is about to stop, before its users are stopped.
 
     :param environment: the Locust environment
+
+    Runs its listeners in place: spawned and batch listeners are refused (see
+    :class:`InPlaceHook`), since Locust goes on with what they did once they return.
     """
 
     test_stop: EventHook[EnvironmentListener]
@@ -243,6 +268,9 @@ class Events:
         self._policy = ErrorPolicy(tuple(pass_through), strict=strict)
         self._pool = pool
         self._profiler: Profiler | None = None
+        #: Whether :meth:`shutdown` logs the profiler's table: profiling was asked for, not
+        #: only started by the Listeners tab (which shows the figures itself).
+        self._profile_reported = False
         #: What the first :meth:`shutdown` returned, once it ran.
         self._shut_down: bool | None = None
         self._shutting_down = False
@@ -321,7 +349,8 @@ class Events:
         """The one way out: drain every pool within ``timeout``, then log the profile once.
 
         What is not delivered by then is summed up in one logged line (how many calls, per
-        pool); with profiling on, the listener table is logged. Idempotent: only the first
+        pool); when profiling was asked for (``LOCUST_EVENTS_PROFILE=1``, or
+        :meth:`start_profiling`), the listener table is logged. Idempotent: only the first
         call does this, later ones return what it returned. ``Lifecycle.quit`` and the Locust
         integration (at ``quit``, or at exit when Locust never fired it) call it.
 
@@ -338,7 +367,7 @@ class Events:
             delivered = self.drain(timeout)
             for pool in self.pools:
                 pool.log_unreported_drops()
-            if self._profiler is not None:
+            if self._profiler is not None and self._profile_reported:
                 log_safely("info", "Listener profile:\n%s", self._profiler.table())
         finally:
             self._shutting_down = False
@@ -388,7 +417,9 @@ class Events:
         """The running :class:`Profiler`, or ``None`` when not profiling."""
         return self._profiler
 
-    def start_profiling(self, sample_every: int = 1) -> Profiler:
+    def start_profiling(
+        self, sample_every: int = 1, *, report_at_shutdown: bool = True
+    ) -> Profiler:
         """Record calls, time, errors and queue wait per listener of every hook, from now on.
 
         Costs nothing while off: profiling swaps timed wrappers into the hooks' listener
@@ -398,7 +429,11 @@ class Events:
         :param sample_every: time one call in this many (the first, then every
             ``sample_every``-th); every call and error is still counted. 1 times them all;
             100 makes profiling cheap enough to leave on for a whole load test.
+        :param report_at_shutdown: log the table at :meth:`shutdown`. The Listeners tab
+            passes False: it shows the figures itself, and a run with the web UI should not
+            end with a table nobody asked for.
         """
+        self._profile_reported = self._profile_reported or report_at_shutdown
         if self._profiler is None:
             self._profiler = Profiler(sample_every)
             for hook in self._hooks.values():
@@ -408,6 +443,7 @@ class Events:
     def stop_profiling(self) -> Profiler | None:
         """Stop profiling; returns the profiler, whose figures stay readable."""
         profiler, self._profiler = self._profiler, None
+        self._profile_reported = False
         for hook in self._hooks.values():
             hook._profile_with(None)
         return profiler

@@ -1,23 +1,110 @@
-"""The hooks of :class:`~locust_events.Events` that do more on a fire than call their listeners.
+"""The hooks of :class:`~locust_events.Events` that do more than call their listeners.
 
 ``Events`` declares ``cpu_warning``, ``usage_monitor``, ``quitting`` and ``quit`` with these
 classes, so every registry makes them so from the start: a hook's class never changes after
 it is made. They complete a fire that passes only Locust's names (Locust's runners and
 ``locust.main`` fire them so) with the other names their listeners may ask for, and the other
-way round.
+way round. :class:`InPlaceHook` declares the hooks whose caller goes on with what their
+listeners did: they refuse spawned and batch listeners.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any, Final, TypeVar
 
+from ._errors import describe_listener
 from ._hooks import EventHook
 from ._native import positional_arguments_refused
+from ._pool import ListenerPool
 
-__all__ = ["CpuWarningHook", "InitHook", "QuitHook", "QuittingHook", "UsageMonitorHook"]
+__all__ = [
+    "CpuWarningHook",
+    "InPlaceHook",
+    "InitHook",
+    "QuitHook",
+    "QuittingHook",
+    "UsageMonitorHook",
+    "spawn_refused",
+]
 
 _AcceptsT = TypeVar("_AcceptsT", bound=Callable[..., Any], contravariant=True)
+_ListenerT = TypeVar("_ListenerT", bound=Callable[..., Any])
+_BatchListenerT = TypeVar("_BatchListenerT", bound=Callable[[list[Mapping[str, Any]]], Any])
+
+#: Why each of Locust's in-place hooks needs its listeners to have run before Locust goes on,
+#: as read in Locust's own code (``locust.main``, ``locust.argument_parser``, ``locust.runners``).
+IN_PLACE_REASONS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "init_command_line_parser": (
+            "Locust parses the command line as soon as its listeners return, so an option "
+            "added by a spawned call would be refused as unrecognized"
+        ),
+        "init": (
+            "Locust starts the runner, the web UI and then the users as soon as its listeners "
+            "return (and exits when one of them failed), so what a spawned call sets up would "
+            "not be there when the users start"
+        ),
+        "test_start": (
+            "Locust spawns the users as soon as its listeners return, so what a spawned call "
+            "sets up or resets would not be there for the first users"
+        ),
+        "test_stopping": (
+            "Locust stops the users as soon as its listeners return, so a spawned call would "
+            "run once they are gone"
+        ),
+        "report_to_master": (
+            "Locust sends the report as soon as its listeners return, so what a spawned call "
+            "adds to data would miss it"
+        ),
+        "quitting": (
+            "Locust works out the exit code as soon as its listeners return, so a spawned call "
+            "could not set environment.process_exit_code in time"
+        ),
+    }
+)
+
+
+def spawn_refused(hook_name: str, listener: object, how: str) -> TypeError:
+    """The error for spawning ``listener`` (``how``: "spawned" or "batch") on an in-place hook."""
+    reason = IN_PLACE_REASONS.get(
+        hook_name, "its caller goes on with what the listeners did as soon as they return"
+    )
+    return TypeError(
+        f"Cannot add {how} listener {describe_listener(listener)} to hook {hook_name!r}: its "
+        f"listeners must run before the fire returns ({reason}). Add it without spawning "
+        f"(events.{hook_name}.add_listener(func)) and spawn only the slow part from inside it "
+        "(gevent.spawn, or fire a hook of your own whose listener is spawned)"
+    )
+
+
+class InPlaceHook(EventHook[_AcceptsT]):
+    """A hook whose caller goes on with what its listeners did once the fire returns (Locust
+    parses the options its ``init_command_line_parser`` listeners added, starts the users its
+    ``init`` listeners prepared...): spawned and batch listeners would run too late, so
+    ``add_listener(func, spawn=...)`` and ``add_batch_listener`` refuse them with a
+    ``TypeError`` naming the hook, the listener and the fix. Synchronous listeners run as
+    on any hook."""
+
+    __slots__ = ()
+
+    def add_listener(
+        self: InPlaceHook[_ListenerT], func: _ListenerT, spawn: bool | ListenerPool = False
+    ) -> _ListenerT:
+        if spawn is not False:
+            raise spawn_refused(self.name, func, "spawned")
+        return super().add_listener(func)
+
+    def add_batch_listener(
+        self,
+        func: _BatchListenerT,
+        *,
+        max_size: int = 1000,
+        max_wait: float = 1.0,
+        pool: ListenerPool | None = None,
+    ) -> _BatchListenerT:
+        raise spawn_refused(self.name, func, "batch")
 
 
 class CpuWarningHook(EventHook[_AcceptsT]):
@@ -55,7 +142,7 @@ class UsageMonitorHook(EventHook[_AcceptsT]):
         super().fire(reverse=reverse, **kwargs)
 
 
-class QuittingHook(EventHook[_AcceptsT]):
+class QuittingHook(InPlaceHook[_AcceptsT]):
     """``quitting``: passes ``exit_code`` where the fire does not, from :attr:`exit_code_source`.
 
     Locust fires ``quitting`` with the environment alone and works out the process's exit
@@ -91,7 +178,7 @@ class QuittingHook(EventHook[_AcceptsT]):
                 self._listener_failed(listener, error)
 
 
-class InitHook(EventHook[_AcceptsT]):
+class InitHook(InPlaceHook[_AcceptsT]):
     """``init``: calls :attr:`before_fire` with the fire's arguments before the listeners run."""
 
     __slots__ = ("before_fire",)

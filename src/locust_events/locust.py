@@ -26,6 +26,7 @@ from ._errors import logger
 from ._events import Events
 from ._profiling import profiling_requested
 from ._special_hooks import InitHook, QuitHook, QuittingHook
+from ._unswitched import warn_if_unswitched
 
 __all__ = [
     "CONTROL_FLOW_EXCEPTIONS",
@@ -209,6 +210,8 @@ def switch_locust_events() -> Events:
         if previous is hook:
             continue
         for listener in list(getattr(previous, "_handlers", ())):
+            if listener is warn_if_unswitched:
+                continue  # it watched for this very switch: it stays behind with Locust's hook
             try:
                 hook.add_listener(listener)
             except TypeError as error:

@@ -193,7 +193,8 @@ class ListenersTab:
 
 def _start_counting(registry: Events, sample_every: int) -> None:
     if registry.profiler is None:
-        registry.start_profiling(sample_every)
+        # The tab shows the figures: the table is logged at quit only when asked for.
+        registry.start_profiling(sample_every, report_at_shutdown=False)
 
 
 def attach(registry: Events, environment: Any, web_ui: Any) -> ListenersTab | None:

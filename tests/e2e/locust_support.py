@@ -38,6 +38,36 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+#: The port a Locust master binds unless told otherwise (on every interface): another run on a
+#: busy machine may hold it, so no test may rely on it.
+LOCUST_DEFAULT_MASTER_PORT = 5557
+
+
+def processes_on_a_free_port(count: int) -> list[str]:
+    """Options for ``--processes count`` whose master binds 127.0.0.1 on a free port and whose
+    forked workers connect there (``--processes`` uses the master options for both ends),
+    never Locust's default port on every interface."""
+    port = str(free_port())
+    return [
+        *("--processes", str(count)),
+        *("--master-bind-host", "127.0.0.1", "--master-bind-port", port),
+        *("--master-host", "127.0.0.1", "--master-port", port),
+    ]
+
+
+@contextmanager
+def locusts_default_port_taken() -> Iterator[None]:
+    """Hold Locust's default master port on 127.0.0.1 while the block runs, as another run on
+    a busy machine would; if somebody holds it already, that is the same."""
+    with socket.socket() as holder:
+        try:
+            holder.bind(("127.0.0.1", LOCUST_DEFAULT_MASTER_PORT))
+            holder.listen()
+        except OSError:
+            pass  # taken already
+        yield
+
+
 #: Kept for children: which calling loop this run tests (compiled or pure).
 LOOP_SELECTION = ("LOCUST_EVENTS_PURE",)
 

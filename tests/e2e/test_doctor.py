@@ -24,15 +24,20 @@ pytestmark = pytest.mark.skipif(
 
 Completed = subprocess.CompletedProcess[str]
 
-#: name: (locustfile source, arguments after the locustfile, how Python runs the package).
+#: name: (locustfile source, arguments after the command, how Python runs the package).
 SCENARIOS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
 
 
 def scenario(
-    name: str, source: str, *args: str, python: tuple[str, ...] = ("-m", "locust_events")
+    name: str,
+    source: str,
+    *args: str,
+    python: tuple[str, ...] = ("-m", "locust_events"),
+    locustfile: tuple[str, ...] = ("locustfile.py",),
 ) -> None:
-    """Declare a run of the doctor on the locustfile ``source`` with ``args``."""
-    SCENARIOS[name] = (source, args, python)
+    """Declare a run of the doctor on the locustfile ``source`` with ``args``; ``locustfile``
+    says how the command names it (alone, or after ``-f`` as Locust takes it)."""
+    SCENARIOS[name] = (source, (*locustfile, *args), python)
 
 
 def line_of(source: str, text: str) -> int:
@@ -65,7 +70,7 @@ def runs(
         source, args, python = SCENARIOS[name]
         directory = tmp_path_factory.mktemp(name)
         (directory / "locustfile.py").write_text(source.replace("LISTENING_PORT", port))
-        command = [sys.executable, *python, "doctor", "locustfile.py"]
+        command = [sys.executable, *python, "doctor"]
         return subprocess.run(
             [*command, *args], cwd=directory, capture_output=True, text=True, timeout=60
         )
@@ -75,6 +80,8 @@ def runs(
 
 
 CLEAN = """\
+import locust_events.locust  # Locust on locust_events: both names are the same hooks
+
 from locust import HttpUser, events, task
 
 import locust_events
@@ -112,7 +119,7 @@ def write_report(environment, **kwargs):
 def on_locust_request(**kwargs):
     pass
 """
-scenario("clean", CLEAN)
+scenario("clean", CLEAN, locustfile=("-f", "locustfile.py"))
 
 
 def test_a_clean_locustfile_exits_0_listing_each_listener_where_it_is_and_how_it_runs(
@@ -133,7 +140,7 @@ def test_a_clean_locustfile_exits_0_listing_each_listener_where_it_is_and_how_it
     assert report.startswith("test_stop ")
     assert "spawned, pool 'Events listener pool'" in report
     locusts = row(clean.stdout, "locustfile.on_locust_request")
-    assert "locust.events" in locusts
+    assert "locust_events.events" in locusts  # Locust's name for the same hook
     assert "ok, " in locusts
     assert "Verdict: clean" in clean.stdout
 
@@ -266,18 +273,37 @@ def busy_wait(environment, **kwargs):
     end = time.perf_counter() + 0.002
     while time.perf_counter() < end:
         pass
+
+
+@events.user_error.add_listener
+def busy_on_every_error(**kwargs):
+    end = time.perf_counter() + 0.002
+    while time.perf_counter() < end:
+        pass
 """
 scenario("test_start not timed", TEST_START)
 scenario("test_start timed", TEST_START, "--hook", "test_start")
+scenario("user_error timed", TEST_START, "--hook", "user_error")
 
 
 def test_hook_option_times_the_listeners_of_that_hook_too(runs: dict[str, Completed]) -> None:
-    untimed, timed = runs["test_start not timed"], runs["test_start timed"]
+    untimed, timed = runs["test_start not timed"], runs["user_error timed"]
     assert untimed.returncode == 0, untimed.stdout + untimed.stderr
-    assert row(untimed.stdout, "locustfile.busy_wait").endswith(" ok")
+    assert row(untimed.stdout, "locustfile.busy_on_every_error").endswith(" ok")
     assert timed.returncode == 1, timed.stdout + timed.stderr
-    assert "OVER BUDGET" in row(timed.stdout, "locustfile.busy_wait")
-    assert "synchronous listeners of request, test_start" in timed.stdout
+    assert "OVER BUDGET" in row(timed.stdout, "locustfile.busy_on_every_error")
+    assert "synchronous listeners of request, user_error" in timed.stdout
+
+
+def test_a_run_once_hook_is_called_once_and_not_held_to_the_per_request_budget(
+    runs: dict[str, Completed],
+) -> None:
+    timed = runs["test_start timed"]
+    assert timed.returncode == 0, timed.stdout + timed.stderr
+    busy = row(timed.stdout, "locustfile.busy_wait")
+    assert busy.startswith("test_start ")
+    assert " us once" in busy
+    assert "OVER BUDGET" not in timed.stdout
 
 
 SPINS = """\
@@ -449,11 +475,20 @@ def test_the_doctor_fires_request_listeners_with_the_one_request_payload() -> No
 
     payload = synthetic_payload("request", REQUEST_NAMES, environment=None)
     assert list(payload) == list(REQUEST_NAMES)
-    # Its own context to write to, and a start time of now; the rest is the shared payload.
+    # Its own context to write to, a start time of now, and (for an HTTP request type) a
+    # response as Locust's HTTP users pass it; the rest is the shared payload.
     assert payload["context"] == {}
     assert payload["context"] is not REQUEST_PAYLOAD["context"]
-    fixed = set(REQUEST_NAMES) - {"context", "start_time"}
+    fixed = set(REQUEST_NAMES) - {"context", "start_time", "response"}
     assert {name: payload[name] for name in fixed} == {n: REQUEST_PAYLOAD[n] for n in fixed}
+    response = payload["response"]
+    assert response.status_code == 200
+    assert response.ok
+    assert response.headers["content-type"] == "application/json"
+    assert len(response.content) == payload["response_length"] == 512
+    assert response.json() == {"data": "x" * 500}
+    assert response.url == payload["url"]
+    assert response.request.method == "GET"
 
 
 #: A listener from an installed package deep in a site-packages directory, with a long name.
@@ -462,6 +497,7 @@ import pathlib
 import sys
 
 import locust_events
+import locust_events.locust
 
 installed = pathlib.Path.cwd().parent / ("venv-" + "x" * 60) / "lib" / "site-packages"
 (installed / "team_plugins").mkdir(parents=True)
@@ -492,3 +528,225 @@ def test_long_names_and_installed_paths_are_shortened_to_fit_the_table(
     assert " team_plugins/__init__.py:2 " in row
     assert "site-packages" not in row
     assert len(row) < 160
+
+
+# The README's first listener, pasted into a locustfile without the switch.
+NEVER_CALLED = """\
+from locust import HttpUser, task
+
+from locust_events import events
+
+
+class Visitor(HttpUser):
+    host = "http://127.0.0.1"
+
+    @task
+    def index(self):
+        self.client.get("/")
+
+
+@events.request.add_listener
+def on_request(request_type, name, response_time, response_length, exception=None, **kwargs):
+    pass
+"""
+scenario("never called", NEVER_CALLED)
+
+
+def test_listeners_locust_never_calls_are_a_problem_with_the_line_that_fixes_it(
+    runs: dict[str, Completed],
+) -> None:
+    never = runs["never called"]
+    assert never.returncode == 1, never.stdout + never.stderr
+    assert "never called: locustfile.on_request on locust_events.events.request" in never.stdout
+    assert "Locust never calls it" in never.stdout
+    assert "fix: add 'import locust_events.locust' at the top of the locustfile" in never.stdout
+    assert "Verdict: clean" not in never.stdout
+
+
+# How locust-plugins works: an option from the parser hook, listeners added in ``init``.
+PLUGIN = """\
+import time
+
+import locust_events.locust
+
+from locust import events
+
+
+@events.init_command_line_parser.add_listener
+def add_options(parser, **kwargs):
+    parser.add_argument("--report-every", type=int, default=5)
+
+
+@events.init.add_listener
+def on_locust_init(environment, runner, **kwargs):
+    assert environment.parsed_options.report_every == 5  # the parser hook's option
+    assert runner is not None
+
+    def per_request(**kwargs):
+        end = time.perf_counter() + 0.002
+        while time.perf_counter() < end:
+            pass
+
+    environment.events.request.add_listener(per_request)
+    environment.events.test_stop.add_listener(write_summary)
+
+
+def write_summary(environment, **kwargs):
+    pass
+
+
+@events.report_to_master.add_listener
+def attach_counts(client_id, data, **kwargs):
+    end = time.perf_counter() + 0.002
+    while time.perf_counter() < end:
+        pass
+"""
+scenario("plugin", PLUGIN, "--hook", "report_to_master")
+
+
+def test_listeners_added_by_init_listeners_are_listed_and_timed_as_locust_starts_them(
+    runs: dict[str, Completed],
+) -> None:
+    plugin = runs["plugin"]
+    assert plugin.returncode == 1, plugin.stdout + plugin.stderr
+    assert "Fired as Locust does at start-up: init_command_line_parser, init" in plugin.stdout
+    assert " us once" in row(plugin.stdout, "locustfile.add_options")
+    assert " us once" in row(plugin.stdout, "locustfile.on_locust_init")
+    added = row(plugin.stdout, "locustfile.on_locust_init.<locals>.per_request")
+    assert added.startswith("request ")
+    assert "OVER BUDGET" in added
+    assert row(plugin.stdout, "locustfile.write_summary").startswith("test_stop ")
+    # Locust's own listeners (its runner's) are not the locustfile's: not listed.
+    assert "locust.runners" not in plugin.stdout
+
+
+def test_the_doctor_never_advises_spawning_where_spawning_is_refused(
+    runs: dict[str, Completed],
+) -> None:
+    plugin = runs["plugin"]
+    assert "OVER BUDGET" in row(plugin.stdout, "locustfile.attach_counts")
+    problems = plugin.stdout.split("Problems:", 1)[1]
+    report_problem = problems.split("locust_events.events.report_to_master", 1)[1]
+    fix = report_problem.split("fix: ", 1)[1].splitlines()[0]
+    assert "spawn=True" not in fix
+    assert "'report_to_master' before it goes on, so they cannot be spawned" in fix
+    request_problem = problems.split("locust_events.events.request", 1)[1]
+    assert "spawn it: add_listener(func, spawn=True)" in request_problem.split("\n")[2]
+
+
+REALISTIC = """\
+import locust_events.locust
+
+from locust import events
+
+
+@events.request.add_listener
+def log_content_type(response, **kwargs):
+    if response.status_code == 200:
+        response.headers["Content-Type"]
+        response.json()
+
+
+class Unprintable(Exception):
+    def __str__(self):
+        raise RuntimeError("cannot print this")
+
+
+@events.request.add_listener
+def raises_unprintable(**kwargs):
+    raise Unprintable()
+"""
+scenario("realistic", REALISTIC)
+
+
+def test_request_listeners_get_a_response_as_locusts_http_users_pass_it(
+    runs: dict[str, Completed],
+) -> None:
+    realistic = runs["realistic"]
+    assert "ok, " in row(realistic.stdout, "locustfile.log_content_type")
+
+
+def test_an_exception_that_cannot_be_printed_is_reported_not_a_crash(
+    runs: dict[str, Completed],
+) -> None:
+    realistic = runs["realistic"]
+    assert realistic.returncode == 1, realistic.stdout + realistic.stderr
+    assert "RAISES" in row(realistic.stdout, "locustfile.raises_unprintable")
+    assert "raises Unprintable: <its message cannot be printed" in realistic.stdout
+    assert "Verdict: 1 problem(s): 1 raises" in realistic.stdout
+
+
+SNEAKY = """\
+import _socket
+import os
+import subprocess
+import sys
+
+import locust_events.locust
+
+from locust import events
+
+CONNECT = "import socket; socket.create_connection(('127.0.0.1', LISTENING_PORT), timeout=5)"
+
+
+@events.request.add_listener
+def through_low_level_socket(**kwargs):
+    sock = _socket.socket()
+    try:
+        sock.connect(("127.0.0.1", LISTENING_PORT))
+    except OSError:
+        pass
+    finally:
+        sock.close()
+
+
+@events.request.add_listener
+def through_os_system(**kwargs):
+    os.system(f'{sys.executable} -c "{CONNECT}"')
+
+
+@events.request.add_listener
+def through_subprocess(**kwargs):
+    subprocess.run([sys.executable, "-c", CONNECT], check=False)
+"""
+scenario("sneaky", SNEAKY)
+
+
+def test_traffic_through_low_level_sockets_and_child_processes_is_blocked_and_reported(
+    runs: dict[str, Completed], listening_socket: socket.socket
+) -> None:
+    sneaky = runs["sneaky"]
+    port = listening_socket.getsockname()[1]
+    assert sneaky.returncode == 1, sneaky.stdout + sneaky.stderr
+    assert "NETWORK" in row(sneaky.stdout, "locustfile.through_low_level_socket")
+    assert f"tried to connect to 127.0.0.1:{port}" in sneaky.stdout
+    for listener in ("through_os_system", "through_subprocess"):
+        assert "NETWORK" in row(sneaky.stdout, f"locustfile.{listener}")
+    assert sneaky.stdout.count("tried to run the command") == 2
+    with pytest.raises(BlockingIOError):
+        listening_socket.accept()
+
+
+def test_the_locustfile_is_taken_with_f_or_alone_but_not_both(
+    runs: dict[str, Completed], tmp_path: Path
+) -> None:
+    assert runs["clean"].returncode == 0  # given with -f
+    (tmp_path / "a.py").write_text("")
+    both = subprocess.run(
+        [sys.executable, "-m", "locust_events", "doctor", "-f", "a.py", "b.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert both.returncode == 2
+    assert "give one locustfile, not two (a.py and b.py)" in both.stderr
+    neither = subprocess.run(
+        [sys.executable, "-m", "locust_events", "doctor"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert neither.returncode == 2
+    assert "locust-events doctor -f locustfile.py" in neither.stderr

@@ -18,7 +18,14 @@ from .listeners_tab_support import (
     wait_for,
     web_ui_run,
 )
-from .locust_support import child_environment, headless, needs_locust, run_locust, running_target
+from .locust_support import (
+    child_environment,
+    free_port,
+    headless,
+    needs_locust,
+    run_locust,
+    running_target,
+)
 
 pytestmark = needs_locust
 
@@ -93,6 +100,29 @@ def test_a_headless_run_wraps_no_listener(tmp_path: Path) -> None:
         result = run_locust(LOCUSTFILE, *headless(target, 2, 3), cwd=tmp_path, run_time=3, env=env)
     assert result.returncode == 0, result.stderr
     assert json.loads(record.read_text()) == {"profiled": False}
+
+
+@pytest.mark.parametrize("asked", [False, True], ids=["not asked", "LOCUST_EVENTS_PROFILE=1"])
+def test_a_web_ui_run_ends_with_the_listener_profile_only_when_profiling_was_asked_for(
+    tmp_path: Path, asked: bool
+) -> None:
+    record = tmp_path / "record.json"
+    asking = {"LOCUST_EVENTS_PROFILE": "1"} if asked else {}
+    env = child_environment(REQUESTS_PER_USER="3", RECORD_FILE=str(record), **asking)
+    web_ui = ("--web-host", "127.0.0.1", "--web-port", str(free_port()), "--autostart")
+    with running_target() as target:
+        result = run_locust(
+            LOCUSTFILE,
+            *web_ui,
+            *("--autoquit", "0", "--users", "2", "--spawn-rate", "2", "--run-time", "2s"),
+            *("--host", target),
+            cwd=tmp_path,
+            run_time=2,
+            env=env,
+        )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads(record.read_text()) == {"profiled": True}  # the tab was counting
+    assert ("Listener profile:" in result.stderr) is asked, result.stderr[-3000:]
 
 
 def test_the_switch_variable_turns_the_tab_off(tmp_path: Path) -> None:

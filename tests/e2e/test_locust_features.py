@@ -27,6 +27,8 @@ from .locust_support import (
     free_port,
     get_json,
     locust_command,
+    locusts_default_port_taken,
+    processes_on_a_free_port,
     run_locust,
     running_target,
 )
@@ -102,7 +104,11 @@ def test_a_headless_run_with_opentelemetry_console_exporters(target: str, tmp_pa
 def test_two_processes_share_the_load(target: str, tmp_path: Path) -> None:
     outcomes = {}
     for side in SIDES:
-        completed, seen = run_side(side, tmp_path, *headless_bounded(target, "--processes", "2"))
+        # On a free loopback port: Locust's default one may be another run's.
+        with locusts_default_port_taken():
+            completed, seen = run_side(
+                side, tmp_path, *headless_bounded(target, *processes_on_a_free_port(2))
+            )
         assert completed.returncode == 0, completed.stderr[-3000:]
         master, *workers = seen
         outcomes[side] = {

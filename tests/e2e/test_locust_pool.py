@@ -131,7 +131,9 @@ def test_sigterm_with_firers_waiting_for_room_in_a_small_pool_loses_nothing(
 
 
 def test_drain_is_bounded_and_sums_up_what_was_not_delivered(target: str, tmp_path: Path) -> None:
-    started = time.monotonic()
+    # Bounded by events, not by a stopwatch: the run ends by its request count, the drain
+    # logs that it gave up after its 1 s, and run_locust fails the test if the process
+    # outlives its limit (as waiting for the 600 s listener would).
     result = run_locust(
         COUNTED,
         *headless(target, 2, RUN_TIME_LIMIT),
@@ -141,7 +143,6 @@ def test_drain_is_bounded_and_sums_up_what_was_not_delivered(target: str, tmp_pa
             LISTENER_SLEEP="600", DRAIN_TIMEOUT="1", STOP_AFTER_REQUESTS=str(REQUESTS)
         ),
     )
-    elapsed = time.monotonic() - started
     counts = delivery(tmp_path)
     summary = [line for line in result.stderr.splitlines() if "not delivered after 1 s" in line]
     assert len(summary) == 1, result.stderr
@@ -149,7 +150,6 @@ def test_drain_is_bounded_and_sums_up_what_was_not_delivered(target: str, tmp_pa
     assert "running" in summary[0]
     assert counts["delivered"] == 0
     assert result.returncode == 0, result.stderr
-    assert elapsed < RUN_TIME_LIMIT + 60  # the counted run and the 1 s drain; never the 600 s
 
 
 def test_locust_events_profile_logs_the_listener_table_when_locust_quits(

@@ -174,12 +174,12 @@ def test_shutdown_from_a_live_thread_takes_over_a_pool_whose_home_thread_ended()
         from locust_events import Events
         events, spawned, batched = Events(), [], []
         def first_home():
-            events.test_start.add_listener(lambda **kw: spawned.append(1), spawn=True)
+            events.quit.add_listener(lambda **kw: spawned.append(1), spawn=True)
             events.test_stop.add_batch_listener(
                 lambda batch: batched.extend(batch), max_size=100, max_wait=60.0
             )
             for _ in range(6):
-                events.test_start.fire(environment=None)
+                events.quit.fire(exit_code=0)
             for _ in range(3):
                 events.test_stop.fire(environment=None)
         thread = threading.Thread(target=first_home)

@@ -168,14 +168,14 @@ def test_a_pool_made_in_a_helper_thread_serves_fires_from_the_main_thread() -> N
         from locust_events import Events
         events, delivered = Events(), []
         thread = threading.Thread(
-            target=lambda: events.test_start.add_listener(
+            target=lambda: events.test_stop.add_listener(
                 lambda **kw: delivered.append(1), spawn=True
             )
         )
         thread.start()
         thread.join()
         for _ in range(5):
-            events.test_start.fire(environment=None)
+            events.test_stop.fire(environment=None)
         joined = events.join(3)
         print(json.dumps({"joined": joined, "delivered": len(delivered)}))
         """
@@ -506,12 +506,12 @@ def test_listeners_that_would_never_run_are_refused(
     registry: Events, listener: Any, spawn: bool
 ) -> None:
     with pytest.raises(TypeError) as refused:
-        registry.test_start.add_listener(listener, spawn=spawn)
+        registry.test_stop.add_listener(listener, spawn=spawn)
     message = str(refused.value)
-    assert "'test_start'" in message
+    assert "'test_stop'" in message
     assert "plain 'def'" in message
     assert "spawn=True" in message
-    assert registry.test_start.listeners == ()
+    assert registry.test_stop.listeners == ()
 
 
 # Bad input: an error naming the pool or hook, the parameter and the fix.

@@ -34,8 +34,11 @@ def test_measure_fires_once_with_the_response_time_of_the_block(
     request_hook: Any, request_events: Recorder
 ) -> None:
     before = time.time()
+    started = time.perf_counter()
     with request_hook.measure("grpc", "GetUser", response_length=7) as request_meta:
         gevent.sleep(0.01)
+    # The block's own span bounds the response time, however slow this machine is.
+    elapsed_ms = (time.perf_counter() - started) * 1000
     [call] = request_events.calls
     assert call is not request_meta  # each listener call gets its own kwargs
     assert call["request_type"] == "grpc"
@@ -43,7 +46,7 @@ def test_measure_fires_once_with_the_response_time_of_the_block(
     assert call["response_length"] == 7
     assert call["exception"] is None
     assert call["context"] == {}
-    assert 10.0 <= call["response_time"] < 2000.0
+    assert 10.0 <= call["response_time"] <= elapsed_ms
     assert before <= call["start_time"] <= time.time()
 
 

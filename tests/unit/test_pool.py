@@ -57,10 +57,10 @@ def test_a_spawned_listener_runs_in_a_pool_worker_not_in_the_caller(
 
 def test_spawn_true_uses_the_pool_of_the_owning_registry(registry: Events) -> None:
     inbox = Inbox()
-    registry.test_start.add_listener(inbox, spawn=True)
-    assert registry.test_start.pools == frozenset({registry.pool})
+    registry.test_stop.add_listener(inbox, spawn=True)
+    assert registry.test_stop.pools == frozenset({registry.pool})
     assert registry.pools == frozenset({registry.pool})
-    registry.test_start.fire(environment="env")
+    registry.test_stop.fire(environment="env")
     assert registry.join(timeout=5)
     assert inbox.calls == [{"environment": "env"}]
 

@@ -186,3 +186,17 @@ def test_profiling_is_requested_by_the_environment(monkeypatch: pytest.MonkeyPat
     assert profiling_requested()
     monkeypatch.setenv(PROFILE_VARIABLE, "0")
     assert not profiling_requested()
+
+
+@pytest.mark.parametrize("asked", [False, True], ids=["counting for a tab", "asked for"])
+def test_shutdown_logs_the_table_only_when_profiling_was_asked_for(
+    registry: Events, caplog: pytest.LogCaptureFixture, asked: bool
+) -> None:
+    caplog.set_level(logging.INFO, logger="locust_events")
+    registry.request.add_listener(quick)
+    registry.start_profiling(100, report_at_shutdown=False)  # as the Listeners tab counts
+    if asked:
+        assert registry.start_profiling() is registry.profiler  # LOCUST_EVENTS_PROFILE=1
+    registry.request.fire(**REQUEST_PAYLOAD)
+    assert registry.shutdown(5)
+    assert ("Listener profile:" in caplog.text) is asked

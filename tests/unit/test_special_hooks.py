@@ -9,6 +9,7 @@ from locust_events import Events
 from locust_events._special_hooks import (
     CpuWarningHook,
     InitHook,
+    InPlaceHook,
     QuitHook,
     QuittingHook,
     UsageMonitorHook,
@@ -22,7 +23,7 @@ def test_the_declarations_choose_each_hooks_class_at_construction(registry: Even
     assert classes.pop("quitting") == QuittingHook.__name__
     assert classes.pop("quit") == QuitHook.__name__
     assert classes.pop("init") == InitHook.__name__
-    assert set(classes.values()) == {"EventHook"}
+    assert set(classes.values()) == {"EventHook", InPlaceHook.__name__}
     assert Events.hook_declarations["quitting"].hook_class is QuittingHook
 
 

@@ -83,11 +83,14 @@ class WebhookReporter:
         self.request_count = 0
         #: Fired for failed requests only; its listener (``post_error``) is spawned.
         self.request_failed: EventHook[Any] = events.add_hook("request_failed", "name", "exception")
+        #: Fired with a webhook to post; its listener (``send_webhook``) is spawned.
+        self.webhook_due: EventHook[Any] = events.add_hook("webhook_due", "payload")
 
     def on_test_start(self, environment: Any, **kwargs: Any) -> None:
         self.webhook_url = os.environ.get("WEBHOOK_URL", f"{environment.host}/webhook")
         self.test_start_time = time.time()
-        self.send_webhook({"event": "test_start", "timestamp": self.test_start_time})
+        # Runs in place (Locust starts the users right after): only the post is spawned.
+        self.webhook_due.fire(payload={"event": "test_start", "timestamp": self.test_start_time})
 
     def on_request(self, exception: Exception | None, name: str, **kwargs: Any) -> None:
         self.request_count += 1
@@ -177,7 +180,8 @@ events.request.add_listener(reporter.on_request)
 timer.match(len(events.request))
 # The webhook posters are spawned: they run in the registry's listener pool, so no user
 # waits for a webhook, and Locust's shutdown drains the pool before the process exits.
-events.test_start.add_listener(reporter.on_test_start, spawn=True)
+events.test_start.add_listener(reporter.on_test_start)  # sets the start time, spawns the post
+reporter.webhook_due.add_listener(reporter.send_webhook, spawn=True)
 reporter.request_failed.add_listener(reporter.post_error, spawn=True)
 events.test_stop.add_listener(reporter.on_test_stop, spawn=True)
 # Last, so that it is not among the listeners it times.

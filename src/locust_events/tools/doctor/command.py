@@ -10,9 +10,12 @@ import sys
 import traceback
 from typing import TYPE_CHECKING, Final
 
-from .listing import check_signatures, collect_hooks
+from ..._special_hooks import InPlaceHook
+from .listing import check_signatures, collect_hooks, report_never_called
+from .network_guard import NetworkGuard
 from .rendering import render_json, render_text
-from .report import EXIT_CANNOT_IMPORT, LOCUSTS, Report
+from .report import EXIT_CANNOT_IMPORT, LOCUSTS, OURS, Report
+from .startup import FIRED, StartUpFailed, replay_start_up
 from .timing import time_listeners
 
 if TYPE_CHECKING:
@@ -32,13 +35,24 @@ def add_parser(subparsers: SubParsers) -> None:
         "doctor",
         help="list, check and time the listeners a locustfile registers",
         description=(
-            "Import LOCUSTFILE as Locust does, list every listener hook by hook, check each "
-            "signature against its hook, and time the synchronous listeners of 'request' (and "
-            "of every --hook) on a synthetic payload, with the network blocked. Exit status: "
-            "0 clean, 1 problems found, 2 the locustfile cannot be imported."
+            "Import LOCUSTFILE as Locust does and fire its start-up hooks as Locust does "
+            "(init_command_line_parser, then init with an Environment and a local runner), "
+            "list every listener hook by hook, check each signature against its hook, and time "
+            "the synchronous listeners of 'request' (and of every --hook) on a synthetic "
+            "payload, with the network blocked. Exit status: 0 clean, 1 problems found, 2 the "
+            "locustfile cannot be imported."
         ),
     )
-    parser.add_argument("locustfile", metavar="LOCUSTFILE", help="the locustfile to examine")
+    parser.add_argument(
+        "-f",
+        "--locustfile",
+        dest="locustfile_option",
+        metavar="LOCUSTFILE",
+        help="the locustfile to examine, as Locust takes it (or give it without -f)",
+    )
+    parser.add_argument(
+        "locustfile", metavar="LOCUSTFILE", nargs="?", help="the locustfile to examine"
+    )
     parser.add_argument(
         "--hook",
         action="append",
@@ -73,9 +87,24 @@ def _positive(text: str) -> float:
     return value
 
 
+def _locustfile(args: argparse.Namespace) -> str | None:
+    """The locustfile given with ``-f`` or alone; ``None`` when neither or two different."""
+    given = {name for name in (args.locustfile_option, args.locustfile) if name}
+    return given.pop() if len(given) == 1 else None
+
+
 def run(args: argparse.Namespace) -> int:
-    """Examine ``args.locustfile``, print the report and return the exit status."""
-    path = os.path.abspath(args.locustfile)
+    """Examine the locustfile, print the report and return the exit status."""
+    locustfile = _locustfile(args)
+    if locustfile is None:
+        given = [name for name in (args.locustfile_option, args.locustfile) if name]
+        message = (
+            f"give one locustfile, not two ({' and '.join(given)})"
+            if given
+            else "give the locustfile to examine: locust-events doctor -f locustfile.py"
+        )
+        return _fail(args, "", message)
+    path = os.path.abspath(locustfile)
     try:
         import locust
         from locust.util.load_locustfile import load_locustfile
@@ -91,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         # The locustfile may print; a --json reader gets nothing but the document on stdout.
         with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
-            load_locustfile(path)
+            user_classes, _ = load_locustfile(path)
     except KeyboardInterrupt:
         raise
     except BaseException as error:  # SystemExit too: nothing the locustfile does may end us.
@@ -99,7 +128,21 @@ def run(args: argparse.Namespace) -> int:
 
     from ... import events
 
-    hooks = collect_hooks(events, locust.events)
+    def passes(name: str) -> frozenset[str] | None:
+        hook = events.hooks.get(name)
+        return None if hook is None else hook.passes
+
+    try:
+        # Listeners print; a --json reader gets nothing but the document on stdout.
+        with (
+            contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext(),
+            NetworkGuard() as guard,
+        ):
+            start_up = replay_start_up(path, user_classes, passes, args.time_limit, guard)
+    except StartUpFailed as error:
+        return _fail(args, path, str(error))
+
+    hooks = collect_hooks(events, locust.events, leave_out=start_up.locusts_own)
     known = {hook.name for hook in hooks}
     unknown = [name for name in args.hook if name not in known]
     if unknown:
@@ -114,9 +157,18 @@ def run(args: argparse.Namespace) -> int:
         time_limit=args.time_limit,
         timed_hooks=list(dict.fromkeys([*_ALWAYS_TIMED, *args.hook])),
         hooks=hooks,
+        fired_hooks=list(FIRED),
+        in_place_hooks=frozenset(
+            name for name, hook in events.hooks.items() if isinstance(hook, InPlaceHook)
+        ),
     )
+    fired_registry = OURS if report.shared else LOCUSTS
+    for listener in report.listeners:
+        if listener.registry == fired_registry:
+            listener.timing = start_up.timings.get((listener.hook, id(listener.func)))
     check_signatures(report)
-    time_listeners(report)
+    report_never_called(report)
+    time_listeners(report, getattr(start_up.environment, "parsed_options", None))
     # Number the problems in the order of the table's rows.
     row = {id(listener): index for index, listener in enumerate(report.listeners)}
     report.problems.sort(key=lambda problem: row[id(problem.listener)])

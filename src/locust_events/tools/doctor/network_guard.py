@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import _socket
+import os
 import socket
+import subprocess
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
@@ -24,12 +27,39 @@ def _address(address: object) -> str:
     return str(address)
 
 
-class NetworkGuard:
-    """Makes connections, sends and name look-ups raise :class:`TrafficBlocked`, and records them.
+def _command(args: Any) -> str:
+    """A command line as a person reads it, shortened."""
+    try:
+        text = args if isinstance(args, (str, bytes)) else " ".join(map(str, args))
+        text = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+    except Exception:
+        text = "(a command)"
+    return repr(text if len(text) <= 80 else text[:77] + "...")
 
-    Patches the stdlib's and gevent's socket classes (TLS ones too) and module functions while
-    it is entered, and puts every original back on exit. Sockets a C extension makes on its
-    own are out of its reach.
+
+#: The ``os`` functions that start or replace a process (``os.spawn*`` and ``os.exec*`` go
+#: through ``fork`` and ``execv``/``execve``).
+_PROCESS_FUNCTIONS = (
+    "system",
+    "popen",
+    "fork",
+    "forkpty",
+    "posix_spawn",
+    "posix_spawnp",
+    "execv",
+    "execve",
+)
+
+
+class NetworkGuard:
+    """Makes connections, sends, name look-ups and new processes raise :class:`TrafficBlocked`,
+    and records them.
+
+    Patches the stdlib's, ``_socket``'s and gevent's socket classes (TLS ones too) and module
+    functions, and the ways to start a process (``os.system``, ``subprocess.Popen`` and
+    gevent's, ``os.fork``, ``os.exec*``, ``os.posix_spawn``: a command such as ``curl`` reaches
+    the network too) while it is entered, and puts every original back on exit. Sockets a C
+    extension makes on its own are out of its reach.
     """
 
     def __init__(self) -> None:
@@ -89,7 +119,54 @@ class NetworkGuard:
                 ("gethostbyname_ex", gethostbyname),
             ):
                 self._replace(module, name, function)
+        self._guard_low_level_sockets(connect, send, sendto, getaddrinfo, gethostbyname)
+        self._guard_processes()
         return self
+
+    def _guard_low_level_sockets(self, *replacements: Callable[..., NoReturn]) -> None:
+        """``_socket``, beneath ``socket``: its socket type cannot be patched (a C type), so
+        the module's name is pointed at a subclass that blocks, as are its functions."""
+        connect, send, sendto, getaddrinfo, gethostbyname = replacements
+        original = gevent.monkey.get_original("_socket", "socket")
+        methods: dict[str, object] = {
+            "connect": connect,
+            "connect_ex": connect,
+            "send": send,
+            "sendall": send,
+            "sendmsg": send,
+            "sendto": sendto,
+            "__module__": __name__,
+        }
+        guarded = type("GuardedSocket", (original,), methods)
+        self._replace(_socket, "socket", guarded)
+        self._replace(_socket, "SocketType", guarded)
+        for name, function in (
+            ("getaddrinfo", getaddrinfo),
+            ("gethostbyname", gethostbyname),
+            ("gethostbyname_ex", gethostbyname),
+        ):
+            self._replace(_socket, name, function)
+
+    def _guard_processes(self) -> None:
+        block = self._block
+
+        def run(*args: Any, **kwargs: Any) -> NoReturn:
+            command = args[0] if args else kwargs.get("args", kwargs.get("path", "(a command)"))
+            block(f"run the command {_command(command)}")
+
+        def popen_init(
+            popen: Any, args: Any = "(a command)", *more: Any, **kwargs: Any
+        ) -> NoReturn:
+            block(f"run the command {_command(args)}")
+
+        for name in _PROCESS_FUNCTIONS:
+            if hasattr(os, name):
+                self._replace(os, name, run)
+        popen_classes = {subprocess.Popen, gevent.monkey.get_original("subprocess", "Popen")}
+        if "gevent.subprocess" in sys.modules:
+            popen_classes.add(sys.modules["gevent.subprocess"].Popen)
+        for cls in popen_classes:
+            self._replace(cls, "__init__", popen_init)
 
     def __exit__(self, *exc_info: object) -> None:
         while self._undo:

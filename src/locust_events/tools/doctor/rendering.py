@@ -22,7 +22,15 @@ def _state(listener: Listener) -> str:
     if timing is None:
         return "ok" if listener.signature == "ok" else "not checked"
     if timing.verdict == "ok":
-        return f"ok, {timing.median_us:.1f} us/call"
+        return (
+            f"ok, {timing.median_us:.1f} us once"
+            if timing.once
+            else (f"ok, {timing.median_us:.1f} us/call")
+        )
+    if timing.once and timing.verdict == "network":
+        return "ok, runs once (reached for the network: blocked)"
+    if timing.once and timing.verdict == "blocks":
+        return "ok, runs once (waits for I/O)"
     if timing.verdict == "over budget":
         return f"OVER BUDGET, {timing.median_us:.1f} us/call"
     return timing.verdict.upper()
@@ -39,8 +47,11 @@ def render_text(report: Report) -> str:
     lines = [
         f"locust_events doctor: {report.locustfile}",
         f"Locust {report.locust_version}; {registries}",
+        f"Fired as Locust does at start-up: {', '.join(report.fired_hooks)} (an Environment "
+        "with a local runner, host http://127.0.0.1); each listener called once",
         f"Timed: synchronous listeners of {', '.join(report.timed_hooks)}; "
-        f"budget {report.budget_us:g} us per call; time limit {report.time_limit:g} s",
+        f"budget {report.budget_us:g} us per call (run-once hooks: called once, no budget); "
+        f"time limit {report.time_limit:g} s",
         "",
     ]
     rows = [("HOOK", "REGISTRY", "LISTENER", "WHERE", "RUNS", "CHECK")]
@@ -88,6 +99,7 @@ def render_json(report: Report) -> str:
         "budget_us": report.budget_us,
         "time_limit_s": report.time_limit,
         "timed_hooks": report.timed_hooks,
+        "fired_hooks": report.fired_hooks,
         "hooks": [
             {
                 "name": hook.name,

@@ -46,6 +46,9 @@ class Timing:
     calls: int
     #: What a person reads.
     detail: str
+    #: Whether the hook runs once per run or test (``init``, ``test_start``...): called once,
+    #: and judged without the per-call budget.
+    once: bool = False
 
 
 @dataclass
@@ -146,6 +149,10 @@ class Report:
     timed_hooks: list[str]
     hooks: list[Hook]
     problems: list[Problem] = field(default_factory=list)
+    #: The hooks fired as Locust fires them at start-up, before the listing.
+    fired_hooks: list[str] = field(default_factory=list)
+    #: Hooks whose listeners must run in place (spawning them is refused).
+    in_place_hooks: frozenset[str] = frozenset()
 
     @property
     def listeners(self) -> list[Listener]:

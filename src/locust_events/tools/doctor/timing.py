@@ -15,11 +15,38 @@ from typing import Any, Final, Literal
 import gevent
 import greenlet
 
+from ..._unswitched import FIX
 from ..request_payload import REQUEST_PAYLOAD
 from .network_guard import NetworkGuard
-from .report import LOCUSTS, OURS, Listener, Problem, Report, Timing
+from .report import LOCUSTS, Listener, Problem, Report, Timing
 
-__all__ = ["examine", "stand_in_environment", "synthetic_payload", "time_listeners"]
+__all__ = [
+    "RUN_ONCE",
+    "examine",
+    "realistic_response",
+    "stand_in_environment",
+    "synthetic_payload",
+    "time_listeners",
+]
+
+#: Hooks Locust fires once per run or per test, not per request or on a timer: a listener's
+#: time there holds up a start or a stop, never a user's requests. Each listener is called
+#: once and not measured against the per-call budget; waiting for I/O is no problem there.
+RUN_ONCE: Final = frozenset(
+    {
+        "init_command_line_parser",
+        "init",
+        "test_start",
+        "test_stopping",
+        "test_stop",
+        "spawning_complete",
+        "reset_stats",
+        "quitting",
+        "quit",
+    }
+)
+#: The request types of Locust's HTTP users, whose ``request`` fires pass a response object.
+_HTTP_METHODS: Final = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
 #: A listener is timed for about this long, in batches of about _BATCH_SECONDS each.
 _MEASURE_SECONDS: Final = 0.2
@@ -28,19 +55,53 @@ _MAX_BATCHES: Final = 200
 _MAX_BATCH_CALLS: Final = 10_000
 
 
-def stand_in_environment() -> Any:
+def stand_in_environment(parsed_options: Any = None) -> Any:
     """A Locust ``Environment`` of the doctor's own: host 127.0.0.1, no runner, fresh events.
 
-    Listeners that register listeners on ``environment.events`` (``init`` ones do) fill its
-    throwaway registry, not the locustfile's. Without Locust, a ``SimpleNamespace`` alike.
+    Listeners that register listeners on ``environment.events`` fill its throwaway registry,
+    not the locustfile's. ``parsed_options``: the options Locust's parser gave (with those
+    the locustfile's ``init_command_line_parser`` listeners added). Without Locust, a
+    ``SimpleNamespace`` alike.
     """
     try:
         from locust.env import Environment
     except ImportError:
         return types.SimpleNamespace(
-            host="http://127.0.0.1", runner=None, web_ui=None, parsed_options=None, stats=None
+            host="http://127.0.0.1",
+            runner=None,
+            web_ui=None,
+            parsed_options=parsed_options,
+            stats=None,
         )
-    return Environment(host="http://127.0.0.1")  # without events=, it makes a registry of its own
+    # Without events=, it makes a registry of its own.
+    return Environment(host="http://127.0.0.1", parsed_options=parsed_options)
+
+
+def realistic_response(url: str, length: int, elapsed_ms: float) -> Any:
+    """A response as Locust's HTTP users pass it to ``request`` listeners: a ``requests``
+    ``Response`` of 200 with headers, a JSON body of ``length`` bytes, its request and its
+    time. ``None`` where ``requests`` is not installed."""
+    try:
+        import datetime
+
+        import requests
+        from requests.structures import CaseInsensitiveDict
+    except ImportError:
+        return None
+    prefix, suffix = b'{"data": "', b'"}'
+    body = prefix + b"x" * max(0, length - len(prefix) - len(suffix)) + suffix
+    response = requests.Response()
+    response.status_code = 200
+    response.reason = "OK"
+    response.url = url
+    response.encoding = "utf-8"
+    response.headers = CaseInsensitiveDict(
+        {"Content-Type": "application/json", "Content-Length": str(len(body))}
+    )
+    response._content = body
+    response.request = requests.Request("GET", url).prepare()
+    response.elapsed = datetime.timedelta(milliseconds=elapsed_ms)
+    return response
 
 
 def synthetic_payload(hook: str, passes: Iterable[str], environment: Any) -> dict[str, Any]:
@@ -72,45 +133,81 @@ def synthetic_payload(hook: str, passes: Iterable[str], environment: Any) -> dic
     }
     if hook == "user_error":
         known["exception"] = RuntimeError("a task failed (the doctor's stand-in)")
+    if hook == "request" and str(known["request_type"]).upper() in _HTTP_METHODS:
+        known["response"] = realistic_response(
+            known["url"], known["response_length"], known["response_time"]
+        )
     return {name: known.get(name) for name in passes}
 
 
-def time_listeners(report: Report) -> None:
-    """Call every synchronous listener of the timed hooks; record how each behaved."""
+def time_listeners(report: Report, parsed_options: Any = None) -> None:
+    """Call every synchronous listener of the timed hooks that was not called yet (at
+    start-up): a listener of a run-once hook once, the others for about 0.2 s. Record how
+    each behaved, and the problems."""
     with _output_discarded(), NetworkGuard() as guard:
         for hook in report.hooks:
-            if hook.name not in report.timed_hooks:
-                continue
+            once = hook.name in RUN_ONCE
             for listener in hook.listeners:
-                if listener.runs != "sync" or listener.signature == "invalid":
+                if listener.timing is None and (
+                    hook.name not in report.timed_hooks
+                    or listener.runs != "sync"
+                    or listener.signature == "invalid"
+                ):
                     continue
-                environment = stand_in_environment()
-                payload = synthetic_payload(hook.name, hook.passes or (), environment)
-                if listener.takes is not None:  # called as a fire calls it
-                    payload = {name: payload[name] for name in payload if name in listener.takes}
-                listener.timing = examine(listener.func, payload, report, guard)
-                if listener.timing.verdict != "ok":
-                    report.problems.append(_timing_problem(listener, listener.timing))
+                if listener.timing is None:
+                    environment = stand_in_environment(parsed_options)
+                    payload = synthetic_payload(hook.name, hook.passes or (), environment)
+                    if listener.takes is not None:  # called as a fire calls it
+                        payload = {
+                            name: payload[name] for name in payload if name in listener.takes
+                        }
+                    budget = None if once else report.budget_us
+                    listener.timing = examine(
+                        listener.func,
+                        payload,
+                        report.time_limit,
+                        guard,
+                        once=once,
+                        budget_us=budget,
+                    )
+                problem = timing_problem(listener, listener.timing, report)
+                if problem is not None:
+                    report.problems.append(problem)
 
 
-def _timing_problem(listener: Listener, timing: Timing) -> Problem:
-    if listener.registry == LOCUSTS:
+def timing_problem(listener: Listener, timing: Timing, report: Report) -> Problem | None:
+    """The problem a listener's behaviour makes, with its fix; ``None`` when it makes none.
+
+    A listener of a run-once hook may wait for I/O: only an error or the time limit is a
+    problem there. Spawning is advised only where the hook takes spawned listeners, and for a
+    listener of Locust's own hooks, after the line that puts Locust on this dispatcher.
+    """
+    if timing.verdict == "ok" or (timing.once and timing.verdict in ("network", "blocks")):
+        return None
+    if listener.hook in report.in_place_hooks:
         spawn = (
-            f"register it on {OURS} with add_listener(func, spawn=True) instead "
-            "(Locust's own hooks cannot spawn)"
+            f"make it quicker, or bound what it waits for: Locust waits for the listeners of "
+            f"{listener.hook!r} before it goes on, so they cannot be spawned"
         )
+        fixes = dict.fromkeys(("over budget", "network", "timeout", "blocks"), spawn)
     else:
-        spawn = "spawn it: add_listener(func, spawn=True)"
-    fixes = {
-        "over budget": f"{spawn}, or make it cheaper",
-        "network": f"{spawn}: the user that fires should not wait for the network",
-        "timeout": f"{spawn}, and bound what it waits for",
-        "blocks": f"{spawn}: the user that fires waits while it blocks",
-        "raises": (
-            "fix it, or handle the error inside the listener (the doctor called it with a "
-            "synthetic payload, so check whether a real one would do the same)"
-        ),
-    }
+        if listener.registry == LOCUSTS:
+            how = (
+                f"add '{FIX}' at the top of the locustfile (Locust's hooks then take spawned "
+                "listeners), then register it with add_listener(func, spawn=True)"
+            )
+        else:
+            how = "spawn it: add_listener(func, spawn=True)"
+        fixes = {
+            "over budget": f"{how}, or make it cheaper",
+            "network": f"{how}: the user that fires should not wait for the network",
+            "timeout": f"{how}, and bound what it waits for",
+            "blocks": f"{how}: the user that fires waits while it blocks",
+        }
+    fixes["raises"] = (
+        "fix it, or handle the error inside the listener (the doctor called it with a "
+        "synthetic payload, so check whether a real one would do the same)"
+    )
     return Problem(timing.verdict, listener, timing.detail, fixes[timing.verdict])
 
 
@@ -165,14 +262,22 @@ def _time_limit(seconds: float) -> Iterator[None]:
 
 
 def examine(
-    func: Callable[..., Any], payload: dict[str, Any], report: Report, guard: NetworkGuard
+    func: Callable[..., Any],
+    payload: dict[str, Any],
+    time_limit: float,
+    guard: NetworkGuard,
+    *,
+    once: bool = False,
+    budget_us: float | None = None,
 ) -> Timing:
     """Call ``func(**payload)`` until its median time per call is stable, and judge it.
 
     A first call shows whether the listener behaves: one that reaches for the network, outlives
     the time limit, switches to the gevent hub (it waits for I/O, a sleep or a lock) or raises
     is reported as such and not timed further. The others are called in batches for about
-    0.2 s; the median of the batches' time per call is compared with the budget.
+    0.2 s; the median of the batches' time per call is compared with ``budget_us`` (``None``:
+    no budget). ``once``: the hook runs once per run (``init``, ``test_start``...), so the
+    listener is called once, as Locust would: twice could register its listeners twice.
     """
     caller = greenlet.getcurrent()
     switched = False
@@ -193,14 +298,15 @@ def examine(
     timed_out = False
     previous_tracer = greenlet.settrace(on_switch)
     try:
-        with _time_limit(report.time_limit):
+        with _time_limit(time_limit):
             started = time.perf_counter()
             func(**payload)
             samples.append(time.perf_counter() - started)
             calls = 1
             deadline = started + _MEASURE_SECONDS
             while (
-                not switched
+                not once
+                and not switched
                 and len(guard.attempts) == attempts_before
                 and len(samples) < _MAX_BATCHES
                 and time.perf_counter() < deadline
@@ -224,18 +330,30 @@ def examine(
     if attempts:
         more = f" (and {len(attempts) - 1} more attempt(s))" if len(attempts) > 1 else ""
         detail = f"tried to {attempts[0]}{more}; the doctor blocked it"
-        return Timing("network", None, calls, detail)
+        return Timing("network", None, calls, detail, once)
     if timed_out:
         how = "while it waited (it yields to the gevent hub)" if switched else ""
-        detail = f"did not return within the time limit of {report.time_limit:g} s {how}".strip()
-        return Timing("timeout", None, calls, detail)
+        detail = f"did not return within the time limit of {time_limit:g} s {how}".strip()
+        return Timing("timeout", None, calls, detail, once)
     if switched:
         detail = "it yields to the gevent hub during the call: it waits for I/O, a lock or a sleep"
-        return Timing("blocks", None, calls, detail)
+        return Timing("blocks", None, calls, detail, once)
     if error is not None:
-        return Timing("raises", None, calls, f"raises {type(error).__name__}: {error}")
+        return Timing("raises", None, calls, f"raises {describe_error(error)}", once)
     median_us = statistics.median(samples) * 1e6
-    if median_us > report.budget_us:
-        detail = f"{median_us:.1f} us per call (median), over the budget of {report.budget_us:g} us"
-        return Timing("over budget", median_us, calls, detail)
-    return Timing("ok", median_us, calls, f"{median_us:.1f} us per call (median)")
+    if budget_us is not None and median_us > budget_us:
+        detail = f"{median_us:.1f} us per call (median), over the budget of {budget_us:g} us"
+        return Timing("over budget", median_us, calls, detail, once)
+    if once:
+        return Timing("ok", median_us, calls, f"{median_us:.1f} us, called once", once)
+    return Timing("ok", median_us, calls, f"{median_us:.1f} us per call (median)", once)
+
+
+def describe_error(error: BaseException) -> str:
+    """``Type: message``; never raises, also for an exception whose ``str()`` raises."""
+    kind = type(error).__name__
+    try:
+        message = str(error)
+    except Exception as broken:
+        message = f"<its message cannot be printed: str() raised {type(broken).__name__}>"
+    return f"{kind}: {message}" if message else kind
