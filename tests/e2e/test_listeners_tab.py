@@ -4,6 +4,8 @@ distributed (a master and two workers), and a headless run that the tab leaves a
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -203,28 +205,42 @@ def test_a_worker_that_left_keeps_its_last_figures_marked_gone(distributed: dict
     assert row(distributed["after"]["listeners"], listener=SYNC, worker="all")["calls"] == TOTAL
 
 
+#: Reads the tab's row of a batch listener that empties each batch it gets (in a child:
+#: importing the tab imports Locust, which monkey-patches the process that imports it).
+_EMPTYING_BATCH_LISTENER = """
+import json
+from locust_events import Events, ListenerPool
+from locust_events.webui import ListenersTab
+
+registry = Events()
+pool = ListenerPool(size=1, maxsize=100, name="batch pool")
+consumed = []
+
+def consume(batch):
+    while batch:  # a listener may empty its batch: the list is its own
+        consumed.append(batch.pop())
+
+registry.request.add_batch_listener(consume, max_size=5, pool=pool)
+with registry.profiling():
+    for n in range(12):
+        registry.request.fire(n=n)
+    assert pool.join(timeout=30)
+    rows = ListenersTab(registry, environment=None).figures()["listeners"]
+(row,) = [r for r in rows if r["hook"] == "request"]
+print(json.dumps({"consumed": len(consumed), "row": [row["kind"], row["calls"], row["events"]]}))
+"""
+
+
 @needs_locust
 def test_a_batch_listener_that_empties_its_batch_keeps_its_events_in_the_tab() -> None:
-    from collections.abc import Mapping
-    from typing import Any
-
-    from locust_events import Events, ListenerPool
-    from locust_events.webui import ListenersTab
-
-    registry = Events()
-    pool = ListenerPool(size=1, maxsize=100, name="batch pool")
-    consumed: list[Mapping[str, Any]] = []
-
-    def consume(batch: list[Mapping[str, Any]]) -> None:
-        while batch:  # a listener may empty its batch: the list is its own
-            consumed.append(batch.pop())
-
-    registry.request.add_batch_listener(consume, max_size=5, pool=pool)
-    with registry.profiling():
-        for n in range(12):
-            registry.request.fire(n=n)
-        assert pool.join(timeout=30)
-        rows = ListenersTab(registry, environment=None).figures()["listeners"]
-    (batch_row,) = [r for r in rows if r["hook"] == "request"]
-    assert (batch_row["kind"], batch_row["calls"], batch_row["events"]) == ("batch", 3, 12)
-    assert len(consumed) == 12
+    completed = subprocess.run(
+        [sys.executable, "-c", _EMPTYING_BATCH_LISTENER],
+        env=child_environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    outcome = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert outcome == {"consumed": 12, "row": ["batch", 3, 12]}
