@@ -207,10 +207,13 @@ class CallQueue:
         """Whether one more event fits under the bound."""
         return self.load < self.maxsize
 
+    def running_events(self) -> int:
+        """Events of the calls the workers run now (a snapshot: safe from other threads)."""
+        return sum(call[4] for call in list(self.running.values()))
+
     def unfinished(self) -> int:
         """Events taken in the home thread that have not ended: queued, held, in line, running."""
-        running = sum(call[4] for call in self.running.values())
-        return self.load + len(self.in_line) + running
+        return self.load + len(self.in_line) + self.running_events()
 
     # The enqueue: a spawned listener's fire.
 
@@ -220,10 +223,11 @@ class CallQueue:
         :raises PoolClosed: the pool was closed (also to a firer waiting for room then).
         :raises PoolFull: no room and ``on_full`` is ``"raise"``.
         """
+        call: Call = (_monotonic(), source, run, kwargs, 1)
         if self.ready and self.has_room() and _thread_ident() == self.home:
-            self.queue_call((_monotonic(), source, run, kwargs, 1))
+            self.queue_call(call)
         else:
-            self.take_slowly(self.queue_call, (_monotonic(), source, run, kwargs, 1), source)
+            self.take_slowly(self.queue_call, call, source)
 
     def queue_call(self, call: Call) -> None:
         """Queue a call there is room for, in the home thread, waking an idle worker.
@@ -274,7 +278,7 @@ class CallQueue:
         if self.has_room():
             admit(item)
         elif self.on_full == "drop":
-            self.drop(source, 1)
+            self.drop(source)
         elif self.on_full == "raise":
             raise self.full_error(source)
         elif gevent.getcurrent() is self.hub:
@@ -289,8 +293,9 @@ class CallQueue:
             if place.refused:
                 raise self.closed_error(source)
 
-    def drop(self, source: CallSource, events: int) -> None:
-        self.dropped += events
+    def drop(self, source: CallSource) -> None:
+        """An event with no room under ``on_full="drop"``, or arriving at a closed pool."""
+        self.dropped += 1
         self.note_dropped(source)
 
     def closed_error(self, source: CallSource) -> PoolClosed:
@@ -331,7 +336,7 @@ class CallQueue:
         try:
             if self.closed:
                 self.handover.left_the_bound()
-                self.drop(source, 1)
+                self.drop(source)
             else:
                 if not self.ready:
                     self.start_workers()

@@ -202,7 +202,7 @@ class ListenerPool:
         with handover.lock:
             thread_dropped = handover.dropped
             on_their_way = handover.on_their_way()
-        running = sum(call[4] for call in list(queue.running.values()))
+        running = queue.running_events()
         pending = queue.load + len(queue.in_line) + on_their_way
         completed, failed = queue.completed, queue.failed
         dropped = queue.dropped + thread_dropped
