@@ -54,8 +54,9 @@ class SphinxRoles(griffe.Extension):
 
     def on_package(self, *, pkg: griffe.Module, **kwargs: Any) -> None:
         objects = _objects(pkg)
-        self.paths = {obj.path for obj in objects}
         self.public = _public_names(pkg)
+        # The re-exports too (``locust_events.Events``), as a docstring may name either.
+        self.paths = {obj.path for obj in objects} | set(self.public.values())
         self.package = pkg.path
         for obj in objects:
             if obj.docstring is not None:

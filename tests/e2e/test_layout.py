@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ast
 import inspect
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -118,3 +119,42 @@ def test_the_command_line_hands_each_command_to_its_run(
     monkeypatch.setattr(cli.COMMANDS[name], "run", run)
     assert cli.main([name, *REQUIRED_ARGUMENTS.get(name, [])]) == 7
     assert [args.command for args in received] == [name]
+
+
+#: The contributors' guide, whose table "How the code is laid out" lists every module.
+CONTRIBUTING = Path(__file__).resolve().parents[2] / "CONTRIBUTING.md"
+#: What a module of the package is: Python, its stubs, the C and what Cython compiles.
+MODULE_SUFFIXES = (".py", ".pyi", ".c", ".pxd")
+
+
+def modules_in_the_tree() -> set[str]:
+    """Every module of the source tree, as a path under ``src/locust_events/``."""
+    package = CONTRIBUTING.parent / "src" / PACKAGE
+    return {
+        path.relative_to(package).as_posix()
+        for path in package.rglob("*")
+        if path.suffix in MODULE_SUFFIXES and "__pycache__" not in path.parts
+    }
+
+
+def modules_in_the_layout_table(text: str) -> set[str]:
+    """The modules the first cell of each row of the layout table names."""
+    section = text.split("## How the code is laid out", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    return {name for row in rows for name in re.findall(r"`([^`]+)`", row.split("|")[1])}
+
+
+def test_the_layout_table_reads_the_first_cell_of_each_row() -> None:
+    text = (
+        "## How the code is laid out\n\n| module | what |\n|---|---|\n"
+        "| `a.py`, `tools/b.py` | holds `c.py` |\n| `d.c` | x |\n\n## Next\n| `e.py` | y |\n"
+    )
+    assert modules_in_the_layout_table(text) == {"a.py", "tools/b.py", "d.c"}
+
+
+def test_contributing_lists_every_module_and_none_that_is_gone() -> None:
+    listed = modules_in_the_layout_table(CONTRIBUTING.read_text(encoding="utf-8"))
+    present = modules_in_the_tree()
+    assert len(present) > 30  # the scan looks where the package is
+    assert sorted(present - listed) == [], "modules missing from CONTRIBUTING.md's layout"
+    assert sorted(listed - present) == [], "CONTRIBUTING.md lists modules that do not exist"
