@@ -24,7 +24,7 @@ from typing import Any
 from callgrind_count import callgrind_instructions
 
 from locust_events import EventHook, Events, ListenerPool
-from locust_events.tools.bench import CALLS_PER_ROUND, CASES, TARGETS, report
+from locust_events.tools.bench import CALLS_PER_ROUND, CASES, TARGETS, Timing, Timings, report
 
 ROUNDS = 100
 
@@ -516,13 +516,14 @@ def main() -> None:
 
 def _main_cases() -> None:
     wanted = {(t.group, t.label) for t in TARGETS} | {(t.group, t.against) for t in TARGETS}
-    results: dict[str, dict[str, float]] = {}
+    results: Timings = {}
     for index, case in enumerate(CASES):
         if (case.group, case.label) not in wanted or case.make() is None:
             continue
         calls = ROUNDS * CALLS_PER_ROUND
         count = instructions(index, ROUNDS) - instructions(index, 0)
-        results.setdefault(case.group, {})[case.label] = count / calls
+        # One count: callgrind repeats to the instruction, there is no spread to show.
+        results.setdefault(case.group, {})[case.label] = Timing.of([count / calls])
     print(f"instructions per call under callgrind, {ROUNDS * CALLS_PER_ROUND:,} calls each")
     report(results, print, unit="instructions/call", scale=1.0)
 

@@ -1,15 +1,20 @@
-"""Ratio reporting: every benchmark is printed as a multiple of its group's baseline."""
+"""Ratio reporting: every benchmark is printed as a multiple of its group's baseline, and,
+with ``--performance-page PATH`` (``tox -e bench``), written into the docs' performance page."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from locust_events.tools.bench import CALLS_PER_ROUND, Results, report
+import locust_events
+from locust_events.tools.bench import CALLS_PER_ROUND, Timing, Timings, report
 
-_RESULTS: Results = {}
+from .performance_page import this_machine, write_page
+
+_RESULTS: Timings = {}
 #: Baselines of the groups that are not among ``locust_events.tools.bench.CASES`` (pool, profiling).
 _BASELINES: dict[str, str] = {}
 
@@ -44,7 +49,24 @@ class Measure:
             self._benchmark.pedantic(round_, setup=setup, rounds=rounds, warmup_rounds=warmup)
         stats = getattr(self._benchmark, "stats", None)
         if stats is not None:
-            _RESULTS.setdefault(group, {})[label] = stats.stats.median / calls
+            timed = stats.stats
+            _RESULTS.setdefault(group, {})[label] = Timing(
+                median=timed.median / calls,
+                q1=timed.q1 / calls,
+                q3=timed.q3 / calls,
+                low=timed.min / calls,
+                high=timed.max / calls,
+                rounds=timed.rounds,
+            )
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--performance-page",
+        metavar="PATH",
+        default=None,
+        help="write the docs' performance page from this run's timings (tox -e bench)",
+    )
 
 
 @pytest.fixture
@@ -57,3 +79,13 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         return
     terminalreporter.section("ratios against each group's baseline (medians, same run)")
     report(_RESULTS, terminalreporter.write_line, baselines=_BASELINES)
+    page = terminalreporter.config.getoption("--performance-page")
+    if page:
+        loop = "compiled" if locust_events.COMPILED else "pure-Python"
+        write_page(
+            Path(page),
+            _RESULTS,
+            _BASELINES,
+            this_machine(loop),
+            say=terminalreporter.write_line,
+        )

@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import html
 import re
+from functools import partial
 from typing import Any
 
 import griffe
 
 #: ``:role:`target``` (the roles the package's docstrings use, Python domain or not).
-ROLE = re.compile(r":(?:py:)?(?P<role>meth|class|func|attr|data|mod|exc|obj|const):`(?P<target>[^`]+)`")
+ROLE = re.compile(
+    r":(?:py:)?(?P<role>meth|class|func|attr|data|mod|exc|obj|const):`(?P<target>[^`]+)`"
+)
 #: A field ``:param name: text`` (its continuation lines are indented).
 PARAM = re.compile(r"^:param (?P<name>\w+):\s*(?P<text>.*)$")
 #: A line that ends in ``::`` (the literal block's introduction).
@@ -63,7 +66,7 @@ class SphinxRoles(griffe.Extension):
                 text = literal_blocks(obj.docstring.value)
                 if obj.is_attribute:
                     text = passed_names(text)
-                obj.docstring.value = ROLE.sub(lambda match: self.link(match, obj), text)
+                obj.docstring.value = ROLE.sub(partial(self.link, obj=obj), text)
 
     def resolve(self, target: str, obj: griffe.Object) -> str | None:
         """The canonical path ``target`` names from ``obj``'s docstring, if it is the package's."""
@@ -88,7 +91,7 @@ class SphinxRoles(griffe.Extension):
         private = any(part.startswith("_") for part in path.split(".")[1:])
         return None if private else path
 
-    def link(self, match: re.Match[str], obj: griffe.Object) -> str:
+    def link(self, match: re.Match[str], *, obj: griffe.Object) -> str:
         target = match.group("target").strip()
         bare = target.lstrip("~")
         shown = bare.rsplit(".", 1)[-1] if target.startswith("~") else bare.lstrip(".")
@@ -124,7 +127,8 @@ def literal_blocks(text: str) -> str:
             block.pop()
         while block and not block[0].strip():
             block.pop(0)
-        indent = min((len(entry) - len(entry.lstrip()) for entry in block if entry.strip()), default=0)
+        margins = [len(entry) - len(entry.lstrip()) for entry in block if entry.strip()]
+        indent = min(margins, default=0)
         out += ["", "```python", *(entry[indent:] for entry in block), "```", ""]
     return "\n".join(out)
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import itertools
+import json
+import platform
 import statistics
 import time
 import timeit
 import tracemalloc
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,11 +29,19 @@ __all__ = [
     "CASES",
     "TARGETS",
     "Case",
+    "Target",
+    "Timing",
+    "Timings",
+    "Verdict",
     "add_parser",
+    "as_json",
+    "compiled_fire_allocation",
+    "group_baselines",
     "peak_allocation",
     "report",
     "run",
     "time_every_case",
+    "verdicts",
 ]
 
 #: Calls per timed round, so that the timer's own cost stays small beside them.
@@ -238,40 +248,138 @@ TARGETS: tuple[Target, ...] = (
     Target(ONE, "compiled measure(), empty block", DIRECT, 2.00),
 )
 
-#: Median seconds (or another measure) per call, by group and label.
-Results = dict[str, dict[str, float]]
+
+@dataclass(frozen=True)
+class Timing:
+    """One row's seconds per call over its timed rounds: the median and the spread."""
+
+    median: float
+    #: The first and third quartiles: half the rounds took between them.
+    q1: float
+    q3: float
+    #: The quickest and the slowest round.
+    low: float
+    high: float
+    rounds: int
+
+    @classmethod
+    def of(cls, per_call: Sequence[float]) -> Timing:
+        """The timing of rounds that took ``per_call`` seconds per call each."""
+        ordered = sorted(per_call)
+        if len(ordered) > 1:
+            q1, _, q3 = statistics.quantiles(ordered, n=4, method="inclusive")
+        else:
+            q1 = q3 = ordered[0]
+        median = statistics.median(ordered)
+        return cls(median, q1, q3, ordered[0], ordered[-1], len(ordered))
+
+
+#: Each row's timing, by group and label.
+Timings = dict[str, dict[str, Timing]]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A target checked against one run: the ratio measured, and whether it is within."""
+
+    target: Target
+    ratio: float
+    limit: float
+
+    @property
+    def met(self) -> bool:
+        return self.ratio <= self.limit
+
+
+def verdicts(timings: Timings, limit_scale: float = 1.0) -> list[Verdict]:
+    """Each target whose two rows were timed, its limit multiplied by ``limit_scale``."""
+    found = []
+    for target in TARGETS:
+        rows = timings.get(target.group, {})
+        if target.label in rows and target.against in rows:
+            ratio = rows[target.label].median / rows[target.against].median
+            found.append(Verdict(target, ratio, target.limit * limit_scale))
+    return found
+
+
+def group_baselines(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Each group's baseline label: :data:`CASES`' own, and ``extra`` for other groups."""
+    return {**(extra or {}), **{case.group: case.label for case in CASES if case.baseline}}
 
 
 def report(
-    results: Results,
+    timings: Timings,
     write: Callable[[str], None],
+    baselines: Mapping[str, str] | None = None,
+    limit_scale: float = 1.0,
     unit: str = "ns/call",
     scale: float = 1e9,
-    baselines: Mapping[str, str] | None = None,
 ) -> None:
-    """Write each group as ratios against its baseline, then the targets against theirs.
+    """Write each group as ratios against its baseline, with the spread, then the targets.
 
-    ``results`` are seconds per call, shown in ``unit`` after multiplying by ``scale``.
-    ``baselines`` names the baseline of groups that are not among :data:`CASES`.
+    ``baselines`` names the baseline of groups that are not among :data:`CASES`; the timings
+    are shown in ``unit`` after multiplying by ``scale`` (seconds per call in nanoseconds).
     """
-    baselines = {**(baselines or {}), **{case.group: case.label for case in CASES if case.baseline}}
-    for group, medians in results.items():
-        base = medians.get(baselines.get(group, ""))
-        write(f"{group}  (baseline: {baselines.get(group)})")
-        for label, median in medians.items():
-            shown = f"{median / base:6.2f}x" if base else "   n/a"
-            write(f"    {label:<40} {median * scale:9.1f} {unit}  {shown}")
-    write("the project's performance targets (ratio, at most)")
-    for target in TARGETS:
-        medians = results.get(target.group, {})
-        if target.label not in medians or target.against not in medians:
-            continue
-        ratio = medians[target.label] / medians[target.against]
-        verdict = "met" if ratio <= target.limit else "not met"
+    names = group_baselines(baselines)
+    for group, rows in timings.items():
+        base = rows.get(names.get(group, ""))
+        write(f"{group}  (baseline: {names.get(group)})")
+        write(f"    {'':<40} {'median':>9} {f'quartiles ({unit})':>21} {'rounds':>6}  ratio")
+        for label, timing in rows.items():
+            shown = f"{timing.median / base.median:6.2f}x" if base else "   n/a"
+            spread = f"{timing.q1 * scale:9.1f} - {timing.q3 * scale:9.1f}"
+            median = timing.median * scale
+            write(f"    {label:<40} {median:9.1f} {spread:>21} {timing.rounds:6d} {shown}")
+    write("the project's performance targets (ratio of medians, at most)")
+    for verdict in verdicts(timings, limit_scale):
+        target = verdict.target
         write(
-            f"    {target.group}: {target.label} / {target.against} = {ratio:.2f}"
-            f"  (at most {target.limit:.2f}: {verdict})"
+            f"    {target.group}: {target.label} / {target.against} = {verdict.ratio:.2f}"
+            f"  (at most {verdict.limit:.2f}: {'met' if verdict.met else 'not met'})"
         )
+
+
+def as_json(timings: Timings, found: Sequence[Verdict], allocated: int | None) -> dict[str, Any]:
+    """The run as one JSON document: every row (nanoseconds per call), every target."""
+    names = group_baselines()
+    groups = {}
+    for group, rows in timings.items():
+        base = rows.get(names.get(group, ""))
+        groups[group] = {
+            "baseline": names.get(group),
+            "rows": [
+                {
+                    "label": label,
+                    "median_ns": timing.median * 1e9,
+                    "q1_ns": timing.q1 * 1e9,
+                    "q3_ns": timing.q3 * 1e9,
+                    "min_ns": timing.low * 1e9,
+                    "max_ns": timing.high * 1e9,
+                    "rounds": timing.rounds,
+                    "ratio": timing.median / base.median if base else None,
+                }
+                for label, timing in rows.items()
+            ],
+        }
+    return {
+        "calls_per_round": CALLS_PER_ROUND,
+        "calling_loop": "compiled" if _compiled(0) is not None else "pure Python",
+        "python": platform.python_version(),
+        "groups": groups,
+        "targets": [
+            {
+                "group": verdict.target.group,
+                "label": verdict.target.label,
+                "against": verdict.target.against,
+                "limit": verdict.limit,
+                "ratio": verdict.ratio,
+                "met": verdict.met,
+            }
+            for verdict in found
+        ],
+        "targets_met": all(verdict.met for verdict in found),
+        "compiled_fire_allocation_bytes": allocated,
+    }
 
 
 def peak_allocation(call: Callable[[], object], count: int, runs: int = 5) -> int:
@@ -297,30 +405,34 @@ def peak_allocation(call: Callable[[], object], count: int, runs: int = 5) -> in
     return min(peaks)
 
 
-def _median_per_call(round_: Round, seconds: float) -> float:
+def _per_call(round_: Round, seconds: float, rounds: int | None) -> Timing:
+    """Time ``rounds`` rounds of ``round_``, or as many as fit in ``seconds`` (at least 5)."""
     timer = timeit.Timer(round_)
     round_()  # warm up: let the interpreter specialise the loop
     times: list[float] = []
     deadline = time.perf_counter() + seconds
-    while len(times) < 5 or time.perf_counter() < deadline:
-        times.append(timer.timeit(number=1))
-    return statistics.median(times) / CALLS_PER_ROUND
+    while (len(times) < rounds) if rounds else (len(times) < 5 or time.perf_counter() < deadline):
+        times.append(timer.timeit(number=1) / CALLS_PER_ROUND)
+    return Timing.of(times)
 
 
-def time_every_case(seconds: float = 0.5, write: Callable[[str], None] = print) -> Results:
-    """Time every case for about ``seconds`` each and write the table."""
-    results: Results = {}
+def time_every_case(seconds: float = 0.5, rounds: int | None = None) -> Timings:
+    """Time every case that can run here: ``rounds`` rounds each, else about ``seconds``."""
+    timings: Timings = {}
     for case in CASES:
         round_ = case.make()
         if round_ is not None:
-            results.setdefault(case.group, {})[case.label] = _median_per_call(round_, seconds)
-    report(results, write)
+            timings.setdefault(case.group, {})[case.label] = _per_call(round_, seconds, rounds)
+    return timings
+
+
+def compiled_fire_allocation() -> int | None:
+    """Bytes 10,000 compiled fires without listeners hold at once (None: not compiled here)."""
     compiled = _compiled(0)
-    if compiled is not None:
-        fire = compiled.fire
-        allocated = peak_allocation(lambda: fire(name="/api", context=CONTEXT), 10_000)
-        write(f"memory allocated by 10,000 compiled fires without listeners: {allocated} bytes")
-    return results
+    if compiled is None:
+        return None
+    fire = compiled.fire
+    return peak_allocation(lambda: fire(name="/api", context=CONTEXT), 10_000)
 
 
 def add_parser(subparsers: SubParsers) -> None:
@@ -329,14 +441,44 @@ def add_parser(subparsers: SubParsers) -> None:
         "bench",
         help="time fire and measure() against direct calls, compiled and pure side by side",
         description="Prints what fire and measure() cost here, as ratios against direct calls "
-        "of the same listener timed in the same run (Locust and blinker rows where installed).",
+        "of the same listener timed in the same run (Locust and blinker rows where installed), "
+        "with the spread of the rounds, then the project's performance targets. Exits 1 when a "
+        "target is not met.",
     )
     parser.add_argument(
         "--seconds", type=float, default=0.5, help="time spent on each row (default: 0.5)"
     )
+    parser.add_argument(
+        "--rounds",
+        type=_positive_int,
+        default=None,
+        help="time exactly this many rounds of 1,000 calls per row instead of --seconds",
+    )
+    parser.add_argument(
+        "--limit-scale",
+        type=float,
+        default=1.0,
+        help="multiply every target's limit by this (0.9: 10%% tighter; default: 1)",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"--rounds must be 1 or more, not {value}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the table: each row timed for ``args.seconds``."""
-    time_every_case(seconds=args.seconds)
-    return 0
+    """Time every row, print the table (or JSON); 1 when a target is not met, else 0."""
+    timings = time_every_case(seconds=args.seconds, rounds=args.rounds)
+    found = verdicts(timings, args.limit_scale)
+    allocated = compiled_fire_allocation()
+    if args.json:
+        print(json.dumps(as_json(timings, found, allocated), indent=2))
+    else:
+        report(timings, print, limit_scale=args.limit_scale)
+        if allocated is not None:
+            print(f"memory allocated by 10,000 compiled fires without listeners: {allocated} bytes")
+    return 0 if all(verdict.met for verdict in found) else 1

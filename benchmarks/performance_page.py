@@ -1,0 +1,195 @@
+"""Writes the docs' performance page from one benchmark run, so no figure is typed by hand.
+
+``tox -e bench`` runs ``pytest benchmarks --benchmark-only --performance-page
+docs/performance.md``: at the end of the run :func:`write_page` renders every group as ratios
+against its baseline timed in the same run, with the spread of the rounds, the project's
+targets, and the machine, the Python and the date it ran on. The few figures the README and
+the docs' home page quote sit between ``<!-- figure: NAME -->`` and ``<!-- /figure -->``;
+:func:`fill_figures` rewrites them from the same run.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from locust_events.tools.bench import Timing, Timings, group_baselines, verdicts
+
+ROOT = Path(__file__).resolve().parent.parent
+#: The pages that quote figures of the run, besides the performance page itself.
+QUOTING_PAGES = (ROOT / "README.md", ROOT / "docs" / "index.md")
+FIGURE = re.compile(r"(<!-- figure: (?P<name>[\w-]+) -->)(?P<value>.*?)(<!-- /figure -->)")
+
+
+@dataclass(frozen=True)
+class Machine:
+    """Where and when the run happened, as the page states it."""
+
+    cpu: str
+    cpus: int
+    system: str
+    python: str
+    calling_loop: str
+    date: str
+
+
+def this_machine(calling_loop: str) -> Machine:
+    """The machine running this process, today (UTC)."""
+    return Machine(
+        cpu=_cpu_model(),
+        cpus=os.cpu_count() or 1,
+        system=platform.platform(terse=True),
+        python=f"{platform.python_implementation()} {platform.python_version()}",
+        calling_loop=calling_loop,
+        date=datetime.datetime.now(datetime.timezone.utc).date().isoformat(),
+    )
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _ratio(rows: Mapping[str, Timing], label: str, against: str) -> float | None:
+    if label in rows and against in rows:
+        return rows[label].median / rows[against].median
+    return None
+
+
+#: The figures other pages quote: name -> (group, row, baseline row).
+QUOTED: dict[str, tuple[str, str, str]] = {
+    "fire-ratio": ("1 listener", "compiled fire", "direct call of the listener"),
+    "locust-fire-ratio": ("1 listener", "Locust's EventHook.fire", "direct call of the listener"),
+    "spawn-ratio": ("spawned listener", "fire, spawned no-op listener (enqueue)", "direct call"),
+    "profiling-ratio": ("profiling, 1 listener", "fire, profiling on", "fire, profiling off"),
+}
+
+
+def figures(timings: Timings) -> dict[str, str]:
+    """Each quoted figure of this run, as the pages print it (``1.08``), where it was timed."""
+    found = {}
+    for name, (group, label, against) in QUOTED.items():
+        ratio = _ratio(timings.get(group, {}), label, against)
+        if ratio is not None:
+            found[name] = f"{ratio:.2f}"
+    return found
+
+
+def fill_figures(text: str, values: Mapping[str, str]) -> str:
+    """``text`` with each ``<!-- figure: NAME -->`` span holding ``values[NAME]``.
+
+    A figure this run did not time keeps the value it had; a name nobody knows is an error.
+    """
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group("name")
+        if name not in QUOTED:
+            raise ValueError(f"unknown figure {name!r}: known are {', '.join(QUOTED)}")
+        value = values.get(name, match.group("value"))
+        return f"{match.group(1)}{value}{match.group(4)}"
+
+    return FIGURE.sub(fill, text)
+
+
+def render(timings: Timings, baselines: Mapping[str, str], machine: Machine) -> str:
+    """The performance page, in Markdown."""
+    names = group_baselines(baselines)
+    lines = [
+        "# Performance",
+        "",
+        "<!-- Written by `tox -e bench` (benchmarks/performance_page.py): edit that, not this. -->",
+        "",
+        "What dispatching costs, measured with pytest-benchmark: every row is timed in rounds of",
+        "calls and shown as the median time per call, the quartiles of its rounds (half the",
+        "rounds took between them) and its ratio to its group's baseline, timed in the same",
+        "run. Ratios carry from one machine to another far better than times do. Request",
+        "events carry Locust's nine keyword arguments; listeners are no-ops, so what is",
+        "measured is the dispatching alone.",
+        "",
+        "| measured on | |",
+        "|---|---|",
+        f"| date | {machine.date} |",
+        f"| machine | {machine.cpu}, {machine.cpus} CPUs, {machine.system} |",
+        f"| Python | {machine.python}, {machine.calling_loop} calling loop |",
+        "| command | `tox -e bench` |",
+        "",
+    ]
+    for group, rows in timings.items():
+        baseline = names.get(group)
+        base = rows.get(baseline or "")
+        lines += [
+            f"## {group[:1].upper()}{group[1:]}",
+            "",
+            f"Baseline: {baseline}." if base else "No baseline was timed in this group.",
+            "",
+            "| case | median, ns per call | quartiles, ns | rounds | ratio |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for label, timing in rows.items():
+            ratio = f"{timing.median / base.median:.2f}" if base else "n/a"
+            lines.append(
+                f"| {label} | {timing.median * 1e9:,.1f} | {timing.q1 * 1e9:,.1f} to "
+                f"{timing.q3 * 1e9:,.1f} | {timing.rounds} | {ratio} |"
+            )
+        lines.append("")
+    lines += [
+        "## The project's targets",
+        "",
+        "Each a ratio of medians from the tables above, at most the limit.",
+        "",
+        "| group | case | against | ratio | limit | |",
+        "|---|---|---|---:|---:|---|",
+    ]
+    for verdict in verdicts(timings):
+        target = verdict.target
+        lines.append(
+            f"| {target.group} | {target.label} | {target.against} | {verdict.ratio:.2f} "
+            f"| {verdict.limit:.2f} | {'met' if verdict.met else 'not met'} |"
+        )
+    lines += [
+        "",
+        "## Measuring on your machine",
+        "",
+        "- `python -m locust_events bench` times `fire` and `measure()` against direct calls",
+        "  with nothing but the standard library, with the spread and the targets (`--json`",
+        "  for one JSON document; it exits 1 when a target is not met).",
+        "- `python benchmarks/callgrind.py` counts instructions under callgrind instead of time:",
+        "  repeatable to the instruction, a second opinion on a busy machine.",
+        "- `python benchmarks/locust_run.py` runs real Locust against the local target on",
+        "  Locust's events and on ours, alternating, and prints requests per second and CPU",
+        "  seconds per 10,000 requests side by side.",
+        "- `python benchmarks/listeners_tab_cost.py` counts what the Listeners tab costs a whole",
+        "  Locust process, per request.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_page(
+    page: Path,
+    timings: Timings,
+    baselines: Mapping[str, str],
+    machine: Machine,
+    quoting: tuple[Path, ...] = QUOTING_PAGES,
+    say: Callable[[str], None] = print,
+) -> None:
+    """Write the page and refresh the figures the ``quoting`` pages take from this run."""
+    page.write_text(render(timings, baselines, machine), encoding="utf-8")
+    say(f"wrote {page}")
+    values = figures(timings)
+    for other in quoting:
+        text = other.read_text(encoding="utf-8")
+        filled = fill_figures(text, values)
+        if filled != text:
+            other.write_text(filled, encoding="utf-8")
+            say(f"updated the figures in {other}")
