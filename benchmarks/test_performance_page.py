@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,5 @@ def test_every_figure_the_pages_quote_is_one_the_writer_knows() -> None:
     for quoting in QUOTING_PAGES:
         text = quoting.read_text(encoding="utf-8")
         assert fill_figures(text, {}) == text, quoting.name  # raises on an unknown name
+        # At the start of a line, a comment opens an HTML block: the sentence would break.
+        assert not re.search(r"^\s*<!-- /?figure", text, re.MULTILINE), quoting.name
