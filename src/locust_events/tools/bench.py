@@ -1,7 +1,10 @@
 """What ``fire`` and ``measure()`` cost, as ratios against direct calls timed in the same run.
 
-``python -m locust_events bench`` prints the table with :mod:`timeit`; ``benchmarks/`` times the
-same cases with pytest-benchmark. Locust and blinker rows appear where they are installed.
+``python -m locust_events bench`` prints the table with :mod:`timeit` (each row's median and
+the quartiles of its rounds; ``--json`` for one JSON document) and checks the project's
+performance targets, exiting 1 when one is not met. ``benchmarks/`` times the same cases with
+pytest-benchmark and writes the docs' performance page with :func:`report`'s rows. Locust and
+blinker rows appear where they are installed.
 """
 
 from __future__ import annotations
