@@ -15,6 +15,8 @@ from locust_events.tools.bench import CALLS_PER_ROUND, Timing, Timings, report
 from .performance_page import this_machine, write_page
 
 _RESULTS: Timings = {}
+#: The real Locust runs of ``test_locust_run.py`` (when timed): their settings and medians.
+LOCUST_RUN: dict[str, Any] = {}
 #: Baselines of the groups that are not among ``locust_events.tools.bench.CASES`` (pool, profiling).
 _BASELINES: dict[str, str] = {}
 
@@ -70,6 +72,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.fixture
+def locust_run_record() -> dict[str, Any]:
+    """Where a timed real Locust run leaves its result for the performance page."""
+    return LOCUST_RUN
+
+
+@pytest.fixture
 def measure(benchmark: Any) -> Measure:
     return Measure(benchmark)
 
@@ -87,5 +95,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             _RESULTS,
             _BASELINES,
             this_machine(loop),
+            locust_run=LOCUST_RUN or None,
             say=terminalreporter.write_line,
         )

@@ -17,8 +17,11 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from locust_events.tools.bench import Timing, Timings, group_baselines, verdicts
+
+from .locust_run import DISPATCHERS
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The pages that quote figures of the run, besides the performance page itself.
@@ -102,8 +105,13 @@ def fill_figures(text: str, values: Mapping[str, str]) -> str:
     return FIGURE.sub(fill, text)
 
 
-def render(timings: Timings, baselines: Mapping[str, str], machine: Machine) -> str:
-    """The performance page, in Markdown."""
+def render(
+    timings: Timings,
+    baselines: Mapping[str, str],
+    machine: Machine,
+    locust_run: Mapping[str, Any] | None = None,
+) -> str:
+    """The performance page, in Markdown; ``locust_run`` is ``test_locust_run.py``'s record."""
     names = group_baselines(baselines)
     lines = [
         "# Performance",
@@ -143,6 +151,7 @@ def render(timings: Timings, baselines: Mapping[str, str], machine: Machine) -> 
                 f"{timing.q3 * 1e9:,.1f} | {timing.rounds} | {ratio} |"
             )
         lines.append("")
+    lines += _locust_run_section(locust_run) if locust_run else []
     lines += [
         "## The project's targets",
         "",
@@ -175,16 +184,40 @@ def render(timings: Timings, baselines: Mapping[str, str], machine: Machine) -> 
     return "\n".join(lines) + "\n"
 
 
+def _locust_run_section(run: Mapping[str, Any]) -> list[str]:
+    """Real Locust on its own events and on ours, alternating (``benchmarks/locust_run.py``)."""
+    result = run["result"]
+    stock, ours = result["stock"], result["ours"]
+    lines = [
+        "## A whole Locust run",
+        "",
+        f"Real Locust (FastHttpUser, {run['users']} users without waits, two request listeners)",
+        f"against the local target, {run['rounds']} runs of {run['seconds']} s on each",
+        "dispatcher, alternating; medians. The target runs on the same machine, so requests",
+        "per second vary from run to run by more than the dispatcher changes them.",
+        "",
+        "| dispatcher | requests per second | CPU seconds per 10,000 requests |",
+        "|---|---:|---:|",
+    ]
+    for name, label in DISPATCHERS.items():
+        row = result[name]
+        lines.append(f"| {label} | {row['requests_per_second']:,.0f} | {row['cpu_per_10k']:.3f} |")
+    rate = ours["requests_per_second"] / stock["requests_per_second"]
+    cpu = ours["cpu_per_10k"] / stock["cpu_per_10k"]
+    return [*lines, f"| ratio, ours to Locust's | {rate:.3f} | {cpu:.3f} |", ""]
+
+
 def write_page(
     page: Path,
     timings: Timings,
     baselines: Mapping[str, str],
     machine: Machine,
     quoting: tuple[Path, ...] = QUOTING_PAGES,
+    locust_run: Mapping[str, Any] | None = None,
     say: Callable[[str], None] = print,
 ) -> None:
     """Write the page and refresh the figures the ``quoting`` pages take from this run."""
-    page.write_text(render(timings, baselines, machine), encoding="utf-8")
+    page.write_text(render(timings, baselines, machine, locust_run), encoding="utf-8")
     say(f"wrote {page}")
     values = figures(timings)
     for other in quoting:

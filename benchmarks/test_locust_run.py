@@ -21,7 +21,9 @@ SMOKE_CAP_SECONDS = 120
 
 
 @pytest.mark.skipif(importlib.util.find_spec("locust") is None, reason="needs the locust extra")
-def test_locust_run_stock_events_beside_ours(benchmark: Any, capsys: Any) -> None:
+def test_locust_run_stock_events_beside_ours(
+    benchmark: Any, capsys: Any, locust_run_record: dict[str, Any]
+) -> None:
     if benchmark.disabled:
         seconds, rounds, stop_after = SMOKE_CAP_SECONDS, 1, SMOKE_REQUESTS
     else:
@@ -31,6 +33,8 @@ def test_locust_run_stock_events_beside_ours(benchmark: Any, capsys: Any) -> Non
     )
     with capsys.disabled():
         print("\n" + table(result, seconds, rounds, users=10))
+    if not benchmark.disabled:
+        locust_run_record.update(result=result, seconds=seconds, rounds=rounds, users=10)
     for row in result.values():
         assert row["requests"] >= stop_after
         assert row["requests"] > 0

@@ -91,3 +91,21 @@ def test_every_figure_the_pages_quote_is_one_the_writer_knows() -> None:
         assert fill_figures(text, {}) == text, quoting.name  # raises on an unknown name
         # At the start of a line, a comment opens an HTML block: the sentence would break.
         assert not re.search(r"^\s*<!-- /?figure", text, re.MULTILINE), quoting.name
+
+
+def test_a_whole_locust_run_is_shown_side_by_side_with_its_ratios() -> None:
+    run = {
+        "result": {
+            "stock": {"requests": 9000, "requests_per_second": 1000.0, "cpu_per_10k": 2.5},
+            "ours": {"requests": 9100, "requests_per_second": 1100.0, "cpu_per_10k": 2.0},
+        },
+        "seconds": 10,
+        "rounds": 4,
+        "users": 10,
+    }
+    page = render(made_up_run(), {}, MACHINE, locust_run=run)
+    assert "4 runs of 10 s on each" in page
+    assert "| Locust's events | 1,000 | 2.500 |" in page
+    assert "| locust_events | 1,100 | 2.000 |" in page
+    assert "| ratio, ours to Locust's | 1.100 | 0.800 |" in page
+    assert "## A whole Locust run" not in render(made_up_run(), {}, MACHINE)

@@ -3,7 +3,7 @@
 ``python -m locust_events bench`` prints the table with :mod:`timeit` (each row's median and
 the quartiles of its rounds; ``--json`` for one JSON document) and checks the project's
 performance targets, exiting 1 when one is not met. ``benchmarks/`` times the same cases with
-pytest-benchmark and writes the docs' performance page with :func:`report`'s rows. Locust and
+pytest-benchmark, and ``tox -e bench`` writes the docs' performance page from them. Locust and
 blinker rows appear where they are installed.
 """
 
