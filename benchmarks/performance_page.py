@@ -39,6 +39,8 @@ class Machine:
     python: str
     calling_loop: str
     date: str
+    #: The load average over 15 minutes, where the system tells it: how busy the machine was.
+    load: float | None = None
 
 
 def this_machine(calling_loop: str) -> Machine:
@@ -50,6 +52,7 @@ def this_machine(calling_loop: str) -> Machine:
         python=f"{platform.python_implementation()} {platform.python_version()}",
         calling_loop=calling_loop,
         date=datetime.datetime.now(datetime.timezone.utc).date().isoformat(),
+        load=os.getloadavg()[2] if hasattr(os, "getloadavg") else None,
     )
 
 
@@ -131,8 +134,11 @@ def render(
         f"| machine | {machine.cpu}, {machine.cpus} CPUs, {machine.system} |",
         f"| Python | {machine.python}, {machine.calling_loop} calling loop |",
         "| command | `tox -e bench` |",
-        "",
     ]
+    if machine.load is not None:
+        load = f"{machine.load:.2f} on {machine.cpus} CPUs"
+        lines.append(f"| load average, 15 minutes, at the end | {load} |")
+    lines.append("")
     for group, rows in timings.items():
         baseline = names.get(group)
         base = rows.get(baseline or "")

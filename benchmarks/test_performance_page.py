@@ -18,6 +18,7 @@ MACHINE = Machine(
     python="CPython 3.11.9",
     calling_loop="compiled",
     date="2026-01-31",
+    load=1.5,
 )
 
 
@@ -41,6 +42,7 @@ def test_the_page_states_the_machine_the_python_and_the_date() -> None:
     assert "| date | 2026-01-31 |" in page
     assert "| machine | Test CPU 3000, 2 CPUs, Linux-6.1 |" in page
     assert "| Python | CPython 3.11.9, compiled calling loop |" in page
+    assert "| load average, 15 minutes, at the end | 1.50 on 2 CPUs |" in page
 
 
 def test_each_row_is_its_median_spread_and_ratio_to_the_baseline_of_its_group() -> None:
