@@ -94,8 +94,9 @@ class PoolWarnings:
         """Log that firers (simulated users) waited for room, and what to do about it."""
         log_safely(
             "warning",
-            "%s is full: fires waited for room %d time(s), %.3f s in all, behind listener(s) "
-            "%s; the users that fired generated less load meanwhile. Give the pool more "
+            "%s is full and users wait for room: %d fire(s) waited so far (%.3f s in all, "
+            "waits going on not counted yet), behind listener(s) %s; the users that fire "
+            "generate less load while they wait. Give the pool more "
             "workers (size) or room (maxsize), choose on_full='drop' to drop calls instead of "
             "waiting, or make the listener a batch listener",
             self.name,
