@@ -17,6 +17,7 @@ from ._batching import (
     check_batch_listener,
     check_pool_fits,
 )
+from ._call_queue import spawned_listener_of
 from ._errors import ErrorPolicy, describe_listener
 from ._implementation import COMPILED, FilteredListener, HookCore, Measurement
 from ._listener_kinds import refuse_listener_that_never_runs
@@ -54,6 +55,9 @@ class Registration:
     pool: ListenerPool | None
     #: When a batch listener's batches are delivered; ``None`` for any other listener.
     batch: BatchSettings | None = None
+    #: Seconds a spawned or batch listener's call may run (its own, else its pool's);
+    #: ``None``: no limit.
+    timeout: float | None = None
 
 
 #: What a hook keeps per registration: the listener registered, what fire calls for it (the
@@ -214,7 +218,9 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         for listener, entry, pool, _ in records:
             batch_listener = None if pool is None else batch_listener_of(entry)
             batch = None if batch_listener is None else batch_listener.settings
-            registrations.append(Registration(listener, pool, batch))
+            source = batch_listener or (None if pool is None else spawned_listener_of(entry))
+            timeout = source.timeout if source is not None else None
+            registrations.append(Registration(listener, pool, batch, timeout or None))
         return tuple(registrations)
 
     @property

@@ -333,6 +333,21 @@ class ListenerPool:
         """Log the drops the rate limit kept quiet so far, if any (shutdown does)."""
         self._warn_dropped(None)
 
+    def log_pressure(self) -> None:
+        """Log, if users ever waited for room or calls timed out, how often in all (shutdown
+        does, beside the drops)."""
+        stats = self.stats
+        if stats.waited or stats.timed_out:
+            log_safely(
+                "warning",
+                "%s in all: users waited for room %d time(s), %.3f s in all; %d call(s) timed "
+                "out (counted failed)",
+                self.name,
+                stats.waited,
+                stats.time_waited,
+                stats.timed_out,
+            )
+
     # What the queue asks of its pool.
 
     def _start_workers(self) -> None:

@@ -12,7 +12,8 @@ import gevent
 import gevent.event
 import pytest
 
-from locust_events import EventHook, ListenerPool, UsersWaiting
+from locust_events import EventHook, Events, ListenerPool, UsersWaiting
+from locust_events._listener_stats import POOL_COLUMNS, aggregate, snapshot
 from locust_events._pool_warnings import WARNING_INTERVAL, _RateLimit
 
 #: How many times a test yields at most while waiting for a figure; at once when it works.
@@ -188,3 +189,34 @@ def test_on_users_waiting_refuses_what_it_cannot_call() -> None:
     pool = ListenerPool(name="webhook pool")
     with pytest.raises(TypeError, match=r"'webhook pool'.*on_users_waiting.*function"):
         pool.on_users_waiting("stop")  # type: ignore[arg-type]
+
+
+def test_the_tab_rows_and_the_quit_summary_show_the_waits_and_the_time_outs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING)
+    registry = Events()
+    pool = ListenerPool(size=1, maxsize=1, name="webhook pool", timeout=0.05)
+    never = gevent.event.Event()
+    registry.request.add_listener(lambda **kwargs: never.wait(), spawn=pool)
+    users = [gevent.spawn(registry.request.fire, n=n) for n in range(4)]
+    gevent.joinall(users, timeout=60)  # one runs, one is queued, two wait: all time out
+    assert registry.join(timeout=60)
+
+    stats = pool.stats
+    assert 2 <= stats.waited <= 3  # room for one queued: the others wait (the first, perhaps)
+    (row,) = snapshot(registry)["pools"]
+    assert row["pool"] == "webhook pool"
+    assert (row["waited"], row["timed_out"], row["failed"]) == (stats.waited, 4, 4)
+    assert row["time_waited_s"] >= 0.0
+    (total, *_) = aggregate({"a": {"listeners": [], "pools": [row]}, "b": {"pools": [row]}})[
+        "pools"
+    ]
+    assert (total["waited"], total["timed_out"]) == (2 * stats.waited, 8)
+    assert ("waited", "Users waited") in POOL_COLUMNS
+
+    registry.shutdown(timeout=60)
+    summary = [r.getMessage() for r in caplog.records if "in all: users waited" in r.getMessage()]
+    assert len(summary) == 1, summary
+    assert f"webhook pool in all: users waited for room {stats.waited} time(s)" in summary[0]
+    assert "4 call(s) timed out" in summary[0]
