@@ -42,8 +42,6 @@ from ._calls import (
     NoteDropped,
     NoteWaiting,
     OnFull,
-    PoolClosed,
-    PoolFull,
     StartWorkers,
     closed_error,
     full_error,
@@ -73,6 +71,7 @@ class CallQueue:
         "calls",
         "closed",
         "completed",
+        "discarded",
         "dropped",
         "failed",
         "handover",
@@ -146,8 +145,10 @@ class CallQueue:
         self.completed = 0
         self.failed = 0
         self.dropped = 0
-        #: Of the failed events, those whose call ran past its timeout and was abandoned.
+        #: Of the failed events, those whose call ran past its timeout and was abandoned;
+        #: of the dropped ones, those the pool discarded as it closed.
         self.timed_out = 0
+        self.discarded = 0
         #: Fires of the home thread that waited (or wait) for room, and the seconds they
         #: waited in all, counted as each wait ends (other threads': the hand-over's).
         self.waited = 0
@@ -264,7 +265,7 @@ class CallQueue:
         """Everything the hot paths leave: a closed pool, another thread, workers not started,
         no room. ``admit(item)`` takes the item once there is room."""
         if self.closed:
-            raise self.closed_error(source)
+            raise closed_error(self.name, source)
         if _thread_ident() != self.home:
             self._take_from_other_thread(admit, item, source)
             return
@@ -275,7 +276,7 @@ class CallQueue:
         elif self.on_full == "drop":
             self.drop(source)
         elif self.on_full == "raise":
-            raise self.full_error(source)
+            raise full_error(self.name, self.maxsize, source)
         elif gevent.getcurrent() is self.hub:
             # The hub cannot wait on itself: the item waits in line without its firer.
             self.in_line.append(InLine(admit, item, source, None))
@@ -292,18 +293,12 @@ class CallQueue:
             finally:  # measured around the real wait
                 self.time_waited += _monotonic() - started
             if place.refused:
-                raise self.closed_error(source)
+                raise closed_error(self.name, source)
 
     def drop(self, source: CallSource) -> None:
         """An event with no room under ``on_full="drop"``, or arriving at a closed pool."""
         self.dropped += 1
         self.note_dropped(source)
-
-    def closed_error(self, source: CallSource) -> PoolClosed:
-        return closed_error(self.name, source)
-
-    def full_error(self, source: CallSource) -> PoolFull:
-        return full_error(self.name, self.maxsize, source)
 
     # Other threads: their side waits for room in the hand-over, the hub admits.
 
@@ -329,6 +324,7 @@ class CallQueue:
         try:
             if self.closed:
                 self.handover.left_the_bound()
+                self.discarded += 1
                 self.drop(source)
             else:
                 if not self.ready:
@@ -528,6 +524,7 @@ class CallQueue:
                 self.hub.loop.run_callback(place.wake.switch, None)
         self.handover.release_all()
         self.dropped += discarded
+        self.discarded += discarded
         self.wake_joins_if_done()
         return discarded
 

@@ -27,6 +27,7 @@ cdef class CallQueue:
     cdef public long long failed
     cdef public long long dropped
     cdef public long long timed_out
+    cdef public long long discarded
     cdef public long long waited
     cdef public double time_waited
     cdef public bint timeouts_on

@@ -14,6 +14,8 @@ from typing import Any, Final, Protocol, final
 
 import gevent.monkey
 
+from ._calls import closed_error, full_error
+
 __all__ = ["ThreadHandOver"]
 
 # The real thread primitives even under monkey-patching, where threading names greenlets.
@@ -34,9 +36,8 @@ class _Bound(Protocol):
     @property
     def on_full(self) -> str: ...
 
-    def closed_error(self, source: Any) -> Exception: ...
-
-    def full_error(self, source: Any) -> Exception: ...
+    @property
+    def name(self) -> str: ...
 
     def note_waiting(self, source: Any) -> None: ...
 
@@ -118,7 +119,7 @@ class ThreadHandOver:
                     self.dropped += 1
                     return False
                 if queue.on_full == "raise":
-                    raise queue.full_error(source)
+                    raise full_error(queue.name, queue.maxsize, source)
                 waiter = _allocate_lock()
                 waiter.acquire()
                 self.waiters.append(waiter)
@@ -134,7 +135,7 @@ class ThreadHandOver:
                     if waiter in self.waiters:  # interrupted: not woken
                         self.waiters.remove(waiter)
             if queue.closed:
-                raise queue.closed_error(source)
+                raise closed_error(queue.name, source)
             self.outstanding += 1
             self.in_transit += 1
             return True

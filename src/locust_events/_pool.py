@@ -76,6 +76,9 @@ class PoolStats:
     waited: int = 0
     #: Seconds those fires waited in all (a wait still going on counts once it ends).
     time_waited: float = 0.0
+    #: Of the ``dropped`` events, those discarded because the pool closed (queued, held in
+    #: batches or waiting for room when ``close`` gave up); the others found no room.
+    discarded: int = 0
 
     @property
     def undelivered(self) -> int:
@@ -250,6 +253,7 @@ class ListenerPool:
             high_water=max(queue.high_water, queue.load),
             oldest_pending_age=oldest,
             timed_out=queue.timed_out,
+            discarded=queue.discarded,
             waited=queue.waited + thread_waited,
             time_waited=queue.time_waited + thread_time_waited,
         )
