@@ -393,7 +393,7 @@ class CallQueue:
                 self.refill_soon()
             try:
                 if self.timeouts_on and call[1].timeout:
-                    run_within(call, in_thread)
+                    run_within(call, in_thread, self.hub)
                 elif in_thread is None:
                     call[2](**call[3])
                 else:
