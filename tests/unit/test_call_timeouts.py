@@ -172,3 +172,21 @@ def test_a_timeout_on_a_listener_that_is_not_spawned_is_refused() -> None:
 
     with pytest.raises(TypeError, match=r"on_request to hook 'request'.*spawn=True"):
         hook.add_listener(on_request, timeout=1.0)
+
+
+def test_a_listener_catching_exception_or_gevent_timeouts_is_timed_out_all_the_same() -> None:
+    hook, pool = EventHook("request"), ListenerPool(size=1, timeout=0.05)
+    never = gevent.event.Event()
+    caught: list[str] = []
+
+    def careful(**kwargs: object) -> None:
+        try:
+            never.wait()
+        except (Exception, gevent.Timeout) as error:  # not the pool's: never reached
+            caught.append(type(error).__name__)
+
+    hook.add_listener(careful, spawn=pool)
+    hook.fire(n=1)
+    assert pool.join(timeout=_HANG)
+    assert (pool.stats.timed_out, caught) == (1, [])
+    assert pool.close(timeout=_HANG)
