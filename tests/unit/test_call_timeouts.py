@@ -14,7 +14,7 @@ import gevent
 import gevent.event
 import pytest
 
-from locust_events import EventHook, ListenerPool
+from locust_events import EventHook, Events, ListenerPool
 
 #: A join's deadline that only guards against a hang.
 _HANG = 60.0
@@ -95,8 +95,11 @@ def test_a_batch_listener_stuck_is_timed_out_for_each_event_of_its_batch() -> No
     assert pool.close(timeout=_HANG)
 
 
-def test_join_and_close_keep_their_deadlines_while_a_call_runs_under_a_long_timeout() -> None:
-    hook, pool = EventHook("request"), ListenerPool(size=1, timeout=_HANG)
+def test_join_shutdown_and_close_keep_their_deadlines_while_a_call_runs_under_a_long_timeout() -> (
+    None
+):
+    registry, pool = Events(), ListenerPool(size=1, timeout=_HANG)
+    hook = registry.request
     started, never = gevent.event.Event(), gevent.event.Event()
 
     def stuck(**kwargs: object) -> None:
@@ -107,6 +110,7 @@ def test_join_and_close_keep_their_deadlines_while_a_call_runs_under_a_long_time
     hook.fire(n=1)
     assert started.wait(_HANG)
     assert pool.join(timeout=0.01) is False  # the deadline comes before the timeout
+    assert registry.shutdown(timeout=0.01) is False
     assert pool.close(timeout=0.01) is False
     stats = pool.stats
     assert (stats.failed, stats.timed_out, stats.undelivered) == (1, 0, 0)
