@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 
 import gevent
 import gevent.event
@@ -193,4 +194,14 @@ def test_a_listener_catching_exception_or_gevent_timeouts_is_timed_out_all_the_s
     hook.fire(n=1)
     assert pool.join(timeout=_HANG)
     assert (pool.stats.timed_out, caught) == (1, [])
+    assert pool.close(timeout=_HANG)
+
+
+def test_a_greenlet_listener_that_never_yields_is_not_interrupted_and_completes() -> None:
+    hook, pool = EventHook("request"), ListenerPool(size=1, timeout=0.01)
+    hook.add_listener(lambda **kwargs: time.sleep(0.05), spawn=pool)  # unpatched: no yield
+    hook.fire(n=1)
+    assert pool.join(timeout=_HANG)
+    stats = pool.stats
+    assert (stats.completed, stats.timed_out) == (1, 0)
     assert pool.close(timeout=_HANG)
