@@ -153,7 +153,8 @@ def nine(call):
 
 #: Builds one spawned-listener case, named by ``sys.argv[1]``, as ``round_``. Every case
 #: fires or calls the request listener with Locust's nine keywords; the pool's workers are
-#: started (one call run) before counting, so both loop lengths pay for that alike.
+#: started (one call run) before counting, so both loop lengths pay for that alike. The
+#: "timeout" case gives the pool a call timeout no call reaches: what timing each call costs.
 _POOL_SETUP = (
     _REQUEST_ROUND
     + """
@@ -162,7 +163,8 @@ case, rounds = sys.argv[1], int(sys.argv[2])
 if case == "direct":
     round_ = nine(h)
 else:
-    pool = ListenerPool(size=8, maxsize=1_000 * (rounds + 1))
+    timeout = 60.0 if case == "end to end, timeout" else None  # never reached: the cost alone
+    pool = ListenerPool(size=8, maxsize=1_000 * (rounds + 1), timeout=timeout)
     hook = Events().request
     hook.add_listener(h, spawn=pool)
     hook.fire(request_type="GET", name="/api", response_time=12.5, response_length=512,
@@ -193,6 +195,7 @@ POOL_CASES: tuple[tuple[str, str], ...] = (
     ("direct call of the request listener", "direct"),
     ("fire into a spawned listener (the enqueue, 1,000 queued)", "enqueue"),
     ("fire, then run the call through the pool", "end to end"),
+    ("  the same, each call under a timeout", "end to end, timeout"),
 )
 
 

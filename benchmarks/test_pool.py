@@ -55,6 +55,19 @@ def test_pool_throughput(measure: Measure) -> None:
     pool.close()
 
 
+def test_pool_throughput_under_a_call_timeout(measure: Measure) -> None:
+    """As above, each call under a timeout it never reaches: what timing a call costs."""
+    pool = ListenerPool(size=8, maxsize=1_000, timeout=60.0)
+    fire_round = _calls(hook_spawning_into(pool).fire)
+
+    def round_() -> None:
+        fire_round()
+        pool.join()
+
+    measure("pool throughput", "the same, each call under a timeout", round_)
+    pool.close()
+
+
 def _enqueue_with(measure: Measure, queued: int, *, baseline: bool = False) -> None:
     """The enqueue, averaged over filling a new pool's queue from empty to ``queued`` calls
     (nothing yields to its workers meanwhile), with the cycle collector on as in a run."""

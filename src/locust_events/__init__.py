@@ -14,7 +14,7 @@ from ._hooks import BatchSettings, EventHook, Registration
 from ._implementation import COMPILED  # whether fire runs the compiled loop (_speedups)
 from ._lifecycle import Lifecycle
 from ._monitor import UsageMonitor
-from ._pool import ListenerPool, PoolClosed, PoolFull, PoolStats
+from ._pool import ListenerPool, PoolClosed, PoolFull, PoolStats, UsersWaiting
 from ._registry import declare_hook
 from ._unswitched import watch_locust
 from ._version import __version__
@@ -48,6 +48,7 @@ __all__ = [
     "SystemHandler",
     "UsageMonitor",
     "UserErrorHandler",
+    "UsersWaiting",
     "__version__",
     "declare_hook",
     "events",

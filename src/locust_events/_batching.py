@@ -18,7 +18,7 @@ from typing import Any, Final, final
 import gevent.monkey
 
 from ._call_queue import CallQueue
-from ._calls import Call
+from ._calls import NO_TIMEOUT, Call
 from ._errors import describe_listener, log_safely
 from ._implementation import adopt_compiled_twin
 from ._listener_kinds import refuse_listener_that_never_runs
@@ -109,6 +109,7 @@ class BatchListener:
         "max_size",
         "max_wait",
         "profile",
+        "timeout",
     )
 
     def __init__(
@@ -117,6 +118,7 @@ class BatchListener:
         listener: Callable[..., Any],
         queue: CallQueue,
         settings: BatchSettings,
+        timeout: float = NO_TIMEOUT,
     ) -> None:
         #: The function that gets the batches.
         self.listener: Final = listener
@@ -134,6 +136,11 @@ class BatchListener:
         self._timer: Any = None
         #: Set by a profiler: each batch that runs is timed and counted there.
         self.profile: Any = None
+        #: Seconds a batch's call may run before it is abandoned (:data:`NO_TIMEOUT`: no
+        #: limit).
+        self.timeout: Final = timeout
+        if timeout:
+            queue.timeouts_on = True
         #: What the hook calls on each fire.
         self.accept: Final[Callable[..., None]] = self._accept_function()
         queue.batch_listeners.append(self)

@@ -23,6 +23,7 @@ cdef class BatchListener:
     cdef readonly list _batch
     cdef object _timer
     cdef public object profile
+    cdef readonly double timeout
     cdef readonly object accept
 
     cpdef add_event(self, event)

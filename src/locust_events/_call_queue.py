@@ -2,22 +2,20 @@
 
 A :class:`CallQueue` belongs to one :class:`~locust_events.ListenerPool` and owns what a call
 touches on its way: the queued calls, the room left under the bound, the home thread and its
-hub, the idle workers, the running calls, the counts and the high water, the firers waiting
-for room and the joins waiting for the end. Its steps are the enqueue (:meth:`CallQueue.put`,
-which :class:`SpawnedListener` calls on every fire), the one slow way for calls and batch
-events alike (:meth:`CallQueue.take_slowly`), a batch's hand-over
-(:meth:`CallQueue.queue_held`) and the workers' round (:meth:`CallQueue.run_round`). The pool
-starts and replaces workers; the queue asks it for three things, handed over as callables
-(:data:`StartWorkers`, :data:`MoveHere`, :data:`NoteDropped`).
+hub, the idle workers, the running calls, the counts, the firers waiting for room (and how
+long they waited) and the joins. Its steps are the enqueue (:meth:`CallQueue.put`, on every
+spawned fire), the one slow way for calls and batch events (:meth:`CallQueue.take_slowly`), a
+batch's hand-over (:meth:`CallQueue.queue_held`) and the workers' round
+(:meth:`CallQueue.run_round`, calls under a timeout through ``_call_timeouts``). The pool starts
+and replaces workers and warns; the queue asks it through callables (see ``_calls``).
 
 Every call is accounted for in events: a spawned call is one, a batch's call is its events.
 The bound, ``maxsize``, counts the events queued and those batch listeners hold in batches not
 handed over yet (:attr:`CallQueue.load`); :meth:`CallQueue.has_room` is the one room test.
 
-Where a compiler exists, ``setup.py`` compiles this very file with Cython, as
-``_call_queue_compiled`` (its ``.pxd`` declares the classes as final C types, which is why they
-carry no ``typing.final``: Cython refuses other decorators on them), and the module adopts
-that build at its end unless ``LOCUST_EVENTS_PURE`` is set.
+Where a compiler exists, ``setup.py`` compiles this very file with Cython as
+``_call_queue_compiled`` (its ``.pxd`` declares the classes final C types, hence no
+``typing.final``), which the module adopts at its end unless ``LOCUST_EVENTS_PURE`` is set.
 """
 
 from __future__ import annotations
@@ -33,16 +31,20 @@ import gevent.event
 import gevent.monkey
 from gevent.hub import Waiter
 
+from ._call_timeouts import CallAbandoned, run_within
 from ._calls import (
+    NO_TIMEOUT,
     Call,
     CallSource,
     HeldBatch,
+    InLine,
     MoveHere,
     NoteDropped,
+    NoteWaiting,
     OnFull,
-    PoolClosed,
-    PoolFull,
     StartWorkers,
+    closed_error,
+    full_error,
 )
 from ._errors import describe_listener, log_safely
 from ._handover import ThreadHandOver
@@ -57,34 +59,6 @@ _monotonic: Final = time.monotonic
 NEVER: Final = float("inf")
 
 
-class _InLine:
-    """An item waiting for room: a call to queue, or a batch event to admit."""
-
-    __slots__ = ("admit", "from_thread", "item", "refused", "source", "wake")
-
-    def __init__(
-        self,
-        admit: Callable[[Any], None],
-        item: Any,
-        source: CallSource,
-        wake: Waiter[Any] | None,
-        from_thread: bool = False,
-    ) -> None:
-        #: Takes ``item`` once there is room: :meth:`CallQueue.queue_call`, or a batch
-        #: listener's ``add_event``.
-        self.admit: Final = admit
-        self.item: Final = item
-        self.source: Final = source
-        #: Switched to (in the hub) once the item is admitted or refused; ``None`` when nobody
-        #: waits (fired from the hub or another thread). A firer killed meanwhile leaves a
-        #: waiter that switches to nobody: its item stays in line and is delivered.
-        self.wake: Final = wake
-        #: Whether another thread fired it: it counts against that side's bound till admitted.
-        self.from_thread: Final = from_thread
-        #: Set when the pool closed first: the waiting firer gets ``PoolClosed``.
-        self.refused = False
-
-
 class CallQueue:
     """Everything of one pool's calls from fire to end; see the module's docstring.
 
@@ -97,6 +71,7 @@ class CallQueue:
         "calls",
         "closed",
         "completed",
+        "discarded",
         "dropped",
         "failed",
         "handover",
@@ -112,12 +87,18 @@ class CallQueue:
         "move_here",
         "name",
         "note_dropped",
+        "note_timed_out",
+        "note_waiting",
         "on_full",
         "ready",
         "refill_pending",
         "run_in_thread",
         "running",
         "start_workers",
+        "time_waited",
+        "timed_out",
+        "timeouts_on",
+        "waited",
     )
 
     def __init__(
@@ -129,10 +110,14 @@ class CallQueue:
         start_workers: StartWorkers,
         move_here: MoveHere,
         note_dropped: NoteDropped,
+        note_waiting: NoteWaiting,
+        note_timed_out: NoteDropped,
     ) -> None:
         self.start_workers: Final = start_workers
         self.move_here: Final = move_here
         self.note_dropped: Final = note_dropped
+        self.note_waiting: Final = note_waiting
+        self.note_timed_out: Final = note_timed_out
         #: How messages name the pool.
         self.name: Final = name
         #: How many events may be queued or held in batches at once.
@@ -143,6 +128,9 @@ class CallQueue:
         self.handover: Final = ThreadHandOver()
         #: The batch listeners of this pool: joins and closes hand their batches over.
         self.batch_listeners: list[HeldBatch] = []
+        #: Whether a source of this pool has a call timeout: only then does the round look
+        #: for one (a flag read per call: a pool without timeouts pays nothing more).
+        self.timeouts_on = False
         self.closed = False
         self.start_afresh()
 
@@ -157,6 +145,14 @@ class CallQueue:
         self.completed = 0
         self.failed = 0
         self.dropped = 0
+        #: Of the failed events, those whose call ran past its timeout and was abandoned;
+        #: of the dropped ones, those the pool discarded as it closed.
+        self.timed_out = 0
+        self.discarded = 0
+        #: Fires of the home thread that waited (or wait) for room, and the seconds they
+        #: waited in all, counted as each wait ends (other threads': the hand-over's).
+        self.waited = 0
+        self.time_waited = 0.0
         #: The most :attr:`load` seen, read just before it shrinks.
         self.high_water = 0
         #: Whether the workers run and the pool is open: the enqueue may queue on its own.
@@ -176,7 +172,7 @@ class CallQueue:
         #: The call each worker is running, so that a killed worker's call is accounted for.
         self.running: dict[Any, Call] = {}
         #: Items waiting for room, oldest first.
-        self.in_line: deque[_InLine] = deque()
+        self.in_line: deque[InLine] = deque()
         self.refill_pending = False
         #: Each join's deadline and the event that wakes it, and the earliest deadline.
         self.joins: list[tuple[float, gevent.event.Event]] = []
@@ -197,7 +193,7 @@ class CallQueue:
         self._fresh_home_fields()
         for place in in_line:
             self.in_line.append(
-                _InLine(place.admit, place.item, place.source, None, place.from_thread)
+                InLine(place.admit, place.item, place.source, None, place.from_thread)
             )
         for call in stranded:
             self.failed += call[4]
@@ -269,7 +265,7 @@ class CallQueue:
         """Everything the hot paths leave: a closed pool, another thread, workers not started,
         no room. ``admit(item)`` takes the item once there is room."""
         if self.closed:
-            raise self.closed_error(source)
+            raise closed_error(self.name, source)
         if _thread_ident() != self.home:
             self._take_from_other_thread(admit, item, source)
             return
@@ -280,37 +276,29 @@ class CallQueue:
         elif self.on_full == "drop":
             self.drop(source)
         elif self.on_full == "raise":
-            raise self.full_error(source)
+            raise full_error(self.name, self.maxsize, source)
         elif gevent.getcurrent() is self.hub:
             # The hub cannot wait on itself: the item waits in line without its firer.
-            self.in_line.append(_InLine(admit, item, source, None))
+            self.in_line.append(InLine(admit, item, source, None))
         else:
             waiter: Waiter[Any] = Waiter(self.hub)
-            place = _InLine(admit, item, source, waiter)
+            place = InLine(admit, item, source, waiter)
             self.in_line.append(place)
+            self.waited += 1
+            self.note_waiting(source)  # never raises
+            started = _monotonic()
             # Killed while waiting, the firer leaves: its item stays in line, delivered later.
-            waiter.get()
+            try:
+                waiter.get()
+            finally:  # measured around the real wait
+                self.time_waited += _monotonic() - started
             if place.refused:
-                raise self.closed_error(source)
+                raise closed_error(self.name, source)
 
     def drop(self, source: CallSource) -> None:
         """An event with no room under ``on_full="drop"``, or arriving at a closed pool."""
         self.dropped += 1
         self.note_dropped(source)
-
-    def closed_error(self, source: CallSource) -> PoolClosed:
-        return PoolClosed(
-            f"Cannot run listener {describe_listener(source.listener)} of hook "
-            f"{source.hook.name!r}: {self.name!r} is closed; fire before closing it, or spawn "
-            "into an open pool"
-        )
-
-    def full_error(self, source: CallSource) -> PoolFull:
-        return PoolFull(
-            f"Cannot queue listener {describe_listener(source.listener)} of hook "
-            f"{source.hook.name!r}: {self.name!r} holds {self.maxsize} pending calls; raise its "
-            "maxsize or size, or choose on_full='block' or 'drop'"
-        )
 
     # Other threads: their side waits for room in the hand-over, the hub admits.
 
@@ -336,6 +324,7 @@ class CallQueue:
         try:
             if self.closed:
                 self.handover.left_the_bound()
+                self.discarded += 1
                 self.drop(source)
             else:
                 if not self.ready:
@@ -344,7 +333,7 @@ class CallQueue:
                     self.handover.left_the_bound()
                     admit(item)
                 else:
-                    self.in_line.append(_InLine(admit, item, source, None, from_thread=True))
+                    self.in_line.append(InLine(admit, item, source, None, from_thread=True))
         except Exception as error:  # a hub callback must not raise
             log_safely("error", "%s could not take a handed-over call", self.name, exc_info=error)
         self.wake_joins_if_done()
@@ -403,10 +392,18 @@ class CallQueue:
             if self.in_line:
                 self.refill_soon()
             try:
-                if in_thread is None:
+                if self.timeouts_on and call[1].timeout:
+                    run_within(call, in_thread, self.hub)
+                elif in_thread is None:
                     call[2](**call[3])
                 else:
                     in_thread(call[2], call[3])
+            except CallAbandoned:
+                if calls is not self.calls:
+                    return False
+                self.failed += events
+                self.timed_out += events
+                self.note_timed_out(call[1])  # never raises
             except Exception as error:
                 if calls is not self.calls:
                     return False
@@ -527,6 +524,7 @@ class CallQueue:
                 self.hub.loop.run_callback(place.wake.switch, None)
         self.handover.release_all()
         self.dropped += discarded
+        self.discarded += discarded
         self.wake_joins_if_done()
         return discarded
 
@@ -536,10 +534,15 @@ class SpawnedListener:
     queues the real call, keeping the fire's keyword arguments in the dict the call made (a
     shallow copy)."""
 
-    __slots__ = ("enqueue", "hook", "listener", "pool", "queue")
+    __slots__ = ("enqueue", "hook", "listener", "pool", "queue", "timeout")
 
     def __init__(
-        self, hook: Any, listener: Callable[..., Any], pool: Any, queue: CallQueue
+        self,
+        hook: Any,
+        listener: Callable[..., Any],
+        pool: Any,
+        queue: CallQueue,
+        timeout: float = NO_TIMEOUT,
     ) -> None:
         #: The hook it is registered on, whose error policy records its failures.
         self.hook: Final = hook
@@ -549,6 +552,10 @@ class SpawnedListener:
         self.pool: Final = pool
         #: The pool's queue, whose enqueue a fire is.
         self.queue: Final = queue
+        #: Seconds a call may run before it is abandoned (:data:`NO_TIMEOUT`: no limit).
+        self.timeout: Final = timeout
+        if timeout:
+            queue.timeouts_on = True
         #: What the hook calls on each fire.
         self.enqueue: Final[Callable[..., None]] = self._enqueue_function()
 

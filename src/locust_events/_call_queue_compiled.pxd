@@ -11,15 +11,6 @@ cdef object _thread_ident
 cdef object _monotonic
 
 @cython.final
-cdef class _InLine:
-    cdef readonly object admit
-    cdef readonly object item
-    cdef readonly object source
-    cdef readonly object wake
-    cdef readonly bint from_thread
-    cdef public bint refused
-
-@cython.final
 cdef class CallQueue:
     cdef readonly object start_workers
     cdef readonly object move_here
@@ -35,6 +26,13 @@ cdef class CallQueue:
     cdef public long long completed
     cdef public long long failed
     cdef public long long dropped
+    cdef public long long timed_out
+    cdef public long long discarded
+    cdef public long long waited
+    cdef public double time_waited
+    cdef public bint timeouts_on
+    cdef readonly object note_waiting
+    cdef readonly object note_timed_out
     cdef public long long high_water
     cdef public bint ready
     cdef public object home
@@ -69,3 +67,4 @@ cdef class SpawnedListener:
     cdef readonly object pool
     cdef readonly CallQueue queue
     cdef readonly object enqueue
+    cdef readonly double timeout

@@ -1,24 +1,31 @@
 """What a queued call is: its tuple, what queued it, what its queue asks of the pool and of
-batch listeners, and the errors a pool gives a firer."""
+batch listeners, an item waiting for room, and the errors a pool gives a firer."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Literal, Protocol
+from typing import Any, Final, Literal, Protocol, final
 
-from ._errors import DispatchError
+from gevent.hub import Waiter
+
+from ._errors import DispatchError, describe_listener
 
 __all__ = [
+    "NO_TIMEOUT",
     "Call",
     "CallSource",
     "HeldBatch",
     "HookName",
+    "InLine",
     "MoveHere",
     "NoteDropped",
+    "NoteWaiting",
     "OnFull",
     "PoolClosed",
     "PoolFull",
     "StartWorkers",
+    "closed_error",
+    "full_error",
 ]
 
 OnFull = Literal["block", "drop", "raise"]
@@ -30,6 +37,24 @@ class PoolFull(DispatchError):
 
 class PoolClosed(DispatchError, RuntimeError):
     """A spawned listener was fired after its pool was closed."""
+
+
+def closed_error(pool: str, source: CallSource) -> PoolClosed:
+    """What a firer gets from closed pool ``pool``."""
+    return PoolClosed(
+        f"Cannot run listener {describe_listener(source.listener)} of hook "
+        f"{source.hook.name!r}: {pool!r} is closed; fire before closing it, or spawn "
+        "into an open pool"
+    )
+
+
+def full_error(pool: str, maxsize: int, source: CallSource) -> PoolFull:
+    """What a firer gets from full pool ``pool`` under ``on_full="raise"``."""
+    return PoolFull(
+        f"Cannot queue listener {describe_listener(source.listener)} of hook "
+        f"{source.hook.name!r}: {pool!r} holds {maxsize} pending calls; raise its "
+        "maxsize or size, or choose on_full='block' or 'drop'"
+    )
 
 
 class HookName(Protocol):
@@ -50,6 +75,10 @@ class CallSource(Protocol):
     @property
     def listener(self) -> Callable[..., Any]: ...
 
+    @property
+    def timeout(self) -> float:
+        """Seconds a call may run before it is abandoned; :data:`NO_TIMEOUT` for no limit."""
+
     def record_failure(self, call: Call, error: Exception) -> None: ...
 
 
@@ -68,9 +97,44 @@ class HeldBatch(Protocol):
         """Forget the batch not handed over yet; returns how many events it held."""
 
 
-#: What a queue asks of its pool, handed to it as three callables: start the workers in the
-#: home thread (the queue is then ``ready``); make the calling thread the home, the former one
-#: having ended; count a call of a source dropped for lack of room, for a rate-limited warning.
+#: What a queue asks of its pool, handed to it as callables: start the workers in the home
+#: thread (the queue is then ``ready``); make the calling thread the home, the former one
+#: having ended; count a call of a source dropped for lack of room, or abandoned past its
+#: timeout, for a rate-limited warning; tell that a firer is about to wait for room (a
+#: rate-limited warning and the pool's watchers).
 StartWorkers = Callable[[], None]
 MoveHere = Callable[[], None]
 NoteDropped = Callable[[CallSource], None]
+NoteWaiting = Callable[[CallSource], None]
+
+#: A source's :attr:`CallSource.timeout` when its calls may run as long as they take.
+NO_TIMEOUT: Final = 0.0
+
+
+@final
+class InLine:
+    """An item waiting for room: a call to queue, or a batch event to admit."""
+
+    __slots__ = ("admit", "from_thread", "item", "refused", "source", "wake")
+
+    def __init__(
+        self,
+        admit: Callable[[Any], None],
+        item: Any,
+        source: CallSource,
+        wake: Waiter[Any] | None,
+        from_thread: bool = False,
+    ) -> None:
+        #: Takes ``item`` once there is room: :meth:`CallQueue.queue_call`, or a batch
+        #: listener's ``add_event``.
+        self.admit: Final = admit
+        self.item: Final = item
+        self.source: Final = source
+        #: Switched to (in the hub) once the item is admitted or refused; ``None`` when nobody
+        #: waits (fired from the hub or another thread). A firer killed meanwhile leaves a
+        #: waiter that switches to nobody: its item stays in line and is delivered.
+        self.wake: Final = wake
+        #: Whether another thread fired it: it counts against that side's bound till admitted.
+        self.from_thread: Final = from_thread
+        #: Set when the pool closed first: the waiting firer gets ``PoolClosed``.
+        self.refused = False

@@ -42,7 +42,9 @@ class DeprecatedEventHook(EventHook[_AcceptsT]):
         self: DeprecatedEventHook[_ListenerT],
         func: _ListenerT,
         spawn: bool | ListenerPool = False,
+        *,
+        timeout: float | None = None,
     ) -> _ListenerT:
         logger.warning(self.message)
         warnings.warn(self.message, DeprecationWarning, stacklevel=2)
-        return super().add_listener(func, spawn)
+        return super().add_listener(func, spawn, timeout=timeout)

@@ -367,6 +367,7 @@ class Events:
             delivered = self.drain(timeout)
             for pool in self.pools:
                 pool.log_unreported_drops()
+                pool.log_pressure()
             if self._profiler is not None and self._profile_reported:
                 log_safely("info", "Listener profile:\n%s", self._profiler.table())
         finally:

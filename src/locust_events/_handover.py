@@ -6,6 +6,7 @@ the pool's ``on_full`` says), then hands the item to the home hub, which admits 
 
 from __future__ import annotations
 
+import time
 import weakref
 from collections import deque
 from collections.abc import Callable
@@ -13,11 +14,14 @@ from typing import Any, Final, Protocol, final
 
 import gevent.monkey
 
+from ._calls import closed_error, full_error
+
 __all__ = ["ThreadHandOver"]
 
 # The real thread primitives even under monkey-patching, where threading names greenlets.
 _allocate_lock: Final[Callable[[], Any]] = gevent.monkey.get_original("_thread", "allocate_lock")
 _thread_local: Final[type[Any]] = gevent.monkey.get_original("_thread", "_local")
+_monotonic: Final = time.monotonic
 
 
 class _Bound(Protocol):
@@ -32,9 +36,10 @@ class _Bound(Protocol):
     @property
     def on_full(self) -> str: ...
 
-    def closed_error(self, source: Any) -> Exception: ...
+    @property
+    def name(self) -> str: ...
 
-    def full_error(self, source: Any) -> Exception: ...
+    def note_waiting(self, source: Any) -> None: ...
 
 
 class _HomeToken:
@@ -60,7 +65,16 @@ class ThreadHandOver:
     :attr:`lock`.
     """
 
-    __slots__ = ("dropped", "home_token", "in_transit", "lock", "outstanding", "waiters")
+    __slots__ = (
+        "dropped",
+        "home_token",
+        "in_transit",
+        "lock",
+        "outstanding",
+        "time_waited",
+        "waited",
+        "waiters",
+    )
 
     def __init__(self) -> None:
         self.start_afresh()
@@ -78,6 +92,9 @@ class ThreadHandOver:
         self.outstanding = 0
         #: Threads waiting for room, each blocked on a lock of its own.
         self.waiters: deque[Any] = deque()
+        #: Fires that waited (or wait now) here for room, and the seconds they waited in all.
+        self.waited = 0
+        self.time_waited = 0.0
 
     def bind_home(self) -> None:
         """Make the calling thread the home whose life :meth:`home_alive` tells."""
@@ -102,19 +119,23 @@ class ThreadHandOver:
                     self.dropped += 1
                     return False
                 if queue.on_full == "raise":
-                    raise queue.full_error(source)
+                    raise full_error(queue.name, queue.maxsize, source)
                 waiter = _allocate_lock()
                 waiter.acquire()
                 self.waiters.append(waiter)
+                self.waited += 1
                 lock.release()
+                started = _monotonic()
                 try:
+                    queue.note_waiting(source)  # never raises
                     waiter.acquire()
                 finally:
                     lock.acquire()
+                    self.time_waited += _monotonic() - started
                     if waiter in self.waiters:  # interrupted: not woken
                         self.waiters.remove(waiter)
             if queue.closed:
-                raise queue.closed_error(source)
+                raise closed_error(queue.name, source)
             self.outstanding += 1
             self.in_transit += 1
             return True

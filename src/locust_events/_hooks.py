@@ -17,10 +17,11 @@ from ._batching import (
     check_batch_listener,
     check_pool_fits,
 )
+from ._call_queue import spawned_listener_of
 from ._errors import ErrorPolicy, describe_listener
 from ._implementation import COMPILED, FilteredListener, HookCore, Measurement
 from ._listener_kinds import refuse_listener_that_never_runs
-from ._pool import ListenerPool, default_pool, queue_of, spawned_listener
+from ._pool import ListenerPool, default_pool, listener_timeout, queue_of, spawned_listener
 from ._profiling import Profiler
 from ._signature import check_listener_signature
 
@@ -54,6 +55,9 @@ class Registration:
     pool: ListenerPool | None
     #: When a batch listener's batches are delivered; ``None`` for any other listener.
     batch: BatchSettings | None = None
+    #: Seconds a spawned or batch listener's call may run (its own, else its pool's);
+    #: ``None``: no limit.
+    timeout: float | None = None
 
 
 #: What a hook keeps per registration: the listener registered, what fire calls for it (the
@@ -214,7 +218,9 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         for listener, entry, pool, _ in records:
             batch_listener = None if pool is None else batch_listener_of(entry)
             batch = None if batch_listener is None else batch_listener.settings
-            registrations.append(Registration(listener, pool, batch))
+            source = batch_listener or (None if pool is None else spawned_listener_of(entry))
+            timeout = source.timeout if source is not None else None
+            registrations.append(Registration(listener, pool, batch, timeout or None))
         return tuple(registrations)
 
     @property
@@ -229,7 +235,11 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         return self._policy
 
     def add_listener(
-        self: EventHook[_ListenerT], func: _ListenerT, spawn: bool | ListenerPool = False
+        self: EventHook[_ListenerT],
+        func: _ListenerT,
+        spawn: bool | ListenerPool = False,
+        *,
+        timeout: float | None = None,
     ) -> _ListenerT:
         """Register ``func`` to be called on every fire, after the listeners already there.
 
@@ -239,6 +249,8 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         :param spawn: ``True`` runs ``func`` in the owning registry's :class:`ListenerPool`
             instead of the firing greenlet (a standalone hook uses the process-wide default
             pool); a ``ListenerPool`` runs it there. The fire then only queues the call.
+        :param timeout: seconds a spawned call may run before it is abandoned, counted failed
+            and timed out (see ``ListenerPool``); ``None`` takes the pool's ``timeout``.
         When the hook declares what it passes and ``func`` has no ``**kwargs`` and does not
         take every declared name, each fire calls it with only the names it takes (worked
         out here, once), as a listener of Locust's shape expects.
@@ -258,8 +270,10 @@ class EventHook(HookCore, Generic[_AcceptsT]):
                 f"Cannot add listener {describe_listener(func)} to hook {self.name!r}: spawn "
                 f"must be True, False or a ListenerPool, not {spawn!r}"
             )
+        owner = f"Cannot add listener {describe_listener(func)} to hook {self.name!r}"
+        limit = listener_timeout(owner, timeout, pool)
         if pool is not None:
-            listener = spawned_listener(self, listener, pool)
+            listener = spawned_listener(self, listener, pool, limit)
         with self._mutation_lock:
             serial = self._next_serial
             self._next_serial = serial + 1
@@ -278,6 +292,7 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         max_size: int = 1000,
         max_wait: float = 1.0,
         pool: ListenerPool | None = None,
+        timeout: float | None = None,
     ) -> _BatchListenerT:
         """Register ``func`` to get this hook's fires in batches: ``func(batch)``, where
         ``batch`` is a list of the fires' keyword arguments, each a read-only mapping as at
@@ -294,6 +309,8 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         cannot wait, the event is taken all the same), "drop" drops that event, "raise"
         raises :class:`~locust_events.PoolFull`.
 
+        A batch's call running past ``timeout`` seconds (``None``: the pool's ``timeout``) is
+        abandoned, its events counted failed and timed out.
         Returns ``func`` unchanged. :meth:`batch_listener` is the decorator form.
 
         :raises TypeError: ``func`` is not callable, cannot take one positional argument,
@@ -310,8 +327,10 @@ class EventHook(HookCore, Generic[_AcceptsT]):
                 f"pool must be a ListenerPool or None, not {pool!r}"
             )
         check_pool_fits(self.name, func, max_size, pool)
+        owner = f"Cannot add batch listener {describe_listener(func)} to hook {self.name!r}"
+        limit = listener_timeout(owner, timeout, pool)
         settings = BatchSettings(max_size, float(max_wait))
-        batch_listener = BatchListener(self, func, queue_of(pool), settings)
+        batch_listener = BatchListener(self, func, queue_of(pool), settings, limit)
         entry = batch_listener.accept
         with self._mutation_lock:
             serial = self._next_serial
@@ -325,7 +344,12 @@ class EventHook(HookCore, Generic[_AcceptsT]):
 
     @overload
     def batch_listener(
-        self, *, max_size: int = 1000, max_wait: float = 1.0, pool: ListenerPool | None = None
+        self,
+        *,
+        max_size: int = 1000,
+        max_wait: float = 1.0,
+        pool: ListenerPool | None = None,
+        timeout: float | None = None,
     ) -> Callable[[_BatchListenerT], _BatchListenerT]: ...
 
     def batch_listener(
@@ -335,6 +359,7 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         max_size: int = 1000,
         max_wait: float = 1.0,
         pool: ListenerPool | None = None,
+        timeout: float | None = None,
     ) -> Any:
         """Decorator form of :meth:`add_batch_listener`, bare for the default settings::
 
@@ -346,7 +371,9 @@ class EventHook(HookCore, Generic[_AcceptsT]):
             return self.add_batch_listener(func)
 
         def register(func: _BatchListenerT) -> _BatchListenerT:
-            return self.add_batch_listener(func, max_size=max_size, max_wait=max_wait, pool=pool)
+            return self.add_batch_listener(
+                func, max_size=max_size, max_wait=max_wait, pool=pool, timeout=timeout
+            )
 
         return register
 

@@ -58,6 +58,9 @@ POOL_COLUMNS: Final[tuple[tuple[str, str], ...]] = (
     ("submitted", "Submitted"),
     ("completed", "Completed"),
     ("failed", "Failed"),
+    ("timed_out", "Timed out"),
+    ("waited", "Users waited"),
+    ("time_waited_s", "Time users waited s"),
 )
 
 
@@ -134,6 +137,9 @@ def snapshot(registry: Events, worker: str = "local") -> Snapshot:
                 "submitted": stats.submitted,
                 "completed": stats.completed,
                 "failed": stats.failed,
+                "timed_out": stats.timed_out,
+                "waited": stats.waited,
+                "time_waited_s": round(stats.time_waited, 3),
             }
         )
     return {"listeners": [_with_derived(row) for row in listeners], "pools": pools}
@@ -191,6 +197,8 @@ def aggregate(
                 continue
             for field in ("queued", "running", "dropped", "submitted", "completed", "failed"):
                 into[field] += row[field]
+            for field in ("timed_out", "waited", "time_waited_s"):  # absent from older workers
+                into[field] = into.get(field, 0) + row.get(field, 0)
             for field in ("high_water", "oldest_pending_s"):
                 into[field] = max(into[field], row[field])
     totals = sorted(summed_listeners.values(), key=lambda row: row["total_seconds"], reverse=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
 import time
 import weakref
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, final
@@ -15,8 +17,9 @@ from gevent import Greenlet
 from gevent.hub import Waiter
 
 from ._call_queue import NEVER, CallQueue, SpawnedListener
-from ._calls import CallSource, OnFull, PoolClosed, PoolFull
+from ._calls import NO_TIMEOUT, CallSource, OnFull, PoolClosed, PoolFull
 from ._errors import describe_listener, log_safely
+from ._pool_warnings import PoolWarnings
 from ._thread_runner import ThreadRunner
 
 __all__ = [
@@ -24,16 +27,15 @@ __all__ = [
     "PoolClosed",
     "PoolFull",
     "PoolStats",
+    "UsersWaiting",
+    "UsersWaitingWatcher",
     "default_pool",
     "queue_of",
     "spawned_listener",
 ]
 
 _thread_ident: Final[Callable[[], int]] = gevent.monkey.get_original("_thread", "get_ident")
-_allocate_lock: Final[Callable[[], Any]] = gevent.monkey.get_original("_thread", "allocate_lock")
 _monotonic: Final = time.monotonic
-#: At most one "dropped" warning per this many seconds and pool.
-_DROP_WARNING_INTERVAL: Final = 10.0
 #: How often a join from a thread other than the pool's (live) home looks at its figures.
 _FOREIGN_JOIN_POLL: Final = 0.005
 #: How long ``close`` gives its killed workers to end.
@@ -67,11 +69,39 @@ class PoolStats:
     high_water: int
     #: Seconds the oldest queued call has waited, 0.0 when none waits.
     oldest_pending_age: float
+    #: Of the ``failed`` events, those whose call ran past its timeout and was abandoned.
+    timed_out: int = 0
+    #: Fires that waited for room under ``on_full="block"`` (a simulated user waiting
+    #: generates no load meanwhile), those waiting now included.
+    waited: int = 0
+    #: Seconds those fires waited in all (a wait still going on counts once it ends).
+    time_waited: float = 0.0
+    #: Of the ``dropped`` events, those discarded because the pool closed (queued, held in
+    #: batches or waiting for room when ``close`` gave up); the others found no room.
+    discarded: int = 0
 
     @property
     def undelivered(self) -> int:
         """Events accepted that have not finished: pending plus running."""
         return self.pending + self.running
+
+
+@final
+@dataclass(frozen=True)
+class UsersWaiting:
+    """What a pool's watchers get when fires (simulated users) wait for room in it: the
+    first time, then at most once per warning interval (10 s), as the warning is logged."""
+
+    #: The pool's name.
+    pool: str
+    #: The listeners whose calls fill the pool (running or queued), most calls first.
+    listeners: tuple[str, ...]
+    #: The pool's figures then: ``stats.waited`` and ``stats.time_waited`` among them.
+    stats: PoolStats
+
+
+#: A function a pool calls, in a greenlet of its own, when users wait for room in it.
+UsersWaitingWatcher = Callable[[UsersWaiting], object]
 
 
 # Every pool, so that a forked child can start them afresh.
@@ -119,16 +149,16 @@ class ListenerPool:
 
     __slots__ = (
         "__weakref__",
-        "_drops_unreported",
-        "_last_drop_warning",
         "_queue",
-        "_warning_lock",
+        "_warnings",
+        "_watchers",
         "_workers",
         "maxsize",
         "name",
         "on_full",
         "size",
         "threads",
+        "timeout",
     )
 
     def __init__(
@@ -139,6 +169,7 @@ class ListenerPool:
         *,
         name: str = "listener pool",
         threads: bool = False,
+        timeout: float | None = None,
     ) -> None:
         _require_count(name, "size", size, "the number of worker greenlets, e.g. size=8")
         if not isinstance(threads, bool):
@@ -159,6 +190,9 @@ class ListenerPool:
         self.maxsize: Final = maxsize
         #: What a fire does when the queue is full.
         self.on_full: Final[OnFull] = on_full
+        #: Seconds a spawned or batch listener's call may run before it is abandoned, for
+        #: listeners registered without a timeout of their own; ``None``: no limit.
+        self.timeout: Final = call_timeout(f"ListenerPool {name!r}", timeout)
         #: How messages name the pool.
         self.name: Final = name
         #: Whether each worker runs its calls in a thread of the pool's own (``size``
@@ -172,10 +206,11 @@ class ListenerPool:
             start_workers=self._start_workers,
             move_here=self._move_here,
             note_dropped=self._warn_dropped,
+            note_waiting=self._note_waiting,
+            note_timed_out=self._note_timed_out,
         )
-        self._warning_lock = _allocate_lock()
-        self._drops_unreported = 0
-        self._last_drop_warning = 0.0
+        self._warnings: Final = PoolWarnings(name, maxsize)
+        self._watchers: list[UsersWaitingWatcher] = []
         self._workers: list[Greenlet[Any, None]] = []
         self._bind_home()
         _all_pools.add(self)
@@ -202,6 +237,7 @@ class ListenerPool:
         with handover.lock:
             thread_dropped = handover.dropped
             on_their_way = handover.on_their_way()
+            thread_waited, thread_time_waited = handover.waited, handover.time_waited
         running = queue.running_events()
         pending = queue.load + len(queue.in_line) + on_their_way
         completed, failed = queue.completed, queue.failed
@@ -216,7 +252,28 @@ class ListenerPool:
             running=running,
             high_water=max(queue.high_water, queue.load),
             oldest_pending_age=oldest,
+            timed_out=queue.timed_out,
+            discarded=queue.discarded,
+            waited=queue.waited + thread_waited,
+            time_waited=queue.time_waited + thread_time_waited,
         )
+
+    def on_users_waiting(self, watcher: UsersWaitingWatcher) -> UsersWaitingWatcher:
+        """Call ``watcher(report)`` when fires wait for room in this pool: the first time,
+        then at most once per warning interval, when the warning is logged.
+
+        Returns ``watcher``, so this works as a decorator. Each call runs in a greenlet of
+        its own in the pool's thread, so the watcher may block, or stop the load test (the
+        firer that waits is a simulated user; stopping it from its own fire would not do).
+        An exception it raises is logged.
+        """
+        if not callable(watcher):
+            raise TypeError(
+                f"ListenerPool {self.name!r}: on_users_waiting takes a function of one "
+                f"argument (a UsersWaiting report), not {watcher!r}"
+            )
+        self._watchers.append(watcher)
+        return watcher
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait until every call taken has ended; False once ``timeout`` seconds have passed.
@@ -279,6 +336,21 @@ class ListenerPool:
     def log_unreported_drops(self) -> None:
         """Log the drops the rate limit kept quiet so far, if any (shutdown does)."""
         self._warn_dropped(None)
+
+    def log_pressure(self) -> None:
+        """Log, if users ever waited for room or calls timed out, how often in all (shutdown
+        does, beside the drops)."""
+        stats = self.stats
+        if stats.waited or stats.timed_out:
+            log_safely(
+                "warning",
+                "%s in all: users waited for room %d time(s), %.3f s in all; %d call(s) timed "
+                "out (counted failed)",
+                self.name,
+                stats.waited,
+                stats.time_waited,
+                stats.timed_out,
+            )
 
     # What the queue asks of its pool.
 
@@ -357,36 +429,60 @@ class ListenerPool:
             self._start_worker()
 
     def _warn_dropped(self, source: CallSource | None) -> None:
-        """Count a dropped call for the warning (``None``: count none), logged at most once
-        per interval with the count since."""
-        with self._warning_lock:  # threads drop too
-            if source is not None:
-                self._drops_unreported += 1
-            now = _monotonic()
-            due = source is None or now - self._last_drop_warning >= _DROP_WARNING_INTERVAL
-            if not due or not self._drops_unreported:
+        """Count a dropped call for the warning (``None``: log what is unreported)."""
+        self._warnings.dropped(source, _monotonic())
+
+    def _note_timed_out(self, source: CallSource) -> None:
+        self._warnings.timed_out(source, _monotonic())
+
+    def _note_waiting(self, source: CallSource) -> None:
+        """A firer is about to wait for room (any thread): warn and tell the watchers, the
+        first time and then at most once per interval. Never raises."""
+        try:
+            if not self._warnings.waiting_due(_monotonic()):
                 return
-            self._last_drop_warning = now
-            count, self._drops_unreported = self._drops_unreported, 0
-        latest = (
-            ""
-            if source is None
-            else f", the latest of {describe_listener(source.listener)} on hook "
-            f"{source.hook.name!r}"
+            report = UsersWaiting(self.name, self._listeners_behind(), self.stats)
+            self._warnings.users_waited(
+                report.stats.waited, report.stats.time_waited, report.listeners
+            )
+            if self._watchers:
+                self._queue.hub.loop.run_callback_threadsafe(self._tell_watchers, report)
+        except Exception as error:  # the firer must not fail for a warning
+            log_safely("error", "%s could not report users waiting", self.name, exc_info=error)
+
+    def _listeners_behind(self) -> tuple[str, ...]:
+        """The (at most three) listeners with the most calls running or queued now."""
+        queue = self._queue
+        try:
+            calls = list(queue.running.values()) + list(queue.calls)
+        except RuntimeError:  # changed meanwhile by the home thread: name the running ones
+            calls = list(queue.running.values())
+        counts = Counter(call[1] for call in calls)
+        return tuple(
+            f"{describe_listener(source.listener)} on hook {source.hook.name!r}"
+            for source, _ in counts.most_common(3)
         )
-        log_safely(
-            "warning",
-            "%s is full (%d pending): dropped %d call(s) of spawned listeners%s; raise its "
-            "maxsize or size, or use on_full='block'",
-            self.name,
-            self.maxsize,
-            count,
-            latest,
-        )
+
+    def _tell_watchers(self, report: UsersWaiting) -> None:
+        """In the home hub: run each watcher in a greenlet of its own."""
+        for watcher in list(self._watchers):
+            gevent.spawn(self._run_watcher, watcher, report)
+
+    def _run_watcher(self, watcher: UsersWaitingWatcher, report: UsersWaiting) -> None:
+        try:
+            watcher(report)
+        except Exception as error:
+            log_safely(
+                "error",
+                "%s: watcher %s of users waiting raised",
+                self.name,
+                describe_listener(watcher),
+                exc_info=error,
+            )
 
     def _start_afresh(self) -> None:
         """In a forked child: the parent's queued calls and workers are the parent's."""
-        self._warning_lock = _allocate_lock()
+        self._warnings.start_afresh()
         self._workers = []
         self._queue.start_afresh()
         self._bind_home()
@@ -398,11 +494,47 @@ def queue_of(pool: ListenerPool) -> CallQueue:
 
 
 def spawned_listener(
-    hook: Any, listener: Callable[..., Any], pool: ListenerPool
+    hook: Any, listener: Callable[..., Any], pool: ListenerPool, timeout: float = NO_TIMEOUT
 ) -> Callable[..., None]:
     """What a hook calls on each fire of ``listener`` spawned into ``pool``: the enqueue of its
-    :class:`SpawnedListener` (``spawned_listener_of`` finds that again)."""
-    return SpawnedListener(hook, listener, pool, pool._queue).enqueue
+    :class:`SpawnedListener` (``spawned_listener_of`` finds that again), whose calls may run
+    ``timeout`` seconds (from :func:`listener_timeout`)."""
+    return SpawnedListener(hook, listener, pool, pool._queue, timeout).enqueue
+
+
+def listener_timeout(owner: str, timeout: object, pool: ListenerPool | None) -> float:
+    """The call timeout of a listener registered with ``timeout`` in ``pool`` (``None``: not
+    spawned): its own, checked, else its pool's, else :data:`NO_TIMEOUT`. ``owner`` starts
+    the error: what was given it, to what."""
+    limit = call_timeout(owner, timeout)
+    if pool is None:
+        if limit is not None:
+            raise TypeError(
+                f"{owner}: timeout applies to spawned listeners only; pass spawn=True or a "
+                "ListenerPool too, or leave timeout out"
+            )
+        return NO_TIMEOUT
+    if limit is None:
+        limit = pool.timeout
+    return NO_TIMEOUT if limit is None else limit
+
+
+def call_timeout(owner: str, timeout: object) -> float | None:
+    """``timeout`` checked as a call timeout of ``owner`` (how the error names what it was
+    given to): ``None``, or a finite number of seconds above 0, as a float."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(
+            f"{owner}: timeout must be a number of seconds or None, not {timeout!r} "
+            f"({type(timeout).__name__}); pass e.g. timeout=5.0, or leave it out for no limit"
+        )
+    if not (0 < timeout < math.inf):
+        raise ValueError(
+            f"{owner}: timeout must be a finite number of seconds above 0, not {timeout!r}; "
+            "pass e.g. timeout=5.0, or leave it out for no limit"
+        )
+    return float(timeout)
 
 
 #: The largest ``size`` and ``maxsize``: counts stay machine integers.

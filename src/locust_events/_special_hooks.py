@@ -90,11 +90,15 @@ class InPlaceHook(EventHook[_AcceptsT]):
     __slots__ = ()
 
     def add_listener(
-        self: InPlaceHook[_ListenerT], func: _ListenerT, spawn: bool | ListenerPool = False
+        self: InPlaceHook[_ListenerT],
+        func: _ListenerT,
+        spawn: bool | ListenerPool = False,
+        *,
+        timeout: float | None = None,
     ) -> _ListenerT:
         if spawn is not False:
             raise spawn_refused(self.name, func, "spawned")
-        return super().add_listener(func)
+        return super().add_listener(func, timeout=timeout)
 
     def add_batch_listener(
         self,
@@ -103,6 +107,7 @@ class InPlaceHook(EventHook[_AcceptsT]):
         max_size: int = 1000,
         max_wait: float = 1.0,
         pool: ListenerPool | None = None,
+        timeout: float | None = None,
     ) -> _BatchListenerT:
         raise spawn_refused(self.name, func, "batch")
 

@@ -1,5 +1,7 @@
 """The threads of a thread-backed pool: a worker greenlet hands each call to one of them and
-waits for its outcome cooperatively, so the users keep running meanwhile."""
+waits for its outcome cooperatively, so the users keep running meanwhile. A worker that stops
+waiting (a call timeout, a kill) abandons the call: its thread finishes it alone, then ends,
+and a new thread takes its place."""
 
 from __future__ import annotations
 
@@ -16,13 +18,14 @@ __all__ = ["ThreadRunner"]
 # The real primitives even under monkey-patching, where threading names greenlets.
 _start_thread: Final[Callable[..., int]] = gevent.monkey.get_original("_thread", "start_new_thread")
 _SimpleQueue: Final[type[Any]] = gevent.monkey.get_original("queue", "SimpleQueue")
+_allocate_lock: Final[Callable[[], Any]] = gevent.monkey.get_original("_thread", "allocate_lock")
 
 
 @final
 class _Job:
     """One call handed to a thread, and its outcome."""
 
-    __slots__ = ("error", "kwargs", "listener", "wake")
+    __slots__ = ("abandoned", "error", "finished", "kwargs", "listener", "lock", "wake")
 
     def __init__(self, listener: Callable[..., Any], kwargs: Mapping[str, Any], wake: Any) -> None:
         self.listener: Final = listener
@@ -30,6 +33,12 @@ class _Job:
         #: Switched to, in the hub, once the call has returned or raised.
         self.wake: Final = wake
         self.error: BaseException | None = None
+        #: Guards the two flags below: the thread and the worker each set one.
+        self.lock: Final = _allocate_lock()
+        #: The call returned or raised (set by its thread).
+        self.finished = False
+        #: Its worker stopped waiting first (set by the worker): the thread ends after it.
+        self.abandoned = False
 
 
 def _serve(jobs: Any, done: deque[_Job], finished: Any) -> None:
@@ -42,6 +51,12 @@ def _serve(jobs: Any, done: deque[_Job], finished: Any) -> None:
             job.listener(**job.kwargs)
         except BaseException as error:  # handed to the waiting worker, which decides
             job.error = error
+        with job.lock:
+            job.finished = True
+            abandoned = job.abandoned
+        if abandoned:  # nobody waits: a new thread has taken this one's place
+            job.error = None
+            return
         done.append(job)
         finished.send()
         del job
@@ -80,11 +95,29 @@ class ThreadRunner:
         self._in_flight += 1
         job = _Job(listener, kwargs, self._wake())
         self._jobs.put(job)
-        job.wake.get()
+        try:
+            job.wake.get()
+        except BaseException:
+            self._abandon(job)
+            raise
         error = job.error
         if error is not None:
             job.error = None  # no cycle through the traceback
             raise error
+
+    def _abandon(self, job: _Job) -> None:
+        """In the worker, which stops waiting for ``job``: unless its thread finished it
+        already (its outcome is on the way back, and is dropped there), the thread ends
+        after it and the next call starts a thread in its place."""
+        with job.lock:
+            if job.finished:
+                job.abandoned = True  # handed back (or about to be): _hand_back skips it
+                return
+            job.abandoned = True
+        self._in_flight -= 1
+        self._started -= 1
+        if not self._in_flight:
+            self._finished.stop()
 
     def _hand_back(self) -> None:
         """In the hub: wake the worker of every finished call."""
@@ -92,7 +125,8 @@ class ThreadRunner:
         while done:
             job = done.popleft()
             self._in_flight -= 1
-            job.wake.switch(None)
+            if not job.abandoned:
+                job.wake.switch(None)
         if not self._in_flight:
             self._finished.stop()
 

@@ -91,12 +91,17 @@ def _drain_at_quit(registry: Events) -> None:
 def _attach_listeners_tab(registry: Events, init_arguments: dict[str, Any]) -> None:
     """Set up the Listeners tab (:mod:`locust_events.webui`) as ``init`` fires, before its
     listeners: on where Locust's web UI runs (and on the workers of such a master); a
-    headless run is left exactly as it was."""
+    headless run is left exactly as it was. With ``--otel`` (set up by then), the pools'
+    figures are reported as OpenTelemetry metrics too."""
     environment = init_arguments.get("environment")
     if environment is not None:
         from . import webui  # only Locust runs that reach init need the web UI's code
 
         webui.attach(registry, environment, init_arguments.get("web_ui"))
+        if getattr(getattr(environment, "parsed_options", None), "otel", False):
+            from ._otel_metrics import observe_pools  # only --otel runs need OpenTelemetry
+
+            observe_pools(registry)
 
 
 @atexit.register

@@ -107,7 +107,7 @@ def post_to_webhook(**kwargs):
     pass
 
 
-locust_events.events.request.add_listener(post_to_webhook, spawn=webhooks)
+locust_events.events.request.add_listener(post_to_webhook, spawn=webhooks, timeout=5)
 
 
 @locust_events.events.test_stop.spawn_listener
@@ -135,10 +135,11 @@ def test_a_clean_locustfile_exits_0_listing_each_listener_where_it_is_and_how_it
     assert "ok, " in count
     webhook = row(clean.stdout, "locustfile.post_to_webhook")
     assert f"locustfile.py:{line_of(CLEAN, 'def post_to_webhook')}" in webhook
-    assert "spawned, pool 'webhooks'" in webhook
+    assert "spawned, pool 'webhooks', timeout 5 s" in webhook
     report = row(clean.stdout, "locustfile.write_report")
     assert report.startswith("test_stop ")
     assert "spawned, pool 'Events listener pool'" in report
+    assert "timeout" not in report
     locusts = row(clean.stdout, "locustfile.on_locust_request")
     assert "locust_events.events" in locusts  # Locust's name for the same hook
     assert "ok, " in locusts

@@ -255,6 +255,7 @@ def test_the_package_exports_the_registry_hooks_pools_and_the_handler_names_only
         *("events", "Events", "EventHook", "DeprecatedEventHook", "Registration", "declare_hook"),
         "BatchSettings",
         *("ListenerPool", "PoolStats", "PoolFull", "PoolClosed", "DispatchError", "ErrorPolicy"),
+        "UsersWaiting",
         *("Lifecycle", "UsageMonitor", "COMPILED", "__version__"),
         *("EventHandler", "LifecycleHandler", "RequestHandler", "StatisticsHandler"),
         *("SystemHandler", "UserErrorHandler"),

@@ -74,6 +74,7 @@ def _our_hook(
         listener = Listener(name, registry, registration.listener)
         if registration.pool is not None:
             listener.runs, listener.pool = "spawned", registration.pool.name
+            listener.timeout = registration.timeout
         if registration.batch is not None:
             listener.runs = "batched"
             listener.batch_max_size = registration.batch.max_size

@@ -62,6 +62,8 @@ def render_text(report: Report) -> str:
                 f"batches of up to {listener.batch_max_size} events or "
                 f"{listener.batch_max_wait:g} s, pool {listener.pool!r}"
             )
+        if listener.timeout is not None:
+            runs += f", timeout {listener.timeout:g} s"
         state = _state(listener)
         name = shorten_middle(listener.name, _NAME_WIDTH)
         where = shorten_middle(listener.where, _WHERE_WIDTH)

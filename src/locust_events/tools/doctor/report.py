@@ -64,6 +64,8 @@ class Listener:
     #: Batch listeners: the most events per batch, and the longest a batch waits (seconds).
     batch_max_size: int | None = None
     batch_max_wait: float | None = None
+    #: Spawned and batch listeners: seconds a call may run before it is abandoned.
+    timeout: float | None = None
     #: "ok", "invalid", or "not checked" when the hook declares nothing.
     signature: str = "not checked"
     #: The names a fire calls it with, where it takes only some of what the hook passes.
@@ -98,6 +100,7 @@ class Listener:
             "batch": None
             if self.batch_max_size is None
             else {"max_size": self.batch_max_size, "max_wait": self.batch_max_wait},
+            "timeout": self.timeout,
             "signature": self.signature,
             "timing": None if self.timing is None else vars(self.timing),
         }
