@@ -1,0 +1,97 @@
+"""The Listeners tab's table in Locust's web UI: the rows people act on, in columns that fit.
+
+The JSON and the CSV carry every figure of every row, one per column; the tab folds related
+figures into one cell ("mean · median · p95 · max") so that the table fits a 1,280-pixel
+window, and leaves out the rows nobody acts on: Locust's and this package's own listeners,
+and listeners never called. A last row says how many were left out and where they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Final
+
+from ._listener_stats import Row, Snapshot
+
+__all__ = ["TABLE_STRUCTURE", "table_rows"]
+
+#: The tab's columns, key and title, in order.
+TABLE_STRUCTURE: Final = [
+    {"key": key, "title": title}
+    for key, title in (
+        ("worker", "Worker"),
+        ("hook", "Hook"),
+        ("listener", "Listener or pool"),
+        ("kind", "Kind"),
+        ("calls", "Calls"),
+        ("errors", "Errors"),
+        ("user_cost", "Users pay µs: mean · median · p95 · max"),
+        ("user_total_s", "Users pay in all s"),
+        ("run_time", "Runs µs: mean · median · p95 · max"),
+        ("queue_wait", "Queue wait ms: mean · max"),
+        ("pool_now", "Pool: pending · running · high-water"),
+        ("dropped", "Dropped"),
+    )
+]
+
+
+def _joined(values: Iterable[Any]) -> str:
+    """Figures in one cell, ``·`` between them; nothing when none was measured."""
+    values = list(values)
+    if all(value is None for value in values):
+        return ""
+    return " · ".join("-" if value is None else f"{value:g}" for value in values)
+
+
+def _listener_cells(row: Row) -> dict[str, Any]:
+    return {
+        "worker": row["worker"],
+        "hook": row["hook"],
+        "listener": row["listener"],
+        "kind": row["kind"],
+        "calls": row["calls"],
+        "errors": row["errors"],
+        "user_cost": _joined(row[f"user_{key}_us"] for key in ("mean", "p50", "p95", "max")),
+        "user_total_s": "" if row["user_total_s"] is None else row["user_total_s"],
+        "run_time": _joined(row[f"{key}_us"] for key in ("mean", "p50", "p95", "max")),
+        "queue_wait": _joined((row["mean_wait_ms"], row["max_wait_ms"])),
+        "pool_now": "",
+        "dropped": "",
+    }
+
+
+def _pool_cells(row: Row) -> dict[str, Any]:
+    return {
+        "worker": row.get("worker", ""),
+        "hook": "",
+        "listener": row.get("pool", ""),
+        "kind": "pool",
+        "calls": row.get("submitted", ""),
+        "errors": row.get("failed", ""),
+        "user_cost": "",
+        "user_total_s": "",
+        "run_time": "",
+        "queue_wait": "",
+        "pool_now": _joined(row.get(key) for key in ("pending", "running", "high_water")),
+        "dropped": row.get("dropped", ""),
+    }
+
+
+def _shown(row: Row) -> bool:
+    """Whether the tab shows a listener row: called at least once, and written by the user."""
+    return bool(row["calls"]) and not row.get("internal", False)
+
+
+def table_rows(snap: Snapshot) -> list[dict[str, Any]]:
+    """The tab's rows: the user's called listeners, the pools, and a note of what was left out."""
+    shown = [row for row in snap["listeners"] if _shown(row)]
+    rows = [_listener_cells(row) for row in shown]
+    rows += [_pool_cells(row) for row in snap["pools"]]
+    hidden = len(snap["listeners"]) - len(shown)
+    if hidden:
+        note = {column["key"]: "" for column in TABLE_STRUCTURE}
+        note["listener"] = (
+            f"{hidden} more: Locust's own listeners, or never called (in the CSV and the JSON)"
+        )
+        rows.append(note)
+    return rows
