@@ -154,7 +154,7 @@ class ListenersTab:
         runner = self._runner
         if isinstance(runner, MasterRunner):
             self.worker_figures.clear()
-            runner.send_message(RESET_MESSAGE, self.resets)
+            runner.send_message(RESET_MESSAGE, {"resets": self.resets})
 
     def on_reset_stats(self, **kwargs: Any) -> None:
         """Listener of ``reset_stats``, which Locust's web UI fires for "Reset Stats"."""
@@ -286,7 +286,8 @@ def attach(registry: Events, environment: Any, web_ui: Any) -> ListenersTab | No
                 data[REPORT_KEY] = {**tab.local_figures("worker"), "resets": tab.resets}
 
         def reset_when_master_asks(environment: Any, msg: Any, **kwargs: Any) -> None:
-            tab.reset(msg.data if isinstance(msg.data, int) else None)
+            resets = msg.data.get("resets") if isinstance(msg.data, dict) else None
+            tab.reset(resets if isinstance(resets, int) else None)
 
         registry.test_start.add_listener(count_if_master_asks)
         registry.report_to_master.add_listener(send_figures)
