@@ -1,9 +1,10 @@
 """The Listeners tab's table in Locust's web UI: the rows people act on, in columns that fit.
 
 The JSON and the CSV carry every figure of every row, one per column; the tab folds related
-figures into one cell ("mean · median · p95 · max") so that the table fits a 1,280-pixel
-window, and leaves out the rows nobody acts on: Locust's and this package's own listeners,
-and listeners never called. A last row says how many were left out and where they are.
+figures into one cell ("mean·median·p95·max", three significant digits) so that the table
+fits a 1,280-pixel window, and leaves out the rows nobody acts on: Locust's and this
+package's own listeners, and listeners never called. A last row says how many were left
+out and where they are.
 """
 
 from __future__ import annotations
@@ -13,34 +14,41 @@ from typing import Any, Final
 
 from ._listener_stats import Row, Snapshot
 
-__all__ = ["TABLE_STRUCTURE", "table_rows"]
+__all__ = ["table_rows", "table_structure"]
 
-#: The tab's columns, key and title, in order.
-TABLE_STRUCTURE: Final = [
-    {"key": key, "title": title}
-    for key, title in (
-        ("worker", "Worker"),
-        ("hook", "Hook"),
-        ("listener", "Listener or pool"),
-        ("kind", "Kind"),
-        ("calls", "Calls"),
-        ("errors", "Errors"),
-        ("user_cost", "Users pay µs: mean · median · p95 · max"),
-        ("user_total_s", "Users pay in all s"),
-        ("run_time", "Runs µs: mean · median · p95 · max"),
-        ("queue_wait", "Queue wait ms: mean · max"),
-        ("pool_now", "Pool: pending · running · high-water"),
-        ("dropped", "Dropped"),
-    )
-]
+#: The tab's columns, key and title, in order (a master's table starts with "Worker").
+_COLUMNS: Final = (
+    ("hook", "Hook"),
+    ("listener", "Listener or pool"),
+    ("kind", "Kind"),
+    ("calls", "Calls"),
+    ("errors", "Errors"),
+    ("user_cost", "Users pay µs mean·median·p95·max"),
+    ("user_total_s", "Users pay s in all"),
+    ("run_time", "Runs µs mean·median·p95·max"),
+    ("queue_wait", "Queue wait ms mean·max"),
+    ("pool_now", "Pool: pending·running·high-water·dropped"),
+)
+
+
+def table_structure(distributed: bool) -> list[dict[str, str]]:
+    """The tab's columns for Locust's UI: with a "Worker" column first on a master."""
+    columns = (("worker", "Worker"), *_COLUMNS) if distributed else _COLUMNS
+    return [{"key": key, "title": title} for key, title in columns]
 
 
 def _joined(values: Iterable[Any]) -> str:
-    """Figures in one cell, ``·`` between them; nothing when none was measured."""
+    """Figures in one cell, ``·`` between them (no space: the cell stays on one line);
+    nothing when none was measured, ``-`` for one that was not."""
     values = list(values)
     if all(value is None for value in values):
         return ""
-    return " · ".join("-" if value is None else f"{value:g}" for value in values)
+    return "·".join("-" if value is None else _figure(value) for value in values)
+
+
+def _figure(value: float) -> str:
+    """Three significant digits, enough to compare rows and short enough for the column."""
+    return f"{value:.3g}"
 
 
 def _listener_cells(row: Row) -> dict[str, Any]:
@@ -52,11 +60,10 @@ def _listener_cells(row: Row) -> dict[str, Any]:
         "calls": row["calls"],
         "errors": row["errors"],
         "user_cost": _joined(row[f"user_{key}_us"] for key in ("mean", "p50", "p95", "max")),
-        "user_total_s": "" if row["user_total_s"] is None else row["user_total_s"],
+        "user_total_s": "" if row["user_total_s"] is None else _figure(row["user_total_s"]),
         "run_time": _joined(row[f"{key}_us"] for key in ("mean", "p50", "p95", "max")),
         "queue_wait": _joined((row["mean_wait_ms"], row["max_wait_ms"])),
         "pool_now": "",
-        "dropped": "",
     }
 
 
@@ -72,8 +79,9 @@ def _pool_cells(row: Row) -> dict[str, Any]:
         "user_total_s": "",
         "run_time": "",
         "queue_wait": "",
-        "pool_now": _joined(row.get(key) for key in ("pending", "running", "high_water")),
-        "dropped": row.get("dropped", ""),
+        "pool_now": _joined(
+            row.get(key) for key in ("pending", "running", "high_water", "dropped")
+        ),
     }
 
 
@@ -89,7 +97,7 @@ def table_rows(snap: Snapshot) -> list[dict[str, Any]]:
     rows += [_pool_cells(row) for row in snap["pools"]]
     hidden = len(snap["listeners"]) - len(shown)
     if hidden:
-        note = {column["key"]: "" for column in TABLE_STRUCTURE}
+        note = {column["key"]: "" for column in table_structure(distributed=True)}
         note["listener"] = (
             f"{hidden} more: Locust's own listeners, or never called (in the CSV and the JSON)"
         )

@@ -36,7 +36,7 @@ from ._listener_stats import (
     snapshot,
     to_csv,
 )
-from ._listener_tab_table import TABLE_STRUCTURE, table_rows
+from ._listener_tab_table import table_rows, table_structure
 from ._settings import LISTENERS_TAB_VARIABLE, SAMPLE_EVERY_VARIABLE, switch, whole_number
 
 __all__ = [
@@ -244,7 +244,10 @@ class ListenersTab:
         ]
         args["extended_tables"] = [
             *(table for table in args.get("extended_tables") or [] if table.get("key") != TAB_KEY),
-            {"key": TAB_KEY, "structure": TABLE_STRUCTURE},
+            {
+                "key": TAB_KEY,
+                "structure": table_structure(isinstance(self._runner, MasterRunner)),
+            },
         ]
         args["extended_csv_files"] = [
             *(f for f in args.get("extended_csv_files") or [] if f.get("href") != "." + CSV_PATH),
