@@ -21,13 +21,12 @@ _COLUMNS: Final = (
     ("hook", "Hook"),
     ("listener", "Listener or pool"),
     ("kind", "Kind"),
-    ("calls", "Calls"),
-    ("errors", "Errors"),
-    ("user_cost", "Users pay µs mean·median·p95·max"),
-    ("user_total_s", "Users pay s in all"),
-    ("run_time", "Runs µs mean·median·p95·max"),
-    ("queue_wait", "Queue wait ms mean·max"),
-    ("pool_now", "Pool: pending·running·high-water·dropped"),
+    ("calls", "Calls · errors"),
+    ("user_cost", "Users pay µs mean · median · p95 · max"),
+    ("user_total_ms", "Users pay ms in all"),
+    ("run_time", "Runs µs mean · p95 · max"),
+    ("queue_wait", "Queue wait ms mean · max"),
+    ("pool_now", "Pool: pending · running · high-water · dropped"),
 )
 
 
@@ -47,21 +46,30 @@ def _joined(values: Iterable[Any]) -> str:
 
 
 def _figure(value: float) -> str:
-    """Three significant digits, enough to compare rows and short enough for the column."""
-    return f"{value:.3g}"
+    """Three significant digits (whole numbers from 1,000), enough to compare rows and short
+    enough for the column."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+
+
+def _worker(name: str) -> str:
+    """A worker's name short enough for its column: Locust names a worker
+    ``<host>_<32 hex digits>``; the first six digits tell a run's workers apart."""
+    host, _, suffix = name.rpartition("_")
+    if host and len(suffix) == 32 and all(c in "0123456789abcdef" for c in suffix):
+        return f"{host}_{suffix[:6]}"
+    return name
 
 
 def _listener_cells(row: Row) -> dict[str, Any]:
     return {
-        "worker": row["worker"],
+        "worker": _worker(row["worker"]),
         "hook": row["hook"],
         "listener": row["listener"],
         "kind": row["kind"],
-        "calls": row["calls"],
-        "errors": row["errors"],
+        "calls": _joined((row["calls"], row["errors"])),
         "user_cost": _joined(row[f"user_{key}_us"] for key in ("mean", "p50", "p95", "max")),
-        "user_total_s": "" if row["user_total_s"] is None else _figure(row["user_total_s"]),
-        "run_time": _joined(row[f"{key}_us"] for key in ("mean", "p50", "p95", "max")),
+        "user_total_ms": "" if row["user_total_s"] is None else _figure(row["user_total_s"] * 1e3),
+        "run_time": _joined(row[f"{key}_us"] for key in ("mean", "p95", "max")),
         "queue_wait": _joined((row["mean_wait_ms"], row["max_wait_ms"])),
         "pool_now": "",
     }
@@ -69,14 +77,13 @@ def _listener_cells(row: Row) -> dict[str, Any]:
 
 def _pool_cells(row: Row) -> dict[str, Any]:
     return {
-        "worker": row.get("worker", ""),
+        "worker": _worker(str(row.get("worker", ""))),
         "hook": "",
         "listener": row.get("pool", ""),
         "kind": "pool",
-        "calls": row.get("submitted", ""),
-        "errors": row.get("failed", ""),
+        "calls": _joined((row.get("submitted"), row.get("failed"))),
         "user_cost": "",
-        "user_total_s": "",
+        "user_total_ms": "",
         "run_time": "",
         "queue_wait": "",
         "pool_now": _joined(

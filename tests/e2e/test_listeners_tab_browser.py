@@ -45,7 +45,8 @@ DISTRIBUTED_TOTAL = DISTRIBUTED_USERS * REQUESTS_PER_USER
 SYNC = "listeners_tab.count_bytes"
 SPAWNED = "listeners_tab.send_to_webhook"
 POOL = "Events listener pool"
-COST = "Users pay µs mean·median·p95·max"
+CALLS = "Calls · errors"
+COST = "Users pay µs mean · median · p95 · max"
 
 
 def open_listeners_tab(
@@ -69,12 +70,11 @@ def open_listeners_tab(
     )
     assert result.returncode == 0, result.stderr[-3000:]
     seen: dict[str, Any] = json.loads(result.stdout)
-    assert [title for title in seen["rows"][0] if title != "Worker"][:5] == [
+    assert [title for title in seen["rows"][0] if title != "Worker"][:4] == [
         "Hook",
         "Listener or pool",
         "Kind",
-        "Calls",
-        "Errors",
+        "Calls · errors",
     ]
     return seen
 
@@ -108,22 +108,22 @@ def test_the_listeners_tab_shows_each_listener_and_the_pool(tmp_path: Path) -> N
     rows = seen["rows"]
     local = by_listener(rows, "local")
     sync, spawned = local[SYNC], local[SPAWNED]
-    assert (sync["Hook"], sync["Kind"], sync["Calls"]) == ("request", "sync", str(TOTAL))
-    assert (spawned["Kind"], spawned["Calls"]) == ("spawned", str(TOTAL))
+    assert (sync["Hook"], sync["Kind"], sync[CALLS]) == ("request", "sync", f"{TOTAL}·0")
+    assert (spawned["Kind"], spawned[CALLS]) == ("spawned", f"{TOTAL}·0")
     mean, median, p95, most = (float(v) for v in sync[COST].split("·"))
     assert 0 < median <= p95 <= most
     assert mean <= most
     assert len(spawned[COST].split("·")) == 4  # what its users paid: the enqueue
-    assert float(spawned["Queue wait ms mean·max"].split("·")[1]) > 0
+    assert float(spawned["Queue wait ms mean · max"].split("·")[1]) > 0
     # Locust's own listeners are left out, and a last row says so.
     assert not any(name.startswith("locust.") for name in local)
     assert rows[-1]["Listener or pool"].endswith("(in the CSV and the JSON)")
     pool = local[POOL]
     assert pool["Kind"] == "pool"
-    assert pool["Calls"] == str(TOTAL)  # submitted
-    pending, running, high_water, dropped = pool["Pool: pending·running·high-water·dropped"].split(
-        "·"
-    )
+    assert pool[CALLS] == f"{TOTAL}·0"  # submitted, failed
+    pending, running, high_water, dropped = pool[
+        "Pool: pending · running · high-water · dropped"
+    ].split("·")
     assert (pending, running, dropped) == ("0", "0", "0")
     assert int(high_water) >= 1
 
@@ -149,14 +149,18 @@ def test_a_masters_tab_shows_the_sum_and_each_of_two_workers(tmp_path: Path) -> 
             ),
             "both workers' calls summed",
         )
-        rows = open_listeners_tab(
+        seen = open_listeners_tab(
             base,
             screenshot_path(tmp_path, "listeners-tab-distributed.png"),
             size=(1280, 1400),  # the summed rows and each worker's
-        )["rows"]
+        )
+    assert seen["table_right"] <= seen["window_width"], seen  # a Worker column, and it fits
+    rows = seen["rows"]
     workers = sorted({r["Worker"] for r in rows} - {"all", "master", ""})  # "": the note
-    per_worker = [int(by_listener(rows, worker)[SYNC]["Calls"]) for worker in workers]
+    per_worker = [int(by_listener(rows, worker)[SYNC][CALLS].split("·")[0]) for worker in workers]
     assert sum(per_worker) == DISTRIBUTED_TOTAL
     assert all(calls > 0 for calls in per_worker)
-    assert by_listener(rows, "all")[POOL]["Calls"] == str(DISTRIBUTED_TOTAL)
-    assert any(r["Hook"] == "worker_report" for r in by_listener(rows, "master").values())
+    assert by_listener(rows, "all")[POOL][CALLS] == f"{DISTRIBUTED_TOTAL}·0"
+    # Locust's own listeners (the master's worker_report ones among them) are left out.
+    assert not any(r["Hook"] == "worker_report" for r in rows)
+    assert rows[-1]["Listener or pool"].endswith("(in the CSV and the JSON)")
