@@ -12,6 +12,7 @@ scenario drives the UI and prints one JSON line of what it answered.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -90,7 +91,8 @@ def worker_lacking_fields(arguments: list[str]) -> dict[str, Any]:
 def login_without_secret_key(arguments: list[str]) -> dict[str, Any]:
     _, client = build(arguments, master_port=None)
     stats = answer(client.get("/stats/requests"))
-    return {"status": stats["status"], "text": stats["text"]}
+    listeners = answer(client.get("/locust-events/listeners"))
+    return {"status": stats["status"], "text": stats["text"], "listeners": listeners["text"]}
 
 
 def base_path(arguments: list[str]) -> dict[str, Any]:
@@ -99,7 +101,7 @@ def base_path(arguments: list[str]) -> dict[str, Any]:
     stats = answer(client.get("/locust/stats/requests"))
     listeners = answer(client.get("/locust/locust-events/listeners"))
     csv = answer(client.get("/locust/locust-events/listeners.csv"))
-    shown = [r["listener"] for r in tab_rows(stats["json"]) if r["calls"] == 3]
+    shown = [r["listener"] for r in tab_rows(stats["json"]) if r["calls"] == "3·0"]
     return {"shown": shown, "json": listeners["status"], "csv": csv["status"]}
 
 
@@ -133,13 +135,61 @@ def options(arguments: list[str]) -> dict[str, Any]:
     }
 
 
+def master_reset(arguments: list[str]) -> dict[str, Any]:
+    """After Reset Stats, a master keeps only the reports its workers counted since."""
+    environment, client = build(arguments, master_port=int(arguments.pop()))
+    tab = environment.locust_events_listeners_tab  # type: ignore[attr-defined]
+    row = {"hook": "request", "listener_full": "app.on_request", "kind": "sync", "calls": 5}
+    tab.on_worker_report("w", {REPORT_KEY: {"listeners": [row], "resets": 0}})
+    client.post("/stats/reset")
+    tab.on_worker_report("w", {REPORT_KEY: {"listeners": [row], "resets": 0}})  # sent before
+    stale = [r["calls"] for r in tab.figures()["listeners"] if r["worker"].startswith("w")]
+    fresh_row = dict(row, calls=1)
+    tab.on_worker_report("w", {REPORT_KEY: {"listeners": [fresh_row], "resets": 1}})
+    fresh = [r["calls"] for r in tab.figures()["listeners"] if r["worker"].startswith("w")]
+    return {"stale": stale, "fresh": fresh}
+
+
+def worker_reset(arguments: list[str]) -> dict[str, Any]:
+    """A worker told by its master to reset starts its figures afresh and says so."""
+    from locust.rpc import Message
+
+    from locust_events.locust import fresh_environment_events
+    from locust_events.webui import OPTION, RESET_MESSAGE
+
+    port = int(arguments[-1])
+    options = get_parser().parse_args(arguments[:-1])
+    # A master in this process, with its own registry, for the worker to connect to.
+    master = Environment(user_classes=[Idle], events=fresh_environment_events())
+    master.create_master_runner("127.0.0.1", port)
+    environment = Environment(user_classes=[Idle], events=events, parsed_options=options)
+    runner = environment.create_worker_runner("127.0.0.1", port)
+    events.request.add_listener(on_request)
+    events.init.fire(environment=environment, runner=runner, web_ui=None)
+    setattr(options, OPTION, 1)  # as the master's spawn message sets it
+    events.test_start.fire(environment=environment)
+    fire(3)
+    listener, _ = runner.custom_messages[RESET_MESSAGE]
+    listener(environment=environment, msg=Message(RESET_MESSAGE, {"resets": 1}, "master"))
+    fire(1)
+    report: dict[str, Any] = {}
+    events.report_to_master.fire(client_id="worker", data=report)
+    figures = report[REPORT_KEY]
+    (row,) = [r for r in figures["listeners"] if r["listener_full"] == "__main__.on_request"]
+    return {"resets": figures["resets"], "calls": row["calls"]}
+
+
 SCENARIOS: dict[str, Callable[[list[str]], dict[str, Any]]] = {
     "worker_lacking_fields": worker_lacking_fields,
     "login_without_secret_key": login_without_secret_key,
     "base_path": base_path,
     "reset_stats": reset_stats,
+    "master_reset": master_reset,
+    "worker_reset": worker_reset,
     "options": options,
 }
 
 if __name__ == "__main__":
-    print(json.dumps(SCENARIOS[sys.argv[1]](sys.argv[2:])))
+    print(json.dumps(SCENARIOS[sys.argv[1]](sys.argv[2:])), flush=True)
+    # At once: a worker runner keeps trying to reach its master, which never answers here.
+    os._exit(0)

@@ -47,6 +47,8 @@ def test_a_login_without_secret_key_gets_locusts_own_message_not_a_bare_error(
     assert result["status"] == 200
     assert result["text"].startswith("Locust auth exception:")
     assert "secret key" in result["text"]
+    # The tab's own pages need the same login: Locust answers them with the same message.
+    assert result["listeners"].startswith("Locust auth exception:")
 
 
 def test_a_base_path_with_a_trailing_slash_fills_the_tab_and_serves_its_files(
@@ -59,6 +61,16 @@ def test_a_base_path_with_a_trailing_slash_fills_the_tab_and_serves_its_files(
 def test_reset_stats_starts_the_tabs_figures_afresh(tmp_path: Path) -> None:
     result = run_app(tmp_path, "reset_stats")
     assert result == {"before": 4, "reset": 200, "after": 0, "then": 2}
+
+
+def test_after_reset_stats_a_master_keeps_only_reports_counted_since(tmp_path: Path) -> None:
+    result = run_app(tmp_path, "master_reset", str(free_port()))
+    assert result == {"stale": [], "fresh": [1]}
+
+
+def test_a_worker_resets_when_its_master_says_and_reports_so(tmp_path: Path) -> None:
+    result = run_app(tmp_path, "worker_reset", str(free_port()))
+    assert result == {"resets": 1, "calls": 1}
 
 
 def test_the_tabs_settings_are_locust_options(tmp_path: Path) -> None:
