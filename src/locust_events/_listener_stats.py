@@ -68,6 +68,8 @@ POOL_COLUMNS: Final[tuple[tuple[str, str], ...]] = (
     ("worker", "Worker"),
     ("pool", "Pool"),
     ("pending", "Pending now"),
+    ("queued", "Queued now"),
+    ("waiting_for_room", "Waiting for room now"),
     ("running", "Running"),
     ("high_water", "High-water"),
     ("dropped", "Dropped"),
@@ -149,15 +151,22 @@ def _millis(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1e3, 3)
 
 
-def _pool_row(worker: str, name: str, stats: PoolStats, since: Mapping[str, Any] | None) -> Row:
-    """A pool's row: every field of its ``PoolStats`` (counters from ``since``, if given)."""
-    row: Row = {"worker": worker, "pool": name}
+def _pool_row(
+    worker: str, name: str, maxsize: int, stats: PoolStats, since: Mapping[str, Any] | None
+) -> Row:
+    """A pool's row: every field of its ``PoolStats`` (counters from ``since``, if given), and
+    ``pending`` split in two: ``queued``, what the queue holds (at most ``maxsize``, so never
+    above the high-water mark once the queue filled), and ``waiting_for_room``, the rest
+    (firers waiting for room in a full queue, calls on their way from other threads)."""
+    row: Row = {"worker": worker, "pool": name, "maxsize": maxsize}
     for spec in dataclasses.fields(stats):
         value = getattr(stats, spec.name)
         row[spec.name] = round(value, 3) if isinstance(value, float) else value
     for key in CUMULATIVE_POOL_FIELDS:
         if since is not None and isinstance(row.get(key), int):
             row[key] -= int(since.get(key, 0))
+    row["queued"] = min(stats.pending, maxsize)
+    row["waiting_for_room"] = stats.pending - row["queued"]
     return row
 
 
@@ -167,7 +176,7 @@ def pool_rows(
     """A row per pool of ``registry``, by name; ``since`` holds counters to start from, by pool."""
     since = since or {}
     return [
-        _pool_row(worker, pool.name, pool.stats, since.get(pool.name))
+        _pool_row(worker, pool.name, pool.maxsize, pool.stats, since.get(pool.name))
         for pool in sorted(registry.pools, key=lambda pool: pool.name)
     ]
 

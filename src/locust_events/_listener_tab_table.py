@@ -26,7 +26,7 @@ _COLUMNS: Final = (
     ("user_total_ms", "Users pay ms in all"),
     ("run_time", "Runs µs mean · p95 · max"),
     ("queue_wait", "Queue wait ms mean · max"),
-    ("pool_now", "Pool: pending · running · high-water · dropped"),
+    ("pool_now", "Pool: queued · waiting for room · running · high-water · dropped"),
 )
 
 
@@ -87,7 +87,8 @@ def _pool_cells(row: Row) -> dict[str, Any]:
         "run_time": "",
         "queue_wait": "",
         "pool_now": _joined(
-            row.get(key) for key in ("pending", "running", "high_water", "dropped")
+            row.get(key)
+            for key in ("queued", "waiting_for_room", "running", "high_water", "dropped")
         ),
     }
 

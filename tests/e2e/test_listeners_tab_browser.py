@@ -121,10 +121,10 @@ def test_the_listeners_tab_shows_each_listener_and_the_pool(tmp_path: Path) -> N
     pool = local[POOL]
     assert pool["Kind"] == "pool"
     assert pool[CALLS] == f"{TOTAL}·0"  # submitted, failed
-    pending, running, high_water, dropped = pool[
-        "Pool: pending · running · high-water · dropped"
+    queued, waiting, running, high_water, dropped = pool[
+        "Pool: queued · waiting for room · running · high-water · dropped"
     ].split("·")
-    assert (pending, running, dropped) == ("0", "0", "0")
+    assert (queued, waiting, running, dropped) == ("0", "0", "0", "0")
     assert int(high_water) >= 1
 
 

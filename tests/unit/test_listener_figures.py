@@ -243,6 +243,29 @@ def test_a_pools_batch_events_count_in_its_pending_and_high_water_alike(registry
     pool.close(5)
 
 
+def test_firers_waiting_for_room_are_told_apart_from_what_the_queue_holds(
+    registry: Events,
+) -> None:
+    import gevent
+    import gevent.event
+
+    release = gevent.event.Event()
+    pool = ListenerPool(size=1, maxsize=5, name="small")
+    registry.request.add_listener(lambda **kwargs: release.wait(), spawn=pool)
+    firers = [gevent.spawn(fire, registry, 1) for _ in range(12)]
+    gevent.sleep(0)  # the firers run until each queued its call or waits for room
+    while pool.stats.running == 0:
+        gevent.sleep(0.001)  # the worker took the first call
+    (row,) = snapshot(registry)["pools"]
+    assert (row["running"], row["pending"], row["high_water"]) == (1, 11, 5)
+    assert (row["queued"], row["waiting_for_room"]) == (5, 6)
+    assert row["queued"] <= row["high_water"]
+    release.set()
+    gevent.joinall(firers, timeout=30)
+    assert pool.join(30)
+    pool.close(5)
+
+
 def test_names_that_start_like_spreadsheet_formulas_are_written_as_text() -> None:
     names = ["=HYPERLINK(1)", "+1", "-1", "@SUM(A1)", "\tx", "plain"]
     snap = {
@@ -266,7 +289,7 @@ def test_the_tab_shows_the_users_listeners_and_says_how_many_it_left_out() -> No
                     listener_row(listener_full="app.never_called", calls=0, timed_calls=0),
                     listener_row(listener_full="locust.stats.RequestStats.log"),
                 ],
-                "pools": [{"pool": "p", "pending": 2, "running": 1, "high_water": 4}],
+                "pools": [{"pool": "p", "pending": 2, "queued": 2, "running": 1, "high_water": 4}],
             }
         }
     )
@@ -277,4 +300,4 @@ def test_the_tab_shows_the_users_listeners_and_says_how_many_it_left_out() -> No
     assert not any(name.startswith("locust.") for name in shown)
     assert shown[-1].startswith("2 more:")
     pool = next(row for row in table_rows(figures) if row["kind"] == "pool")
-    assert pool["pool_now"] == "2·1·4·-"  # no dropped count in this report
+    assert pool["pool_now"] == "2·-·1·4·-"  # this report has no waiting or dropped count
