@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .locust_support import child_environment, free_port, needs_locust
+from .locust_support import child_environment, free_port, headless, needs_locust, run_locust
 
 pytestmark = needs_locust
 
@@ -115,3 +115,36 @@ def test_a_bad_option_value_is_refused_naming_the_option_and_the_fix(tmp_path: P
     assert completed.returncode == 2
     assert "--listeners-sample-every" in completed.stderr
     assert "give a whole number, at least 1" in completed.stderr
+
+
+#: A locustfile whose only user queues one call that never finishes, then stops.
+_STUCK_LOCUSTFILE = """
+import gevent.event
+from locust import User, constant, task
+from locust.exception import StopUser
+
+from locust_events.locust import events
+
+never = gevent.event.Event()
+stuck = events.add_hook("stuck", "n")
+stuck.add_listener(lambda n: never.wait(), spawn=True)
+
+
+class Once(User):
+    wait_time = constant(1)
+
+    @task
+    def queue_one(self):
+        stuck.fire(n=1)
+        raise StopUser
+"""
+
+
+def test_the_drain_timeout_option_bounds_the_drain_at_quit(tmp_path: Path) -> None:
+    locustfile = tmp_path / "stuck.py"
+    locustfile.write_text(_STUCK_LOCUSTFILE)
+    given = headless("http://127.0.0.1:9", 1, 2, "--listeners-drain-timeout", "0.5")
+    result = run_locust(locustfile, *given, cwd=tmp_path, run_time=2)
+    assert "Spawned listeners not delivered after 0.5 s: 1 call(s)" in result.stderr, result.stderr[
+        -3000:
+    ]
