@@ -30,6 +30,11 @@ __all__ = ["add_parser", "parse_timespan", "run", "run_demo"]
 FAIL_EVERY = 40
 #: The widest line the demo prints.
 WIDTH = 100
+#: What the demo says of the calling loop the Locust process ran, by what it reported.
+_LOOPS = {
+    "compiled": "compiled, the C extension (LOCUST_EVENTS_PURE=1 runs the pure-Python loop)",
+    "pure Python": "pure Python (LOCUST_EVENTS_PURE=1 was set, or no compiled build is installed)",
+}
 #: Where the text of a summary line starts: after two spaces and its 16-column label.
 _TEXT_COLUMN = 19
 #: A timestamped record of Locust's log, as opposed to the plain summary lines among them.
@@ -296,7 +301,7 @@ def _print_summary(report: dict[str, Any], target: Any, *, elapsed: float, exit_
         ("dispatcher share", f"{ours_mean:.0f} ns per request event is {share:.2%} of the "
          f"{cpu_per_request * 1e6:.0f} µs of CPU the Locust process spent per request "
          f"({report['run_requests']} requests, {report['run_cpu_seconds']:.2f} s of CPU)"),
-        ("calling loop", f"{report['calling_loop']} (LOCUST_EVENTS_PURE=1 picks pure Python)"),
+        ("calling loop", _LOOPS.get(report["calling_loop"], report["calling_loop"])),
         ("exit code", f"{exit_code}: Locust's exit code. The target fails one /api/data "
          f"request in {FAIL_EVERY} on purpose, so the demo runs Locust with "
          "--exit-code-on-error 0 (failed requests alone would make it 1); "
