@@ -10,12 +10,13 @@ import functools
 import keyword
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Final, Protocol, cast, final
 
 from ._batching import batch_listener_of
 from ._call_queue import SpawnedListener, spawned_listener_of
 from ._errors import describe_listener
+from ._histogram import Histogram, add, quantile
 from ._settings import PROFILE_VARIABLE, switch
 from ._text import shorten_middle
 
@@ -47,7 +48,14 @@ _perf_counter: Final = time.perf_counter
 @final
 @dataclass
 class ListenerProfile:
-    """What one listener of one hook cost while the profiler ran."""
+    """What one listener of one hook cost while the profiler ran.
+
+    Two costs are told apart. What the *users* pay is the fire's share: the whole call for a
+    listener run in the firing greenlet (``sync``), only the enqueue for a spawned one (which
+    may wait for room in a full pool). How long the *listener* takes is the call itself, for
+    a spawned listener including the time it waits cooperatively on its own I/O, which no
+    user waits for. Batch listeners' fires (an append) are not timed.
+    """
 
     hook: str
     listener: str
@@ -59,11 +67,18 @@ class ListenerProfile:
     #: Seconds of the timed calls (every call, or one in ``sample_every``), summed and at most.
     total_seconds: float = 0.0
     max_seconds: float = 0.0
+    #: The timed calls' durations, in logarithmic buckets (bounded: see ``_histogram``).
+    durations: Histogram = field(default_factory=dict)
     #: Spawned only: seconds from the fire to a worker starting the call, summed and at most.
     queue_wait_total_seconds: float = 0.0
     queue_wait_max_seconds: float = 0.0
     #: Calls whose time (and, spawned, queue wait) was measured: all of them unless sampled.
     timed_calls: int = 0
+    #: Spawned only: the timed fires' cost to the firing greenlet (the enqueue), as above.
+    timed_fires: int = 0
+    fire_total_seconds: float = 0.0
+    fire_max_seconds: float = 0.0
+    fire_costs: Histogram = field(default_factory=dict)
     #: Spawned only: the name of the pool that runs it.
     pool: str = ""
     #: Batch listeners only: the events in the batches that ran (``calls`` counts batches).
@@ -72,17 +87,48 @@ class ListenerProfile:
     batched: bool = False
 
     @property
+    def kind(self) -> str:
+        """``sync``, ``spawned`` or ``batch``."""
+        return "batch" if self.batched else "spawned" if self.spawned else "sync"
+
+    @property
     def mean_batch_size(self) -> float:
         """Batch listeners: the mean events per batch that ran."""
         return self.events / self.calls if self.calls else 0.0
 
     @property
     def mean_seconds(self) -> float:
+        """The listener's mean duration over the timed calls."""
         return self.total_seconds / self.timed_calls if self.timed_calls else 0.0
+
+    @property
+    def estimated_total_seconds(self) -> float:
+        """The listener's time over all its calls: the timed calls' mean times every call."""
+        return self.mean_seconds * self.calls
+
+    @property
+    def mean_fire_seconds(self) -> float | None:
+        """What a fire cost its user, on average: the whole call if sync, the enqueue if
+        spawned; None for a batch listener (its fires are not timed)."""
+        if self.batched:
+            return None
+        if not self.spawned:
+            return self.mean_seconds
+        return self.fire_total_seconds / self.timed_fires if self.timed_fires else 0.0
+
+    @property
+    def estimated_fire_total_seconds(self) -> float:
+        """What the users paid for this listener in all: the mean fire cost times the calls."""
+        return (self.mean_fire_seconds or 0.0) * self.calls
 
     @property
     def mean_queue_wait_seconds(self) -> float:
         return self.queue_wait_total_seconds / self.timed_calls if self.timed_calls else 0.0
+
+    def percentile_seconds(self, fraction: float) -> float | None:
+        """The duration below which ``fraction`` of the timed calls fell (None before any)."""
+        found = quantile(self.durations, fraction)
+        return None if found is None else min(found, self.max_seconds)
 
     def record(self, seconds: float, failed: bool) -> None:
         self.calls += 1
@@ -91,11 +137,33 @@ class ListenerProfile:
         self.total_seconds += seconds
         if seconds > self.max_seconds:
             self.max_seconds = seconds
+        add(self.durations, seconds)
 
     def record_wait(self, seconds: float) -> None:
         self.queue_wait_total_seconds += seconds
         if seconds > self.queue_wait_max_seconds:
             self.queue_wait_max_seconds = seconds
+
+    def record_fire(self, seconds: float) -> None:
+        self.timed_fires += 1
+        self.fire_total_seconds += seconds
+        if seconds > self.fire_max_seconds:
+            self.fire_max_seconds = seconds
+        add(self.fire_costs, seconds)
+
+    def reset(self) -> None:
+        """Forget every figure (Locust's "Reset Stats"); what it is, and where, stays."""
+        for spec in fields(self):
+            if spec.name in _IDENTITY:
+                continue
+            default: Any = (
+                spec.default_factory() if callable(spec.default_factory) else spec.default
+            )
+            setattr(self, spec.name, default)
+
+
+#: The fields of a profile that say what it profiles, kept by ``reset``.
+_IDENTITY: Final = frozenset({"hook", "listener", "spawned", "pool", "batched"})
 
 
 @final
@@ -139,15 +207,18 @@ class _QueuedTimedCall:
 class _TimedSpawn:
     """Stands for a spawned listener while profiling: queues a call that knows its fire time."""
 
-    __slots__ = ("__wrapped__", "_timed")
+    __slots__ = ("__wrapped__", "_profile", "_timed")
 
     def __init__(self, spawned: SpawnedListener, profile: ListenerProfile) -> None:
         self.__wrapped__ = spawned
         self._timed = _TimedCall(spawned.listener, profile)
+        self._profile = profile
 
     def __call__(self, **kwargs: Any) -> None:
         spawned = self.__wrapped__
-        spawned.queue.put(spawned, _QueuedTimedCall(self._timed, _perf_counter()), kwargs)
+        started = _perf_counter()
+        spawned.queue.put(spawned, _QueuedTimedCall(self._timed, started), kwargs)
+        self._profile.record_fire(_perf_counter() - started)
 
 
 def _sampled_call(
@@ -301,7 +372,8 @@ def _counted_call(listener: Callable[..., Any], profile: ListenerProfile) -> Cal
 
 def _sampled_spawn(spawned: SpawnedListener, profile: ListenerProfile, every: int) -> Any:
     """Stands for a spawned listener in the hook's tuple: queues a counted call, and one in
-    ``every`` timed (with its queue wait). The fire's cost is the enqueue's, a countdown more."""
+    ``every`` timed (with its queue wait and the enqueue's own cost, what its user paid).
+    The fire's cost is the enqueue's, a countdown more."""
     counted = _counted_call(spawned.listener, profile)
     timed = _TimedCall(spawned.listener, profile)
     put = spawned.queue.put
@@ -314,7 +386,9 @@ def _sampled_spawn(spawned: SpawnedListener, profile: ListenerProfile, every: in
             put(spawned, counted, kwargs)
             return
         countdown = every
-        put(spawned, _QueuedTimedCall(timed, _perf_counter()), kwargs)
+        started = _perf_counter()
+        put(spawned, _QueuedTimedCall(timed, started), kwargs)
+        profile.record_fire(_perf_counter() - started)
 
     sampled_spawn.__wrapped__ = spawned  # type: ignore[attr-defined]
     return sampled_spawn
@@ -403,10 +477,23 @@ class Profiler:
 
     @property
     def profiles(self) -> list[ListenerProfile]:
-        """Every listener's profile, the costliest (total time) first."""
+        """Every listener's profile, the costliest to its users first (what they paid in all,
+        estimated from the timed calls), then the costliest to run."""
         every = [p for profiles in self._profiles.values() for p in profiles.values()]
         every += self._retired
-        return sorted(every, key=lambda p: p.total_seconds, reverse=True)
+        return sorted(
+            every,
+            key=lambda p: (p.estimated_fire_total_seconds, p.estimated_total_seconds),
+            reverse=True,
+        )
+
+    def reset(self) -> None:
+        """Start every figure afresh (Locust's "Reset Stats"): the listeners stay wrapped, and
+        those removed since profiling started are forgotten."""
+        for profiles in self._profiles.values():
+            for profile in profiles.values():
+                profile.reset()
+        self._retired.clear()
 
     def as_dict(self) -> dict[str, list[Mapping[str, Any]]]:
         """The profiles by hook name, as plain data (for JSON or a runner's UI)."""
@@ -417,15 +504,24 @@ class Profiler:
                     **asdict(profile),
                     "mean_seconds": profile.mean_seconds,
                     "mean_batch_size": profile.mean_batch_size,
+                    "estimated_total_seconds": profile.estimated_total_seconds,
+                    "mean_fire_seconds": profile.mean_fire_seconds,
                 }
             )
         return by_hook
 
     def table(self) -> str:
-        """A readable table of the profiles, costliest first."""
+        """A readable table of the profiles, the costliest to the users first.
+
+        "user µs" is what a fire cost its user on average (a spawned listener's enqueue);
+        "p50", "p95" and "max µs" are the listener's own durations; "user total s" is what the
+        users paid in all, the mean times every call (marked ``~`` where calls were sampled).
+        """
+        sampled = self.sample_every > 1
         header = (
             f"{'hook':<20} {'listener':<48} {'kind':<7} {'calls':>8} {'errors':>6} "
-            f"{'mean µs':>9} {'max µs':>9} {'total s':>9} {'max wait ms':>11}"
+            f"{'user µs':>9} {'mean µs':>9} {'p50 µs':>9} {'p95 µs':>9} {'max µs':>9} "
+            f"{'user total s':>12} {'max wait ms':>11}"
         )
         rows = [header, "-" * len(header)]
         for p in self.profiles:
@@ -433,10 +529,21 @@ class Profiler:
             name = p.listener
             if p.batched:
                 name = f"{name} ({p.mean_batch_size:.0f} per batch)"
-            kind = "batch" if p.batched else "spawned" if p.spawned else "sync"
+            fire = p.mean_fire_seconds
+            total = (
+                ""
+                if fire is None
+                else ("~" if sampled else "") + f"{p.estimated_fire_total_seconds:.3f}"
+            )
             rows.append(
-                f"{p.hook:<20} {shorten_middle(name, 48):<48} {kind:<7} "
-                f"{p.calls:>8} {p.errors:>6} {p.mean_seconds * 1e6:>9.1f} "
-                f"{p.max_seconds * 1e6:>9.1f} {p.total_seconds:>9.3f} {wait}"
+                f"{p.hook:<20} {shorten_middle(name, 48):<48} {p.kind:<7} "
+                f"{p.calls:>8} {p.errors:>6} {_micros_text(fire):>9} "
+                f"{p.mean_seconds * 1e6:>9.1f} {_micros_text(p.percentile_seconds(0.5)):>9} "
+                f"{_micros_text(p.percentile_seconds(0.95)):>9} {p.max_seconds * 1e6:>9.1f} "
+                f"{total:>12} {wait}"
             )
         return "\n".join(row.rstrip() for row in rows)
+
+
+def _micros_text(seconds: float | None) -> str:
+    return "" if seconds is None else f"{seconds * 1e6:.1f}"

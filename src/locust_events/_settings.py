@@ -15,6 +15,7 @@ __all__ = [
     "PURE_LOOP_REQUESTED",
     "PURE_VARIABLE",
     "SAMPLE_EVERY_VARIABLE",
+    "on_or_off",
     "switch",
     "whole_number",
 ]
@@ -40,14 +41,25 @@ def switch(variable: str, default: bool) -> bool:
     text = os.environ.get(variable)
     if text is None:
         return default
+    try:
+        return on_or_off(text)
+    except ValueError as error:
+        raise ValueError(f"{variable}={error}, or unset it") from None
+
+
+def on_or_off(text: str) -> bool:
+    """The switch ``text`` names, as a variable or an option (``--listeners-tab off``) holds it.
+
+    :raises ValueError: it is neither on nor off (the message starts with ``text``).
+    """
     value = text.strip().lower()
     if value in _ON:
         return True
     if value in _OFF:
         return False
     raise ValueError(
-        f"{variable}={text!r} is neither on nor off: set it to 1 (or true, yes, on) or to 0 "
-        "(or false, no, off), or unset it"
+        f"{text!r} is neither on nor off: set it to 1 (or true, yes, on) or to 0 "
+        "(or false, no, off)"
     )
 
 

@@ -24,6 +24,7 @@ from locust.exception import (
 from . import events as _global_events
 from ._errors import logger
 from ._events import Events
+from ._locust_options import add_options, drain_timeout_option
 from ._profiling import profiling_requested
 from ._special_hooks import InitHook, QuitHook, QuittingHook
 from ._unswitched import warn_if_unswitched
@@ -49,11 +50,14 @@ CONTROL_FLOW_EXCEPTIONS: Final[tuple[type[Exception], ...]] = (
 
 #: Seconds the pools of spawned listeners get to deliver their calls before Locust's process
 #: exits; what is still undelivered then is summed up in one logged line. A locustfile may
-#: change it (``locust_events.locust.DRAIN_TIMEOUT = 30``), as Locust's runner settings.
+#: change it (``locust_events.locust.DRAIN_TIMEOUT = 30``), as Locust's runner settings; the
+#: ``--listeners-drain-timeout`` option (``LOCUST_EVENTS_DRAIN_TIMEOUT``), when given, wins.
 DRAIN_TIMEOUT: float = 10.0
 
 # Registries already made ready for Locust, so that doing it again changes nothing.
 _prepared: weakref.WeakSet[Events] = weakref.WeakSet()
+# The drain timeout each registry's Locust run was given as an option, set at its init.
+_drain_timeouts: weakref.WeakKeyDictionary[Events, float] = weakref.WeakKeyDictionary()
 
 
 def locust_exit_code(environment: Any) -> int:
@@ -83,18 +87,23 @@ def _drain_at_quit(registry: Events) -> None:
     Locust fires ``quit`` last, just before ``sys.exit``, on every way out that goes through
     its shutdown: the end of ``--run-time``, Ctrl-C and SIGTERM, on a master, a worker or a
     local run. Spawned calls queued until then (by ``quit`` listeners too) are delivered
-    within :data:`DRAIN_TIMEOUT` seconds; what is not gets one summary line in the log.
+    within :data:`DRAIN_TIMEOUT` seconds (or ``--listeners-drain-timeout``); what is not
+    gets one summary line in the log.
     """
-    registry.shutdown(DRAIN_TIMEOUT)
+    registry.shutdown(_drain_timeouts.get(registry, DRAIN_TIMEOUT))
 
 
 def _attach_listeners_tab(registry: Events, init_arguments: dict[str, Any]) -> None:
-    """Set up the Listeners tab (:mod:`locust_events.webui`) as ``init`` fires, before its
-    listeners: on where Locust's web UI runs (and on the workers of such a master); a
-    headless run is left exactly as it was. With ``--otel`` (set up by then), the pools'
-    figures are reported as OpenTelemetry metrics too."""
+    """Read this package's Locust options and set up the Listeners tab
+    (:mod:`locust_events.webui`) as ``init`` fires, before its listeners: on where Locust's
+    web UI runs (and on the workers of such a master); a headless run is left as it was.
+    With ``--otel`` (set up by then), the pools' figures are reported as OpenTelemetry
+    metrics too."""
     environment = init_arguments.get("environment")
     if environment is not None:
+        timeout = drain_timeout_option(getattr(environment, "parsed_options", None))
+        if timeout is not None:
+            _drain_timeouts[registry] = timeout
         from . import webui  # only Locust runs that reach init need the web UI's code
 
         webui.attach(registry, environment, init_arguments.get("web_ui"))
@@ -114,7 +123,8 @@ def _drain_at_exit() -> None:
     """
     for registry in list(_prepared):
         try:
-            registry.shutdown(DRAIN_TIMEOUT)  # does nothing after quit shut it down
+            # Does nothing after quit shut it down.
+            registry.shutdown(_drain_timeouts.get(registry, DRAIN_TIMEOUT))
         except Exception:
             logger.exception("Could not drain the listener pools of %r at exit", registry)
 
@@ -208,6 +218,8 @@ def switch_locust_events() -> Events:
     ours = _global_events
     if ours not in _prepared:
         environment_events(ours)
+        # Locust fires its parser's hook on ``locust.events``, which this switch makes ours.
+        ours.init_command_line_parser.add_listener(add_options)
     theirs: Any = locust.events
     for name in Events.hook_declarations:  # the eighteen hooks both registries declare
         hook = ours.hooks[name]

@@ -4,7 +4,7 @@ Turned on by the Locust integration whenever Locust's web UI runs (a local run o
 master); a headless run wraps nothing and costs nothing. It then:
 
 - counts every call and error of every listener and times one call in :data:`SAMPLE_EVERY`
-  (``LOCUST_EVENTS_SAMPLE_EVERY`` in the environment), through the registry's profiler;
+  (``--listeners-sample-every``), through the registry's profiler;
 - adds a **Listeners** tab through Locust's own extension points (``extended_tabs``,
   ``extended_tables``, ``extended_stats`` in ``/stats/requests``, ``extended_csv_files``),
   refreshed with Locust's other tabs;
@@ -15,12 +15,14 @@ master); a headless run wraps nothing and costs nothing. It then:
   the master shows them summed and per worker. A worker that leaves keeps its last figures,
   marked as gone.
 
-``LOCUST_EVENTS_LISTENERS_TAB=0`` leaves the tab (and the counting) off.
+``--listeners-tab off`` (or ``LOCUST_EVENTS_LISTENERS_TAB=0``) leaves the tab (and the
+counting) off. Locust's "Reset Stats" starts the tab's figures afresh too.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import Any, Final, final
 
@@ -28,16 +30,25 @@ from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
 
 from ._events import Events
 from ._listener_stats import (
-    LISTENER_COLUMNS,
-    POOL_COLUMNS,
+    CUMULATIVE_POOL_FIELDS,
     Snapshot,
     aggregate,
     snapshot,
     to_csv,
 )
+from ._listener_tab_table import table_rows, table_structure
 from ._settings import LISTENERS_TAB_VARIABLE, SAMPLE_EVERY_VARIABLE, switch, whole_number
 
-__all__ = ["SAMPLE_EVERY", "TAB_KEY", "ListenersTab", "attach", "sample_every_from_environment"]
+__all__ = [
+    "SAMPLE_EVERY",
+    "TAB_KEY",
+    "ListenersTab",
+    "attach",
+    "sample_every_from_environment",
+    "tab_wanted",
+]
+
+logger = logging.getLogger(__name__)
 
 #: The tab's key in Locust's UI (and in ``extended_stats``).
 TAB_KEY: Final = "locust-events-listeners"
@@ -46,56 +57,47 @@ JSON_PATH: Final = "/locust-events/listeners"
 CSV_PATH: Final = "/locust-events/listeners.csv"
 #: The key of a worker's figures in its report to the master.
 REPORT_KEY: Final = "locust_events_listeners"
+#: The message a master sends its workers when Locust's "Reset Stats" is pressed.
+RESET_MESSAGE: Final = "locust_events_reset_listeners"
 #: The option the master sets in its parsed options, which Locust sends to every worker with
 #: each spawn message: the workers' ``sample_every`` (absent: the workers do not count).
 OPTION: Final = "locust_events_listeners_sample_every"
 SWITCH_VARIABLE: Final = LISTENERS_TAB_VARIABLE
 
 #: One listener call in this many is timed; every call is counted. A locustfile may change
-#: it before Locust's ``init`` fires (``locust_events.webui.SAMPLE_EVERY = 10``).
+#: it before Locust's ``init`` fires (``locust_events.webui.SAMPLE_EVERY = 10``); the
+#: ``--listeners-sample-every`` option, when given, wins.
 SAMPLE_EVERY: int = 100
 
 
-def sample_every_from_environment() -> int:
-    """``LOCUST_EVENTS_SAMPLE_EVERY`` when set, else :data:`SAMPLE_EVERY`.
+def sample_every_from_environment(options: Any = None) -> int:
+    """The ``--listeners-sample-every`` option where Locust parsed it (also read from
+    ``LOCUST_EVENTS_SAMPLE_EVERY`` and ``locust.conf``), else that variable, else
+    :data:`SAMPLE_EVERY`.
 
     :raises ValueError: the variable is not a whole number of at least 1.
     """
+    chosen = getattr(options, "listeners_sample_every", None)
+    if chosen is not None:
+        return int(chosen)
     return whole_number(SAMPLE_EVERY_VARIABLE, SAMPLE_EVERY)
 
 
-def _switched_off() -> bool:
-    return not switch(SWITCH_VARIABLE, True)
+def tab_wanted(options: Any = None) -> bool:
+    """The ``--listeners-tab`` option where Locust parsed it, else ``LOCUST_EVENTS_LISTENERS_TAB``
+    (on when unset)."""
+    chosen = getattr(options, "listeners_tab", None)
+    if chosen is not None:
+        return bool(chosen)
+    return switch(SWITCH_VARIABLE, True)
 
 
-def _table_rows(snap: Snapshot) -> list[dict[str, Any]]:
-    """Listener rows, then pool rows in the same table (kind ``pool``), for Locust's UI."""
-    rows: list[dict[str, Any]] = [
-        {key: row.get(key, "") for key, _ in LISTENER_COLUMNS} for row in snap["listeners"]
-    ]
-    for pool in snap["pools"]:
-        rows.append(
-            {
-                **{key: "" for key, _ in LISTENER_COLUMNS},
-                **{key: pool[key] for key, _ in POOL_COLUMNS},
-                "kind": "pool",
-                "listener": pool["pool"],
-                "calls": pool["submitted"],
-                "errors": pool["failed"],
-            }
-        )
-    return rows
-
-
-#: The tab's columns: the listener columns, then the pool columns they do not have.
-_TABLE_STRUCTURE: Final = [
-    {"key": key, "title": title}
-    for key, title in (
-        *LISTENER_COLUMNS,
-        *(column for column in POOL_COLUMNS if column[0] not in dict(LISTENER_COLUMNS)),
-    )
-    if key not in ("submitted", "completed", "failed")
-]
+def _pool_counters(registry: Events) -> dict[str, dict[str, int]]:
+    """Each pool's counters that only grow, now: where a reset starts them from."""
+    return {
+        pool.name: {key: getattr(pool.stats, key) for key in CUMULATIVE_POOL_FIELDS}
+        for pool in registry.pools
+    }
 
 
 @final
@@ -107,6 +109,12 @@ class ListenersTab:
         self.environment = environment
         #: The latest figures each worker reported, by client id (kept after it leaves).
         self.worker_figures: dict[str, Snapshot] = {}
+        #: Each pool's counters at the last reset, by pool name (empty: since the start).
+        self.pool_counters_at_reset: dict[str, dict[str, int]] = {}
+        #: How many resets this process saw; a worker's report of an earlier one is stale.
+        self.resets = 0
+        #: Whether a failure to add the tab's rows to Locust's stats was logged already.
+        self.failure_logged = False
 
     @property
     def _runner(self) -> Any:
@@ -121,27 +129,74 @@ class ListenersTab:
             if worker not in clients or clients[worker].state == STATE_MISSING
         }
 
+    def local_figures(self, worker: str) -> Snapshot:
+        """This process's own figures, its pools' counters since the last reset."""
+        return snapshot(self.registry, worker, self.pool_counters_at_reset)
+
     def figures(self) -> Snapshot:
         """What the tab shows now: this process's figures, or on a master everybody's."""
         if not isinstance(self._runner, MasterRunner):
-            return snapshot(self.registry, "local")
+            return self.local_figures("local")
         return aggregate(
-            {"master": snapshot(self.registry, "master"), **self.worker_figures},
+            {"master": self.local_figures("master"), **self.worker_figures},
             gone=self.gone_workers(),
         )
 
+    def reset(self, resets: int | None = None) -> None:
+        """Start the figures afresh, as Locust's "Reset Stats" does its own: listeners' counts
+        and times from zero, pools' counters from now. A master tells its workers to do the
+        same and forgets their reports until one made after the reset arrives."""
+        self.resets = self.resets + 1 if resets is None else resets
+        profiler = self.registry.profiler
+        if profiler is not None:
+            profiler.reset()
+        self.pool_counters_at_reset = _pool_counters(self.registry)
+        runner = self._runner
+        if isinstance(runner, MasterRunner):
+            self.worker_figures.clear()
+            runner.send_message(RESET_MESSAGE, {"resets": self.resets})
+
+    def on_reset_stats(self, **kwargs: Any) -> None:
+        """Listener of ``reset_stats``, which Locust's web UI fires for "Reset Stats"."""
+        self.reset()
+
     def on_worker_report(self, client_id: str, data: dict[str, Any], **kwargs: Any) -> None:
-        """Keep the figures a worker sent with its report (each report has them all)."""
+        """Keep the figures a worker sent with its report (each report has them all), unless
+        they were counted before the last reset."""
         figures = data.get(REPORT_KEY)
-        if figures is not None:
-            self.worker_figures[client_id] = figures
+        if not isinstance(figures, dict):
+            return
+        resets = figures.get("resets", 0)
+        if isinstance(resets, int) and resets < self.resets:
+            return
+        self.worker_figures[client_id] = figures
+
+    def add_rows_to_stats(self, body: bytes) -> bytes | None:
+        """Locust's ``/stats/requests`` answer with the tab's rows in ``extended_stats``, or
+        None to leave it as it is: an answer that is not a JSON object (Locust's message that
+        the login is not set up, say) is not the tab's to change."""
+        try:
+            stats = json.loads(body)
+        except ValueError:
+            return None
+        if not isinstance(stats, dict):
+            return None
+        extended = [
+            entry
+            for entry in stats.get("extended_stats") or []
+            if not (isinstance(entry, dict) and entry.get("key") == TAB_KEY)
+        ]
+        extended.append({"key": TAB_KEY, "data": table_rows(self.figures())})
+        stats["extended_stats"] = extended
+        return json.dumps(stats).encode()
 
     def install(self, web_ui: Any) -> None:
         """Add the tab, its table, the CSV link and the routes to Locust's web UI."""
         from flask import Response, request
 
         options = getattr(self.environment, "parsed_options", None)
-        base = getattr(options, "web_base_path", "") or ""
+        # Locust accepts "/locust/" as well as "/locust", and serves its pages without the slash.
+        base = (getattr(options, "web_base_path", "") or "").rstrip("/")
         app = web_ui.app
         guard: Callable[[Callable[..., Any]], Callable[..., Any]] = getattr(
             web_ui, "auth_required_if_enabled", lambda view: view
@@ -160,18 +215,24 @@ class ListenersTab:
         app.add_url_rule(base + JSON_PATH, "locust_events_listeners", guard(listeners_json))
         app.add_url_rule(base + CSV_PATH, "locust_events_listeners_csv", guard(listeners_csv))
 
-        stats_path = base + "/stats/requests"
-
         def add_listener_rows(response: Response) -> Response:
-            if request.path != stats_path or response.status_code != 200:
+            # Locust's view of /stats/requests, wherever --web-base-path puts it.
+            endpoint = request.endpoint or ""
+            if endpoint.rsplit(".", 1)[-1] != "request_stats" or response.status_code != 200:
                 return response
-            body = json.loads(response.get_data())
-            extended = [
-                entry for entry in body.get("extended_stats") or [] if entry.get("key") != TAB_KEY
-            ]
-            extended.append({"key": TAB_KEY, "data": _table_rows(self.figures())})
-            body["extended_stats"] = extended
-            response.set_data(json.dumps(body))
+            try:
+                body = self.add_rows_to_stats(response.get_data())
+            except Exception:
+                # Locust's whole UI refreshes from this answer: never break it for the tab.
+                if not self.failure_logged:
+                    self.failure_logged = True
+                    logger.exception(
+                        "The Listeners tab could not add its rows to Locust's statistics; "
+                        "Locust's other tabs go on updating"
+                    )
+                return response
+            if body is not None:
+                response.set_data(body)
             return response
 
         app.after_request(add_listener_rows)
@@ -183,7 +244,10 @@ class ListenersTab:
         ]
         args["extended_tables"] = [
             *(table for table in args.get("extended_tables") or [] if table.get("key") != TAB_KEY),
-            {"key": TAB_KEY, "structure": _TABLE_STRUCTURE},
+            {
+                "key": TAB_KEY,
+                "structure": table_structure(isinstance(self._runner, MasterRunner)),
+            },
         ]
         args["extended_csv_files"] = [
             *(f for f in args.get("extended_csv_files") or [] if f.get("href") != "." + CSV_PATH),
@@ -203,9 +267,10 @@ def attach(registry: Events, environment: Any, web_ui: Any) -> ListenersTab | No
     With a web UI: count from now on and add the tab. On a master, also tell the workers to
     count (through the parsed options Locust sends them) and keep their reports. On a worker:
     count from the test's start when its master asked, and send the figures with each report.
-    Without either (a headless local run, or ``LOCUST_EVENTS_LISTENERS_TAB=0``): nothing.
+    Without either (a headless local run, or ``--listeners-tab off``): nothing.
     """
-    if _switched_off():
+    options = getattr(environment, "parsed_options", None)
+    if not tab_wanted(options):
         return None
     existing: ListenersTab | None = getattr(environment, "locust_events_listeners_tab", None)
     if existing is not None:  # init fired again for the same environment
@@ -221,21 +286,26 @@ def attach(registry: Events, environment: Any, web_ui: Any) -> ListenersTab | No
 
         def send_figures(data: dict[str, Any], **kwargs: Any) -> None:
             if registry.profiler is not None:
-                data[REPORT_KEY] = snapshot(registry, "worker")
+                data[REPORT_KEY] = {**tab.local_figures("worker"), "resets": tab.resets}
+
+        def reset_when_master_asks(environment: Any, msg: Any, **kwargs: Any) -> None:
+            resets = msg.data.get("resets") if isinstance(msg.data, dict) else None
+            tab.reset(resets if isinstance(resets, int) else None)
 
         registry.test_start.add_listener(count_if_master_asks)
         registry.report_to_master.add_listener(send_figures)
+        runner.register_message(RESET_MESSAGE, reset_when_master_asks)
         environment.locust_events_listeners_tab = tab
         return tab
     if web_ui is None:
         return None
-    sample_every = sample_every_from_environment()
+    sample_every = sample_every_from_environment(options)
     _start_counting(registry, sample_every)
     if isinstance(runner, MasterRunner):
-        options = getattr(environment, "parsed_options", None)
         if options is not None:
             setattr(options, OPTION, sample_every)
         registry.worker_report.add_listener(tab.on_worker_report)
+    registry.reset_stats.add_listener(tab.on_reset_stats)
     tab.install(web_ui)
     environment.locust_events_listeners_tab = tab
     return tab

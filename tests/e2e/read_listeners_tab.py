@@ -6,6 +6,8 @@ stays out of the test process, where Locust's monkey-patching must come first.
     python tests/e2e/read_listeners_tab.py URL SCREENSHOT WIDTH HEIGHT EXPECTED_LISTENER
 
 Waits (60 s at most) until a row names ``EXPECTED_LISTENER``; saves the screenshot either way.
+Prints ``{"rows": [...], "table_right": px, "window_width": px}``: the rows as text, and how
+far right the table reaches against the window's width.
 """
 
 from __future__ import annotations
@@ -22,6 +24,13 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
+#: The title of the tab's column that names a listener (or a pool).
+LISTENER = "Listener or pool"
+#: How far right the tab's table reaches, against the window's width (in CSS pixels).
+WIDTHS = """
+const table = [...document.querySelectorAll("table")].pop();
+return [table.getBoundingClientRect().right, document.documentElement.clientWidth];
+"""
 
 
 def main(url: str, screenshot: str, width: str, height: str, expected: str) -> None:
@@ -62,15 +71,16 @@ def main(url: str, screenshot: str, width: str, height: str, expected: str) -> N
                     )
                     for tr in d.find_elements(By.CSS_SELECTOR, "table tbody tr")
                 ]
-                return rows if any(row.get("Listener") == expected for row in rows) else False
+                return rows if any(row.get(LISTENER) == expected for row in rows) else False
 
             try:
                 rows = wait.until(table)
+                right, width = driver.execute_script(WIDTHS)
             finally:
                 driver.save_screenshot(screenshot)
         finally:
             driver.quit()
-    json.dump(rows, sys.stdout)
+    json.dump({"rows": rows, "table_right": right, "window_width": width}, sys.stdout)
 
 
 if __name__ == "__main__":

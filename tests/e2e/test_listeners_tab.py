@@ -78,13 +78,13 @@ def test_a_local_run_serves_every_listeners_calls_as_json_csv_and_in_the_stats(
         assert any(r["hook"] == "request" and r["calls"] == TOTAL for r in locust_own)
         pool = row(figures["pools"], pool=POOL)
         assert (pool["submitted"], pool["completed"], pool["dropped"]) == (TOTAL, TOTAL, 0)
-        assert (pool["queued"], pool["running"]) == (0, 0)
+        assert (pool["pending"], pool["running"]) == (0, 0)
         assert pool["high_water"] >= 1
 
         stats = json.loads(get_text(base + "/stats/requests"))
         (extended,) = [e for e in stats["extended_stats"] if e["key"] == "locust-events-listeners"]
         table = extended["data"]
-        assert row(table, listener=SYNC)["calls"] == TOTAL
+        assert row(table, listener=SYNC)["calls"] == f"{TOTAL}·0"  # calls · errors
         assert row(table, kind="pool")["listener"] == POOL
 
         csv_rows = read_csv(base + "/locust-events/listeners.csv")

@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,12 +45,15 @@ DISTRIBUTED_TOTAL = DISTRIBUTED_USERS * REQUESTS_PER_USER
 SYNC = "listeners_tab.count_bytes"
 SPAWNED = "listeners_tab.send_to_webhook"
 POOL = "Events listener pool"
+CALLS = "Calls · errors"
+COST = "Users pay µs mean · median · p95 · max"
 
 
 def open_listeners_tab(
-    base: str, screenshot: Path, size: tuple[int, int] = (1800, 1000)
-) -> list[dict[str, str]]:
-    """Click the Listeners tab in headless Chromium; return the rows it shows, as text."""
+    base: str, screenshot: Path, size: tuple[int, int] = (1280, 900)
+) -> dict[str, Any]:
+    """Click the Listeners tab in headless Chromium; return the rows it shows, as text, and
+    how far right the table reaches against the window's width."""
     result = subprocess.run(
         [
             sys.executable,
@@ -65,9 +69,14 @@ def open_listeners_tab(
         check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    rows: list[dict[str, str]] = json.loads(result.stdout)
-    assert list(rows[0])[:7] == ["Worker", "Hook", "Listener", "Kind", "Pool", "Calls", "Errors"]
-    return rows
+    seen: dict[str, Any] = json.loads(result.stdout)
+    assert [title for title in seen["rows"][0] if title != "Worker"][:4] == [
+        "Hook",
+        "Listener or pool",
+        "Kind",
+        "Calls · errors",
+    ]
+    return seen
 
 
 def screenshot_path(tmp_path: Path, name: str) -> Path:
@@ -77,7 +86,7 @@ def screenshot_path(tmp_path: Path, name: str) -> Path:
 
 
 def by_listener(rows: list[dict[str, str]], worker: str) -> dict[str, dict[str, str]]:
-    return {r["Listener"]: r for r in rows if r["Worker"] == worker}
+    return {r["Listener or pool"]: r for r in rows if r.get("Worker", "local") == worker}
 
 
 def test_the_listeners_tab_shows_each_listener_and_the_pool(tmp_path: Path) -> None:
@@ -93,18 +102,30 @@ def test_the_listeners_tab_shows_each_listener_and_the_pool(tmp_path: Path) -> N
             ),
             f"{TOTAL} calls of each listener",
         )
-        rows = open_listeners_tab(base, screenshot_path(tmp_path, "listeners-tab.png"))
+        seen = open_listeners_tab(base, screenshot_path(tmp_path, "listeners-tab.png"))
+    # At 1,280 pixels every column is in sight.
+    assert seen["table_right"] <= seen["window_width"], seen
+    rows = seen["rows"]
     local = by_listener(rows, "local")
     sync, spawned = local[SYNC], local[SPAWNED]
-    assert (sync["Hook"], sync["Kind"], sync["Calls"]) == ("request", "sync", str(TOTAL))
-    assert (spawned["Kind"], spawned["Pool"], spawned["Calls"]) == ("spawned", POOL, str(TOTAL))
-    assert float(spawned["Max queue wait ms"]) > 0
-    assert int(local["locust.runners.Runner.on_request"]["Calls"]) == TOTAL
+    assert (sync["Hook"], sync["Kind"], sync[CALLS]) == ("request", "sync", f"{TOTAL}·0")
+    assert (spawned["Kind"], spawned[CALLS]) == ("spawned", f"{TOTAL}·0")
+    mean, median, p95, most = (float(v) for v in sync[COST].split("·"))
+    assert 0 < median <= p95 <= most
+    assert mean <= most
+    assert len(spawned[COST].split("·")) == 4  # what its users paid: the enqueue
+    assert float(spawned["Queue wait ms mean · max"].split("·")[1]) > 0
+    # Locust's own listeners are left out, and a last row says so.
+    assert not any(name.startswith("locust.") for name in local)
+    assert rows[-1]["Listener or pool"].endswith("(in the CSV and the JSON)")
     pool = local[POOL]
     assert pool["Kind"] == "pool"
-    assert pool["Calls"] == str(TOTAL)  # submitted
-    assert (pool["Queued now"], pool["Running"], pool["Dropped"]) == ("0", "0", "0")
-    assert int(pool["High-water"]) >= 1
+    assert pool[CALLS] == f"{TOTAL}·0"  # submitted, failed
+    queued, waiting, running, high_water, dropped = pool[
+        "Pool: queued · waiting for room · running · high-water · dropped"
+    ].split("·")
+    assert (queued, waiting, running, dropped) == ("0", "0", "0", "0")
+    assert int(high_water) >= 1
 
 
 def test_a_masters_tab_shows_the_sum_and_each_of_two_workers(tmp_path: Path) -> None:
@@ -128,14 +149,18 @@ def test_a_masters_tab_shows_the_sum_and_each_of_two_workers(tmp_path: Path) -> 
             ),
             "both workers' calls summed",
         )
-        rows = open_listeners_tab(
+        seen = open_listeners_tab(
             base,
             screenshot_path(tmp_path, "listeners-tab-distributed.png"),
-            size=(1800, 2200),  # the summed rows and each worker's
+            size=(1280, 1400),  # the summed rows and each worker's
         )
-    workers = sorted({r["Worker"] for r in rows} - {"all", "master"})
-    per_worker = [int(by_listener(rows, worker)[SYNC]["Calls"]) for worker in workers]
+    assert seen["table_right"] <= seen["window_width"], seen  # a Worker column, and it fits
+    rows = seen["rows"]
+    workers = sorted({r["Worker"] for r in rows} - {"all", "master", ""})  # "": the note
+    per_worker = [int(by_listener(rows, worker)[SYNC][CALLS].split("·")[0]) for worker in workers]
     assert sum(per_worker) == DISTRIBUTED_TOTAL
     assert all(calls > 0 for calls in per_worker)
-    assert by_listener(rows, "all")[POOL]["Calls"] == str(DISTRIBUTED_TOTAL)
-    assert any(r["Hook"] == "worker_report" for r in by_listener(rows, "master").values())
+    assert by_listener(rows, "all")[POOL][CALLS] == f"{DISTRIBUTED_TOTAL}·0"
+    # Locust's own listeners (the master's worker_report ones among them) are left out.
+    assert not any(r["Hook"] == "worker_report" for r in rows)
+    assert rows[-1]["Listener or pool"].endswith("(in the CSV and the JSON)")

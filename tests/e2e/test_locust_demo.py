@@ -12,6 +12,8 @@ import urllib.request
 
 import pytest
 
+from locust_events import COMPILED
+
 from .locust_support import GRACE, child_environment, get_json, needs_locust, running_target
 
 
@@ -49,9 +51,18 @@ def test_target_serves_the_examples_paths_and_counts_webhooks() -> None:
 
 
 def summary_lines(output: str) -> dict[str, str]:
-    """The demo's closing lines, "  <label, 16 wide> <text>", by label."""
+    """The demo's closing lines, "  <label, 16 wide> <text>", by label; a text that goes on
+    over the next lines (indented, no label) is joined back into one."""
     closing = output[output.index("\n  requests ") + 1 :]
-    return {line[2:18].strip(): line[19:] for line in closing.splitlines()}
+    lines: dict[str, str] = {}
+    label = ""
+    for line in closing.splitlines():
+        if line[2:18].strip():
+            label = line[2:18].strip()
+            lines[label] = line[19:]
+        else:
+            lines[label] += " " + line[19:]
+    return lines
 
 
 @needs_locust
@@ -109,7 +120,25 @@ def test_demo_runs_real_locust_with_its_flags_and_reports_what_the_listeners_saw
     assert int(cost.group(4)) == seen  # every request event of the run was timed
     assert lines["exit code"].startswith("0: ")
     assert "--exit-code-on-error 0" in lines["exit code"]
-    assert "CPU" not in out
+    assert max(len(line) for line in out.splitlines()) <= 100
+    saves = re.match(
+        r"the same listener, waiting 20 ms on I/O per request: (\d+\.\d) requests/s per user "
+        r"when it runs in the user, (\d+\.\d) when spawned \((\d+\.\d)x\), 2 users each",
+        lines["spawning saves"],
+    )
+    assert saves is not None, lines["spawning saves"]
+    in_user, spawned = float(saves.group(1)), float(saves.group(2))
+    assert 0 < in_user <= 1000 / 20  # a user waits 20 ms per request for the listener
+    assert spawned > 0
+    share = re.match(
+        r"\d+ ns per request event is \d+\.\d\d% of the \d+ µs of CPU the Locust process "
+        r"spent per request \((\d+) requests",
+        lines["dispatcher share"],
+    )
+    assert share is not None, lines["dispatcher share"]
+    assert int(share.group(1)) > 0
+    # The Locust child ran the loop this process runs (the same build, the same variable).
+    assert lines["calling loop"].startswith("compiled, " if COMPILED else "pure Python (")
 
 
 @pytest.mark.parametrize(

@@ -92,19 +92,19 @@ def test_a_snapshot_has_a_row_per_listener_and_per_pool(registry: Events) -> Non
         "sync",
         12,
         0,
-        "",
+        None,
     )
     assert (spawned["kind"], spawned["calls"], spawned["errors"]) == ("spawned", 12, 12)
     assert spawned["pool"] == registry.pool.name
-    assert spawned["mean_wait_ms"] != ""
+    assert isinstance(spawned["mean_wait_ms"], float)
     (pool,) = snap["pools"]
     assert pool["pool"] == registry.pool.name
-    assert (pool["submitted"], pool["failed"], pool["queued"], pool["running"]) == (12, 12, 0, 0)
+    assert (pool["submitted"], pool["failed"], pool["pending"], pool["running"]) == (12, 12, 0, 0)
     assert pool["high_water"] >= 1
     lines = to_csv(snap).splitlines()
     assert lines[0].startswith("Worker,Hook,Listener,Kind,Pool,Calls,Errors")
     assert "" in lines
-    assert any(line.startswith("Worker,Pool,Queued now") for line in lines)
+    assert any(line.startswith("Worker,Pool,Pending now") for line in lines)
 
 
 def listener_row(hook: str, name: str, calls: int, timed: int, total: float, most: float) -> dict:
@@ -129,11 +129,11 @@ def pool_row(queued: int, high_water: int, dropped: int) -> dict:
     return {
         "worker": "worker",
         "pool": "p",
-        "queued": queued,
+        "pending": queued,
         "running": 1,
         "high_water": high_water,
         "dropped": dropped,
-        "oldest_pending_s": 0.5,
+        "oldest_pending_age": 0.5,
         "submitted": 10,
         "completed": 8,
         "failed": 1,
@@ -160,8 +160,8 @@ def test_aggregate_sums_the_workers_and_keeps_each_one_marking_who_left() -> Non
     assert (w2["worker"], w2["calls"]) == ("w2 (gone)", 50)
     pool_total, pool_w1, pool_w2 = result["pools"]
     assert pool_total["worker"] == "all"
-    assert (pool_total["queued"], pool_total["running"], pool_total["dropped"]) == (5, 2, 1)
-    assert (pool_total["high_water"], pool_total["submitted"]) == (9, 20)
+    assert (pool_total["pending"], pool_total["running"], pool_total["dropped"]) == (5, 2, 1)
+    assert (pool_total["high_water"], pool_total["submitted"]) == (16, 20)
     assert (pool_w1["worker"], pool_w2["worker"]) == ("w1", "w2 (gone)")
 
 

@@ -1,7 +1,9 @@
 """``locust-events demo``: a real headless Locust run against the local target, explained.
 
 Runs Locust in a child process with the examples' listeners, shows its progress, then
-Locust's own summary and what the listeners saw.
+Locust's own summary and what the listeners saw: what spawning a slow listener saves the
+users, the dispatcher's share of the CPU a request costs, and which calling loop ran. Every
+line fits :data:`WIDTH` columns.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -25,6 +28,15 @@ __all__ = ["add_parser", "parse_timespan", "run", "run_demo"]
 
 #: The target fails one ``/api/data`` request in this many, so the listeners see failures.
 FAIL_EVERY = 40
+#: The widest line the demo prints.
+WIDTH = 100
+#: What the demo says of the calling loop the Locust process ran, by what it reported.
+_LOOPS = {
+    "compiled": "compiled, the C extension (LOCUST_EVENTS_PURE=1 runs the pure-Python loop)",
+    "pure Python": "pure Python (LOCUST_EVENTS_PURE=1 was set, or no compiled build is installed)",
+}
+#: Where the text of a summary line starts: after two spaces and its 16-column label.
+_TEXT_COLUMN = 19
 #: A timestamped record of Locust's log, as opposed to the plain summary lines among them.
 _LOG_RECORD = re.compile(r"^\[\d{4}-\d\d-\d\d ")
 _TIMESPAN = re.compile(r"(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?")
@@ -139,8 +151,13 @@ def run_demo(
         }
         until = f" or until {stop_after_requests} requests" if stop_after_requests > 0 else ""
         print(
-            f"locust-events demo: real Locust, headless, {users} users (spawn rate "
-            f"{spawn_rate:g}/s) for {run_time} s{until} against the local target {target.url}"
+            textwrap.fill(
+                f"locust-events demo: real Locust, headless, {users} users (spawn rate "
+                f"{spawn_rate:g}/s) for {run_time} s{until} against the local target "
+                f"{target.url}",
+                width=WIDTH,
+                break_on_hyphens=False,
+            )
         )
         progress = _Progress(sys.stdout, users)
         started = time.monotonic()
@@ -168,7 +185,7 @@ def run_demo(
         printed = summary_path.read_text().strip()  # what listeners printed, if anything
     print()
     print("Locust's own summary:")
-    print(locust_summary or "(Locust printed no summary; its log was empty)")
+    print(fit_lines(locust_summary or "(Locust printed no summary; its log was empty)"))
     if printed:
         print(f"\nThe listeners printed:\n{printed}")
     print()
@@ -194,6 +211,13 @@ def locust_summary_tables(log: str) -> str:
         start -= 1
     shown = [line for line in lines[start:] if not _LOG_RECORD.match(line)]
     return "\n".join(shown).strip("\n")
+
+
+def fit_lines(text: str, width: int = WIDTH) -> str:
+    """``text`` with each line cut to ``width`` columns (an ellipsis marks a cut one)."""
+    return "\n".join(
+        line if len(line) <= width else line[: width - 1] + "…" for line in text.splitlines()
+    )
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -247,6 +271,12 @@ def _print_summary(report: dict[str, Any], target: Any, *, elapsed: float, exit_
     ours_mean, theirs_mean = report["dispatch_mean_ns"], report["locust_dispatch_mean_ns"]
     ratio = f"{ours / theirs:.2f}x" if theirs > 0 else "n/a"
     listeners = report["request_listeners"]
+    users, slow_ms = report["compared_users"], report["slow_listener_ms"]
+    seconds = max(report["compared_seconds"], 1e-9) * users
+    in_user, spawned = report["sync_requests"] / seconds, report["spawned_requests"] / seconds
+    saved = f"{spawned / in_user:.1f}x" if in_user > 0 else "n/a"
+    cpu_per_request = report["run_cpu_seconds"] / max(report["run_requests"], 1)
+    share = ours_mean * 1e-9 / cpu_per_request if cpu_per_request > 0 else 0.0
     lines = [
         ("requests", f"{requests} seen by the listeners, {report['locust_requests']} counted "
          f"by Locust ({requests / max(elapsed, 1e-9):.0f} per second over the whole run)"),
@@ -264,10 +294,26 @@ def _print_summary(report: dict[str, Any], target: Any, *, elapsed: float, exit_
          f"on Locust's own EventHook ({ratio}; medians, means {ours_mean:.0f} and "
          f"{theirs_mean:.0f} ns): each of the run's {report['timed_fires']} request events "
          f"dispatched again to {listeners} no-op listeners on both, in the user that fired it"),
+        ("spawning saves", f"the same listener, waiting {slow_ms:g} ms on I/O per request: "
+         f"{in_user:.1f} requests/s per user when it runs in the user, {spawned:.1f} when "
+         f"spawned ({saved}), {users} users each, one run; a user that waits for it never "
+         f"exceeds {1000 / slow_ms:.0f}/s ({report['spawned_dropped']} spawned calls dropped)"),
+        ("dispatcher share", f"{ours_mean:.0f} ns per request event is {share:.2%} of the "
+         f"{cpu_per_request * 1e6:.0f} µs of CPU the Locust process spent per request "
+         f"({report['run_requests']} requests, {report['run_cpu_seconds']:.2f} s of CPU)"),
+        ("calling loop", _LOOPS.get(report["calling_loop"], report["calling_loop"])),
         ("exit code", f"{exit_code}: Locust's exit code. The target fails one /api/data "
          f"request in {FAIL_EVERY} on purpose, so the demo runs Locust with "
          "--exit-code-on-error 0 (failed requests alone would make it 1); "
          "a listener error would make it 2"),
     ]  # fmt: skip
     for label, text in lines:
-        print(f"  {label:<16} {text}")
+        print(
+            textwrap.fill(
+                text,
+                width=WIDTH,
+                initial_indent=f"  {label:<16} ",
+                subsequent_indent=" " * _TEXT_COLUMN,
+                break_on_hyphens=False,
+            )
+        )

@@ -1,5 +1,10 @@
 """The demo's locustfile: the examples' listeners in one real Locust run (see ``demo``).
 
+Beside the examples' users, two small groups of users make the same requests with the same
+slow listener (it waits :data:`SLOW_LISTENER_SECONDS` on I/O, as a webhook would): one group
+runs it synchronously, in the user; the other spawns it into a pool. Their requests per
+second, side by side in one run, are what spawning saves the users.
+
 It writes what the listeners saw to the JSON file named by ``LOCUST_EVENTS_DEMO_REPORT`` and,
 every half second while users run, the run's progress to ``LOCUST_EVENTS_DEMO_PROGRESS``, a
 last time when the run starts stopping. With ``LOCUST_EVENTS_DEMO_STOP_AFTER_REQUESTS`` above
@@ -19,11 +24,17 @@ import time
 from typing import Any, cast
 
 import gevent
+import locust.stats
 import requests
-from locust import HttpUser, between, task
+from locust import HttpUser, between, constant, task
 from locust.event import EventHook as LocustEventHook
 
-from locust_events import EventHook
+from locust_events import COMPILED, EventHook, ListenerPool
+
+# Locust's summary within 100 columns: request names up to 16 characters, seven percentiles.
+locust.stats.STATS_AUTORESIZE = False
+locust.stats.STATS_NAME_WIDTH = 20
+locust.stats.PERCENTILES_TO_REPORT = [0.50, 0.75, 0.90, 0.95, 0.99, 0.999, 1.0]
 
 #: Where the report goes; the demo reads it once Locust has exited.
 REPORT_PATH = os.environ.get("LOCUST_EVENTS_DEMO_REPORT", "locust_events_demo.json")
@@ -31,6 +42,13 @@ REPORT_PATH = os.environ.get("LOCUST_EVENTS_DEMO_REPORT", "locust_events_demo.js
 PROGRESS_PATH = os.environ.get("LOCUST_EVENTS_DEMO_PROGRESS", "locust_events_progress.json")
 #: End the run once every user started and Locust counted this many requests (0: never).
 STOP_AFTER_REQUESTS = int(os.environ.get("LOCUST_EVENTS_DEMO_STOP_AFTER_REQUESTS", "0"))
+#: How long the compared listener waits on I/O per call (a webhook's round trip, say).
+SLOW_LISTENER_SECONDS = 0.02
+#: Users in each compared group (the rest of the users are the examples' ``DemoUser``).
+COMPARED_USERS = 2
+#: The request names of the two compared groups, as Locust's summary shows them.
+SYNC_NAME = "sync listener"
+SPAWNED_NAME = "spawned listener"
 #: Response-time buckets, in the order they are reported: (label, upper bound in ms).
 BUCKETS: tuple[tuple[str, float], ...] = (
     ("<100ms", 100.0),
@@ -162,6 +180,42 @@ def _no_op(**kwargs: Any) -> None:
     pass
 
 
+class SpawningComparison:
+    """The same slow listener, run in the user for one group's requests, spawned for the
+    other's; and the process's CPU time over the run, to put the dispatcher's cost in
+    proportion to what a request costs."""
+
+    def __init__(self) -> None:
+        self.in_user: EventHook[Any] = events.add_hook("compared_in_user", "name")
+        self.spawned: EventHook[Any] = events.add_hook("compared_spawned", "name")
+        self.pool = ListenerPool(size=50, maxsize=10_000, name="compared listener pool")
+        self.in_user.add_listener(self.wait_on_io)
+        self.spawned.add_listener(self.wait_on_io, spawn=self.pool)
+        self.started_at = 0.0
+        self.stopped_at = 0.0
+        self.cpu_at_start = 0.0
+        self.cpu_at_stop = 0.0
+        self.requests_at_start = 0
+        self.requests_at_stop = 0
+
+    def wait_on_io(self, name: str, **kwargs: Any) -> None:
+        gevent.sleep(SLOW_LISTENER_SECONDS)
+
+    def on_request(self, name: str, **kwargs: Any) -> None:
+        if name == SYNC_NAME:
+            self.in_user.fire(name=name)
+        elif name == SPAWNED_NAME:
+            self.spawned.fire(name=name)
+
+    def start(self, requests_now: int) -> None:
+        self.started_at, self.cpu_at_start = time.monotonic(), time.process_time()
+        self.requests_at_start = requests_now
+
+    def stop(self, requests_now: int) -> None:
+        self.stopped_at, self.cpu_at_stop = time.monotonic(), time.process_time()
+        self.requests_at_stop = requests_now
+
+
 def _median_ns(seconds: list[float]) -> float:
     return statistics.median(seconds) * 1e9 if seconds else 0.0
 
@@ -173,10 +227,12 @@ def _mean_ns(seconds: list[float]) -> float:
 metrics = CustomMetrics()
 reporter = WebhookReporter()
 timer = DispatchTimer()
+comparison = SpawningComparison()
 environment_seen: list[Any] = []
 
 events.request.add_listener(metrics.on_request)
 events.request.add_listener(reporter.on_request)
+events.request.add_listener(comparison.on_request)
 timer.match(len(events.request))
 # The webhook posters are spawned: they run in the registry's listener pool, so no user
 # waits for a webhook, and Locust's shutdown drains the pool before the process exits.
@@ -228,14 +284,20 @@ def _keep_writing_progress(environment: Any) -> None:
 
 @events.test_start.add_listener
 def start_progress(environment: Any, **kwargs: Any) -> None:
+    comparison.start(environment.stats.total.num_requests)
     progress_writers.append(gevent.spawn(_keep_writing_progress, environment))
 
 
 @events.test_stopping.add_listener
 def write_last_progress(environment: Any, **kwargs: Any) -> None:
     # Before the users stop: the last progress shows the run as it was when it ended.
+    comparison.stop(environment.stats.total.num_requests)
     gevent.killall(progress_writers)
     _write_progress()
+
+
+def _requests_named(environment: Any, name: str) -> int:
+    return int(environment.stats.get(name, "GET").num_requests) if environment else 0
 
 
 @events.quit.add_listener
@@ -243,6 +305,7 @@ def write_report(exit_code: int, **kwargs: Any) -> None:
     # Let the queued webhooks finish first so that the counts below are final (the
     # integration drains the pool right after quit anyway, before the process exits).
     events.join(timeout=10)
+    comparison.pool.join(timeout=10)
     pool = events.pool.stats
     environment = environment_seen[0] if environment_seen else None
     stats = environment.stats.total if environment is not None else None
@@ -267,6 +330,15 @@ def write_report(exit_code: int, **kwargs: Any) -> None:
         "locust_dispatch_ns": _median_ns(timer.theirs_seconds),
         "dispatch_mean_ns": _mean_ns(timer.ours_seconds),
         "locust_dispatch_mean_ns": _mean_ns(timer.theirs_seconds),
+        "calling_loop": "compiled" if COMPILED else "pure Python",
+        "compared_users": COMPARED_USERS,
+        "slow_listener_ms": SLOW_LISTENER_SECONDS * 1e3,
+        "sync_requests": _requests_named(environment, SYNC_NAME),
+        "spawned_requests": _requests_named(environment, SPAWNED_NAME),
+        "spawned_dropped": comparison.pool.stats.dropped,
+        "compared_seconds": max(comparison.stopped_at - comparison.started_at, 0.0),
+        "run_cpu_seconds": max(comparison.cpu_at_stop - comparison.cpu_at_start, 0.0),
+        "run_requests": comparison.requests_at_stop - comparison.requests_at_start,
     }
     with open(REPORT_PATH, "w") as file:
         json.dump(report, file, indent=2)
@@ -292,3 +364,25 @@ class DemoUser(HttpUser):
     @task(1)
     def environment_check(self) -> None:
         self.client.get("/api/environment")
+
+
+class SyncListenerUser(HttpUser):
+    """Requests whose slow listener runs in the user: it waits for the listener each time."""
+
+    fixed_count = COMPARED_USERS
+    wait_time = constant(0.005)
+
+    @task
+    def page(self) -> None:
+        self.client.get("/page", name=SYNC_NAME)
+
+
+class SpawnedListenerUser(HttpUser):
+    """The same requests, the same listener spawned: the user only queues the call."""
+
+    fixed_count = COMPARED_USERS
+    wait_time = constant(0.005)
+
+    @task
+    def page(self) -> None:
+        self.client.get("/page", name=SPAWNED_NAME)
