@@ -399,8 +399,8 @@ class EventHook(HookCore, Generic[_AcceptsT]):
                     request_meta["response_length"] = len(call_the_service())
 
             The block gets the ``request_meta`` dict (``request_type``, ``name``,
-            ``response_length``, ``context``, ``exception``, ``start_time``, ``url``,
-            ``response``); whatever it adds or changes is passed on. An ``Exception`` raised in
+            ``response_length``, ``context``, ``exception``, ``start_time``), the keys Locust's
+            own ``measure`` passes; whatever it adds or changes is passed on. An ``Exception`` raised in
             the block becomes ``exception`` and is not re-raised. ``response_time`` is in
             milliseconds.
             """

@@ -208,3 +208,26 @@ def test_measure_of_a_custom_client_reaches_a_listener_of_locusts_measure_names(
         """
     )
     assert output.strip() == "[('grpc', 'Get', 7, 'ValueError')] 0"
+
+
+def test_measure_passes_the_same_keys_as_locusts_own_measure() -> None:
+    output = run_script(
+        """
+        import json
+        from locust.event import EventHook as LocustHook
+        from locust_events import EventHook
+
+        def keys_passed(hook):
+            seen = []
+            hook.add_listener(lambda **kwargs: seen.append(list(kwargs)))
+            with hook.measure("grpc", "Get"):
+                pass
+            with hook.measure("grpc", "Get", context={}):
+                raise ValueError("unavailable")
+            return seen
+
+        print(json.dumps([keys_passed(LocustHook()), keys_passed(EventHook("request"))]))
+        """
+    )
+    stock, ours = json.loads(output)
+    assert ours == stock
