@@ -116,8 +116,9 @@ class EventHook(HookCore, Generic[_AcceptsT]):
 
     :param name: how errors and messages name the hook; the attribute name in an ``Events``.
     :param passes: the keyword arguments every fire passes. When given, :meth:`add_listener`
-        rejects a listener that requires a name never passed, and calls a listener without
-        ``**kwargs`` with only the names it takes. ``None`` accepts any callable.
+        warns (once) about a listener that requires a name not declared, which the fires must
+        then pass, and calls a listener without ``**kwargs`` with only the names it takes.
+        ``None`` accepts any callable.
     :param policy: the error policy; a hook made on its own gets one of its own.
 
     As Locust's hooks, a hook takes attributes of its own: ``mock.patch.object(hook, "fire",
@@ -243,8 +244,13 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         take every declared name, each fire calls it with only the names it takes (worked
         out here, once), as a listener of Locust's shape expects.
 
-        :raises TypeError: ``func`` is not callable, or (when the hook declares what it
-            passes) it requires a parameter the hook never passes.
+        A listener that requires a name the hook does not declare (a custom client's
+        ``grpc_status``) is accepted, as on Locust, with a warning logged once: a fire that
+        does not pass it counts one listener error.
+
+        :raises TypeError: ``func`` is not callable, is an ``async def`` or generator
+            function, or (when the hook declares what it passes) requires a positional-only
+            parameter.
         """
         takes = self._check_listener(func)
         listener: Callable[..., Any] = func if takes is None else FilteredListener(func, takes)
@@ -400,9 +406,9 @@ class EventHook(HookCore, Generic[_AcceptsT]):
 
             The block gets the ``request_meta`` dict (``request_type``, ``name``,
             ``response_length``, ``context``, ``exception``, ``start_time``), the keys Locust's
-            own ``measure`` passes; whatever it adds or changes is passed on. An ``Exception`` raised in
-            the block becomes ``exception`` and is not re-raised. ``response_time`` is in
-            milliseconds.
+            own ``measure`` passes; whatever it adds or changes is passed on. An ``Exception``
+            raised in the block becomes ``exception`` and is not re-raised. ``response_time``
+            is in milliseconds.
             """
             return Measurement(self, request_type, name, response_length, context)
 
