@@ -31,7 +31,7 @@ webhook_received: Counter[str] = Counter()
 def record_statistics(
     request_type: str,
     name: str,
-    response_time: float,
+    response_time: float | None,
     response_length: int,
     exception: Exception | None = None,
     **kwargs: Any,
@@ -42,7 +42,7 @@ def record_statistics(
     stats["failures"] += exception is not None
 
 
-def post_to_webhook(name: str, response_time: float, **kwargs: Any) -> None:
+def post_to_webhook(name: str, response_time: float | None, **kwargs: Any) -> None:
     """Spawned: pretends to post each request to a monitoring webhook, a few ms per call."""
     gevent.sleep(0.003)
     webhook_received["requests"] += 1
