@@ -489,6 +489,7 @@ def test_without_locust_the_doctor_exits_2_naming_the_extra(runs: dict[str, Comp
     assert without.returncode == 2
     assert "Locust is not installed" in without.stderr
     assert "the 'locust' extra" in without.stderr
+    assert f"{sys.executable} -m pip install 'locust>=2.43'" in without.stderr
 
 
 def test_each_signature_problem_is_reported_as_what_is_wrong_and_its_fix() -> None:
