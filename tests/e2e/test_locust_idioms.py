@@ -264,10 +264,14 @@ def test_a_listener_requiring_an_undeclared_keyword_runs_as_on_stock_locust() ->
         for side in ("stock", "ours")
     }
     results = {side: json.loads(output.splitlines()[-1]) for side, output in outputs.items()}
-    assert results["ours"] == results["stock"] == {
-        "calls": [["Get", 0], ["Get", 14]],
-        "unhandled": True,  # the fire without it failed the listener once, logged
-    }
+    assert (
+        results["ours"]
+        == results["stock"]
+        == {
+            "calls": [["Get", 0], ["Get", 14]],
+            "unhandled": True,  # the fire without it failed the listener once, logged
+        }
+    )
     assert outputs["stock"].count("LOG ") == outputs["ours"].count("LOG ") - 1 == 1
     warning = next(line for line in outputs["ours"].splitlines() if "does not declare" in line)
     assert "on_grpc_request added to hook 'request': it requires 'grpc_status'" in warning
