@@ -86,9 +86,9 @@ class SignatureCheck:
         ]
         typo = f" (a misspelling? {', '.join(close)})" if close else ""
         return (
-            f"it requires {names}, which {self.hook_name!r} does not declare{typo}: every fire "
-            "must pass it, as a custom client can; a fire without it fails this listener (one "
-            f"listener error, as on Locust). The hook declares: {self.passes_text}"
+            f"it requires {names}, which {self.hook_name!r} does not declare{typo}: the fires "
+            "must pass it (as a custom client's own fires can); a fire without it fails this "
+            f"listener, one listener error as on Locust. The hook declares: {self.passes_text}"
         )
 
     def undeclared_fix(self) -> str:

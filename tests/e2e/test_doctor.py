@@ -148,7 +148,7 @@ def test_a_clean_locustfile_exits_0_listing_each_listener_where_it_is_and_how_it
     assert "1. undeclared keyword: locustfile.on_grpc_request on locust_events.events.request" in (
         clean.stdout
     )
-    assert "it requires 'grpc_status', which 'request' does not declare: every fire" in (
+    assert "it requires 'grpc_status', which 'request' does not declare: the fires must" in (
         clean.stdout
     )
     assert "for fires without it: give it a default value" in clean.stdout

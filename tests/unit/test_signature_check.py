@@ -71,9 +71,9 @@ def test_a_listener_requiring_an_undeclared_name_is_accepted_with_one_warning(
     assert warning == (
         f"Listener {__name__}.test_a_listener_requiring_an_undeclared_name_is_accepted_with_"
         "one_warning.<locals>.on_connect_with_host added to hook 'worker_connect': it requires "
-        "'host', which 'worker_connect' does not declare: every fire must pass it, as a custom "
-        "client can; a fire without it fails this listener (one listener error, as on "
-        "Locust). The hook declares: 'client_id'. For fires without it: give it a default "
+        "'host', which 'worker_connect' does not declare: the fires must pass it (as a custom "
+        "client's own fires can); a fire without it fails this listener, one listener error "
+        "as on Locust. The hook declares: 'client_id'. For fires without it: give it a default "
         "value, or take **kwargs and read it with kwargs.get()."
     )
 
