@@ -33,7 +33,8 @@ REPOSITORY = "https://github.com/locustio/locust"
 #: Locust's test files about events, runners, environments, users, clients and statistics:
 #: the ones our dispatcher can change. Left out: those that start ``locust`` processes (on
 #: fixed ports, 5557 among them: test_main, test_log, test_html_filename), and those about
-#: the argument parser, locustfile loading, the RPC layer alone, dates and small utilities.
+#: the argument parser, locustfile loading, the RPC layer alone, the users' dispatch and wait
+#: times (arithmetic and timing, no event), dates and small utilities.
 DEFAULT_FILES = (
     "test_runners.py",
     "test_env.py",
@@ -45,12 +46,10 @@ DEFAULT_FILES = (
     "test_web.py",
     "test_csv_request_logger.py",
     "test_debugging.py",
-    "test_dispatch.py",
     "test_tags.py",
     "test_taskratio.py",
     "test_sequential_taskset.py",
     "test_markov_taskset.py",
-    "test_wait_time.py",
     "test_interruptable_task.py",
 )
 
