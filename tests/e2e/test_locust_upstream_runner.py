@@ -15,7 +15,7 @@ pytestmark = needs_locust
 RUNNER = Path(__file__).resolve().parents[1] / "locust_upstream" / "run.py"
 
 #: Tests as Locust's are written, importing the installed Locust; which side each passes on.
-STAND_IN_TESTS = '''
+STAND_IN_TESTS = """
 import locust
 import locust.env
 
@@ -38,7 +38,7 @@ def test_passes_on_stock_only():
 
 def test_passes_on_ours_only():
     assert ours()
-'''
+"""
 
 
 def test_the_runner_fails_on_a_test_that_passes_on_stock_locust_only(tmp_path: Path) -> None:
