@@ -8,6 +8,7 @@ gevent builds ``gevent._gevent_cqueue`` from ``queue.py``. The package runs with
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import platform
 import sys
@@ -91,15 +92,27 @@ class OptionalBuildExt(build_ext):
         reason = " ".join(str(error).split()) or type(error).__name__
         self._write_note(f"{name}: {reason}")
         # pip shows a build's output with -v (or when the build fails); the note reaches the
-        # user in any case through `python -m locust_events --version`.
+        # user in any case: the first Locust run and `python -m locust_events --version` say so.
         print(
             f"WARNING: {name} could not be compiled ({reason}); "
             "installing the pure-Python implementation, which behaves the same, only slower. "
-            "`python -m locust_events --version` will say so. Once a C compiler and the Python "
-            "headers are installed: pip install --force-reinstall --no-cache-dir "
-            "--no-binary locust-events locust-events",
+            "The first Locust run and `python -m locust_events --version` will say so. Once a "
+            f"C compiler and the Python headers are installed, rebuild: {self._rebuild()}",
             file=sys.stderr,
         )
+
+    def _rebuild(self) -> str:
+        """The command that builds this source again, from ``_install`` (the one place that
+        knows such commands), loaded by path: the package is not installed yet."""
+        install = _load_install_module()
+        here = os.path.dirname(os.path.abspath(__file__))
+        if self.inplace:
+            source = install.InstallSource("checkout", here)
+        elif os.path.isfile(os.path.join(here, "PKG-INFO")):
+            source = install.InstallSource("unknown")  # an sdist, unpacked where pip builds
+        else:
+            source = install.InstallSource("directory", here)  # the user's source tree
+        return str(install.rebuild_command(source))
 
     def _write_note(self, reason: str | None) -> None:
         note = (
@@ -114,6 +127,17 @@ class OptionalBuildExt(build_ext):
         os.makedirs(os.path.dirname(note), exist_ok=True)
         with open(note, "a") as file:  # one line per module that failed
             file.write(reason + "\n")
+
+
+def _load_install_module():  # type: ignore[no-untyped-def]
+    path = os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "src", "locust_events", "_install.py"
+    )
+    spec = importlib.util.spec_from_file_location("_locust_events_install", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while building
+    spec.loader.exec_module(module)
+    return module
 
 
 # The module calls nothing of libc directly, so the linker would record no libc; auditwheel

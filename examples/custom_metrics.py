@@ -19,9 +19,11 @@ custom_metrics = {"api_calls": 0, "error_count": 0, "response_times": []}
 def on_request(request_type, name, response_time, response_length, exception, **kwargs):
     """Collect custom metrics on each request"""
     custom_metrics["api_calls"] += 1
-    custom_metrics["response_times"].append(response_time)
     if exception:
         custom_metrics["error_count"] += 1
+    if response_time is None:  # a request without a duration (asynchronous clients)
+        return
+    custom_metrics["response_times"].append(response_time)
     # Log slow requests
     if response_time > 5000:  # 5 seconds
         print(f"SLOW REQUEST: {name} took {response_time}ms")

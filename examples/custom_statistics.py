@@ -38,8 +38,10 @@ class DetailedStats:
         if exception:
             error_type = type(exception).__name__
             self.errors_by_type[error_type] += 1
-        # Response time buckets
-        if response_time < 100:
+        # Response time buckets (None: a request without a duration, from asynchronous clients)
+        if response_time is None:
+            self.response_time_buckets["no duration"] += 1
+        elif response_time < 100:
             self.response_time_buckets["<100ms"] += 1
         elif response_time < 500:
             self.response_time_buckets["100-500ms"] += 1

@@ -5,8 +5,8 @@ statistics, a slow spawned listener stands in for a webhook. At the end it print
 request events were fired and how many the webhook received (always the same) and the pool's
 stats. ``python examples/embedded_runner.py --help`` lists the knobs; with
 ``LOCUST_EVENTS_PROFILE=1`` it also logs what each listener cost. With psutil installed
-(``pip install 'locust-events[monitor]'``) a usage monitor reports CPU and memory every second;
-without it the run goes on without the monitor and says so once.
+(``python -m pip install psutil``, the ``monitor`` extra) a usage monitor reports CPU and
+memory every second; without it the run goes on without the monitor and says so once.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ webhook_received: Counter[str] = Counter()
 def record_statistics(
     request_type: str,
     name: str,
-    response_time: float,
+    response_time: float | None,
     response_length: int,
     exception: Exception | None = None,
     **kwargs: Any,
@@ -42,7 +42,7 @@ def record_statistics(
     stats["failures"] += exception is not None
 
 
-def post_to_webhook(name: str, response_time: float, **kwargs: Any) -> None:
+def post_to_webhook(name: str, response_time: float | None, **kwargs: Any) -> None:
     """Spawned: pretends to post each request to a monitoring webhook, a few ms per call."""
     gevent.sleep(0.003)
     webhook_received["requests"] += 1
@@ -79,7 +79,7 @@ def main() -> int:
     if importlib.util.find_spec("psutil") is not None:
         monitor = UsageMonitor(events, environment, interval=1.0)
     else:
-        print("usage monitor off: psutil is not installed (pip install 'locust-events[monitor]')")
+        print("usage monitor off: psutil is not installed (python -m pip install psutil)")
     lifecycle = Lifecycle(events, environment, monitor=monitor, drain_timeout=60.0)
     lifecycle.init()
     lifecycle.start()

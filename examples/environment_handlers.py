@@ -46,7 +46,8 @@ def setup_environment_specific_handlers():
         def staging_request_handler(
             request_type, name, response_time, response_length, exception, **kwargs
         ):
-            if exception or response_time > 2000:
+            # response_time is None for a request without a duration (asynchronous clients)
+            if exception or (response_time is not None and response_time > 2000):
                 print(f"STAGING ALERT: {name} - {response_time}ms - {exception}")
 
         events.request.add_listener(staging_request_handler)

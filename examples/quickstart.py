@@ -16,27 +16,29 @@ from locust_events import events
 USERS = 200
 REQUESTS_PER_USER = 50
 
-totals = {"requests": 0, "failures": 0, "response_time_ms": 0.0}
+totals = {"requests": 0, "failures": 0, "timed": 0, "response_time_ms": 0.0}
 
 
 @events.request.add_listener
 def count_request(
     request_type: str,
     name: str,
-    response_time: float,
+    response_time: float | None,
     response_length: int,
     exception: Exception | None = None,
     **kwargs: Any,
 ) -> None:
     totals["requests"] += 1
-    totals["response_time_ms"] += response_time
+    if response_time is not None:  # None: a request without a duration (asynchronous clients)
+        totals["response_time_ms"] += response_time
+        totals["timed"] += 1
     if exception is not None:
         totals["failures"] += 1
 
 
 @events.test_stop.add_listener
 def report(environment: Any, **kwargs: Any) -> None:
-    average = totals["response_time_ms"] / max(totals["requests"], 1)
+    average = totals["response_time_ms"] / max(totals["timed"], 1)
     print(f"requests fired:     {totals['requests']}")
     print(f"failures recorded:  {totals['failures']}")
     print(f"average time:       {average:.2f} ms")

@@ -79,7 +79,8 @@ class Events:
 
     :param request_type: request method or custom type (``"GET"``, ``"grpc"``)
     :param name: the name statistics group the request under (the URL path, or its override)
-    :param response_time: milliseconds until the response, or until the exception was raised
+    :param response_time: milliseconds until the response, or until the exception was raised;
+        ``None`` for a request without a duration (an asynchronous client's, as in Locust)
     :param response_length: length of the response body in bytes
     :param exception: the exception that failed the request, ``None`` when it succeeded
     :param context: the user's and the request's context dict

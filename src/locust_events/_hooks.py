@@ -120,8 +120,8 @@ class EventHook(HookCore, Generic[_AcceptsT]):
 
     :param name: how errors and messages name the hook; the attribute name in an ``Events``.
     :param passes: the keyword arguments every fire passes. When given, :meth:`add_listener`
-        rejects a listener that requires a name never passed, and calls a listener without
-        ``**kwargs`` with only the names it takes. ``None`` accepts any callable.
+        calls a listener without ``**kwargs`` with only the names it takes (and warns once
+        about one requiring a name not declared). ``None`` accepts any callable.
     :param policy: the error policy; a hook made on its own gets one of its own.
 
     As Locust's hooks, a hook takes attributes of its own: ``mock.patch.object(hook, "fire",
@@ -244,19 +244,22 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         """Register ``func`` to be called on every fire, after the listeners already there.
 
         Returns ``func`` unchanged, so this works as a decorator. Adding a listener twice
-        registers it twice. A fire already running does not call it.
+        registers it twice. A fire already running does not call it. When the hook declares
+        what it passes and ``func`` has no ``**kwargs`` and does not take every declared name,
+        each fire calls it with only the names it takes (worked out here, once), as a
+        listener of Locust's shape expects. One that requires a name the hook does not
+        declare (a custom client's ``grpc_status``) is accepted, as on Locust, with a warning
+        logged once: a fire that does not pass it counts one listener error.
 
         :param spawn: ``True`` runs ``func`` in the owning registry's :class:`ListenerPool`
             instead of the firing greenlet (a standalone hook uses the process-wide default
             pool); a ``ListenerPool`` runs it there. The fire then only queues the call.
         :param timeout: seconds a spawned call may run before it is abandoned, counted failed
             and timed out (see ``ListenerPool``); ``None`` takes the pool's ``timeout``.
-        When the hook declares what it passes and ``func`` has no ``**kwargs`` and does not
-        take every declared name, each fire calls it with only the names it takes (worked
-        out here, once), as a listener of Locust's shape expects.
 
-        :raises TypeError: ``func`` is not callable, or (when the hook declares what it
-            passes) it requires a parameter the hook never passes.
+        :raises TypeError: ``func`` is not callable, is an ``async def`` or generator
+            function, or (when the hook declares what it passes) requires a positional-only
+            parameter.
         """
         takes = self._check_listener(func)
         listener: Callable[..., Any] = func if takes is None else FilteredListener(func, takes)
@@ -274,12 +277,16 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         limit = listener_timeout(owner, timeout, pool)
         if pool is not None:
             listener = spawned_listener(self, listener, pool, limit)
+        self._register(func, listener, pool)
+        return func
+
+    def _register(self, func: Any, entry: Callable[..., Any], pool: ListenerPool | None) -> None:
+        """Record ``func``'s registration, called through ``entry``, after the others."""
         with self._mutation_lock:
             serial = self._next_serial
             self._next_serial = serial + 1
-            self._records[serial] = (func, listener, pool, self._indexed(func, serial))
+            self._records[serial] = (func, entry, pool, self._indexed(func, serial))
             self._listeners_changed()
-        return func
 
     def spawn_listener(self: EventHook[_ListenerT], func: _ListenerT) -> _ListenerT:
         """Decorator form of ``add_listener(func, spawn=True)``."""
@@ -331,12 +338,7 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         limit = listener_timeout(owner, timeout, pool)
         settings = BatchSettings(max_size, float(max_wait))
         batch_listener = BatchListener(self, func, queue_of(pool), settings, limit)
-        entry = batch_listener.accept
-        with self._mutation_lock:
-            serial = self._next_serial
-            self._next_serial = serial + 1
-            self._records[serial] = (func, entry, pool, self._indexed(func, serial))
-            self._listeners_changed()
+        self._register(func, batch_listener.accept, pool)
         return func
 
     @overload
@@ -426,10 +428,10 @@ class EventHook(HookCore, Generic[_AcceptsT]):
                     request_meta["response_length"] = len(call_the_service())
 
             The block gets the ``request_meta`` dict (``request_type``, ``name``,
-            ``response_length``, ``context``, ``exception``, ``start_time``, ``url``,
-            ``response``); whatever it adds or changes is passed on. An ``Exception`` raised in
-            the block becomes ``exception`` and is not re-raised. ``response_time`` is in
-            milliseconds.
+            ``response_length``, ``context``, ``exception``, ``start_time``), the keys Locust's
+            own ``measure`` passes; whatever it adds or changes is passed on. An ``Exception``
+            raised in the block becomes ``exception`` and is not re-raised. ``response_time``
+            is in milliseconds.
             """
             return Measurement(self, request_type, name, response_length, context)
 

@@ -21,7 +21,9 @@ class _Fires(Protocol):
 class Measurement:
     """Context manager returned by :meth:`EventHook.measure`.
 
-    Entering it builds the ``request_meta`` dict and starts the clock; leaving it fires the
+    Entering it builds the ``request_meta`` dict (the keys Locust's ``measure`` passes:
+    ``request_type``, ``name``, ``response_length``, ``context``, ``exception``,
+    ``start_time``) and starts the clock; leaving it fires the
     hook exactly once with that dict (including any key the block added or changed) and
     ``response_time`` in milliseconds. An ``Exception`` raised in the block is recorded as
     ``exception`` and not re-raised, as in Locust; other ``BaseException``\\s (GreenletExit,
@@ -45,10 +47,10 @@ class Measurement:
             "request_type": request_type,
             "name": name,
             "response_length": response_length,
-            "context": {} if context is None else context,
+            # Locust's own measure() passes these keys, in this order, and ``context or {}``:
+            # a listener taking ``**kwargs`` sees the same keys on either.
+            "context": context or {},
             "exception": None,
-            "url": None,
-            "response": None,
         }
         self._started = 0.0
 

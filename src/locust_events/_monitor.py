@@ -9,6 +9,7 @@ import gevent
 from gevent import Greenlet
 
 from ._errors import log_safely, logger
+from ._install import extra_install_command
 
 if TYPE_CHECKING:
     from ._events import Events
@@ -25,8 +26,8 @@ def psutil_sampler() -> Sampler:
         import psutil
     except ImportError as missing:
         raise ImportError(
-            "UsageMonitor measures with psutil, which is not installed; install the 'monitor' "
-            "extra (pip install 'locust-events[monitor]') or pass sampler=..."
+            "UsageMonitor measures with psutil, which is not installed; install what the "
+            f"'monitor' extra needs ({extra_install_command('monitor')}) or pass sampler=..."
         ) from missing
     process = psutil.Process()
     process.cpu_percent()  # the first reading is always 0.0: start the interval now

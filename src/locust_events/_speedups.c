@@ -23,11 +23,11 @@
 #endif
 
 /* The keys of Measurement's request_meta, interned, in the order _measure.py inserts them. */
-enum { REQUEST_TYPE, NAME, RESPONSE_LENGTH, CONTEXT, EXCEPTION, URL, RESPONSE, START_TIME,
-       RESPONSE_TIME, FIRE, KEY_COUNT };
+enum { REQUEST_TYPE, NAME, RESPONSE_LENGTH, CONTEXT, EXCEPTION, START_TIME, RESPONSE_TIME,
+       FIRE, KEY_COUNT };
 static const char *const key_texts[KEY_COUNT] = {
-    "request_type", "name", "response_length", "context", "exception", "url", "response",
-    "start_time", "response_time", "fire"};
+    "request_type", "name", "response_length", "context", "exception", "start_time",
+    "response_time", "fire"};
 
 /* Everything the module keeps lives here, one per module object (multi-phase init): the
  * module holds no static PyObject*, so each (sub-)interpreter gets its own. Instances reach
@@ -45,7 +45,7 @@ typedef struct {
     /* The template's first values, by key index (its first START_TIME keys): None, and
      * response_length 0. */
     PyObject *request_meta_values;
-    /* request_meta as a new Measurement starts it: the first seven keys, with room for nine,
+    /* request_meta as a new Measurement starts it: the first five keys, with room for seven,
      * so that each Measurement copies it (a memcpy) instead of building and growing a dict.
      * It keeps the request_type and name of the last measure(): a call site passes the same
      * ones each time, and its next copy then needs no write for them. */
@@ -441,8 +441,8 @@ static PyMethodDef hookcore_methods[] = {
          "    with events.request.measure(\"grpc\", \"GetUser\") as request_meta:\n"
          "        request_meta[\"response_length\"] = len(call_the_service())\n\n"
          "The block gets the ``request_meta`` dict (``request_type``, ``name``,\n"
-         "``response_length``, ``context``, ``exception``, ``start_time``, ``url``,\n"
-         "``response``); whatever it adds or changes is passed on. An ``Exception`` raised in "
+         "``response_length``, ``context``, ``exception``, ``start_time``), the keys Locust's\n"
+         "own ``measure`` passes; whatever it adds or changes is passed on. An ``Exception`` raised in "
          "the\nblock becomes ``exception`` and is not re-raised. ``response_time`` is in "
          "milliseconds.")},
     {NULL, NULL, 0, NULL},
@@ -780,6 +780,11 @@ measurement_create(ModuleState *state, PyObject *hook, PyObject *request_type, P
         }
         Py_SETREF(state->template_name, Py_NewRef(name));
     }
+    /* ``context or {}``, as Locust's measure(): an empty dict given is not the one passed. */
+    int context_given = context == Py_None ? 0 : PyObject_IsTrue(context);
+    if (context_given < 0) {
+        return NULL;
+    }
     Measurement *self = PyObject_GC_New(Measurement, state->measurement_type);
     if (self == NULL) {
         return NULL;
@@ -788,7 +793,7 @@ measurement_create(ModuleState *state, PyObject *hook, PyObject *request_type, P
     self->hook = Py_NewRef(hook);
     self->started = 0.0;
     PyObject *request_meta = self->request_meta = PyDict_Copy(template);
-    context = context == Py_None ? PyDict_New() : Py_NewRef(context);
+    context = context_given ? Py_NewRef(context) : PyDict_New();
     /* The template already holds response_length 0, the usual value: set it only if not. */
     int failed = request_meta == NULL || context == NULL ||
                  (response_length != PyTuple_GET_ITEM(state->request_meta_values,

@@ -9,7 +9,7 @@ import importlib
 import platform
 from pathlib import Path
 
-__all__ = ["__version__", "loop_description"]
+__all__ = ["__version__", "loop_description", "warn_once_if_not_compiled"]
 
 __version__ = "0.1.0"
 
@@ -24,6 +24,43 @@ def loop_description() -> str:
     if COMPILED:
         return "compiled"
     return f"pure Python, because {_why_pure()}"
+
+
+#: Whether this process said already that the compiled loop is missing.
+_warned_not_compiled = False
+
+
+def warn_once_if_not_compiled() -> bool:
+    """Log, once per process, that the compiled loop is missing and the command that
+    rebuilds it, unless pure Python was asked for (``LOCUST_EVENTS_PURE``) or the
+    interpreter is not CPython (nothing is compiled for it). Whether it logged now.
+
+    A failed compile at install only shows in pip's verbose output: the first Locust run
+    says so instead.
+    """
+    global _warned_not_compiled
+    from ._implementation import COMPILED
+    from ._settings import PURE_LOOP_REQUESTED
+
+    if (
+        _warned_not_compiled
+        or COMPILED
+        or PURE_LOOP_REQUESTED
+        or platform.python_implementation() != "CPython"
+    ):
+        return False
+    _warned_not_compiled = True
+    from ._errors import log_safely
+    from ._install import rebuild_command
+
+    log_safely(
+        "warning",
+        "locust_events runs its pure-Python calling loop (it behaves the same, only slower), "
+        "because %s. Once a C compiler and the Python headers are installed, rebuild it: %s",
+        _why_pure(),
+        rebuild_command(),
+    )
+    return True
 
 
 def _why_pure() -> str:

@@ -40,14 +40,16 @@ __all__ = [
 
 
 class RequestListener(Protocol):
-    """``request``: one completed request."""
+    """``request``: one completed request. ``response_time`` is ``None`` for a request that
+    has no duration (an asynchronous client's), as Locust allows: a listener takes
+    ``float | None``."""
 
     def __call__(
         self,
         *,
         request_type: str,
         name: str,
-        response_time: float,
+        response_time: float | None,
         response_length: int,
         exception: Exception | None,
         context: dict[str, Any],

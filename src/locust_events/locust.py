@@ -28,6 +28,7 @@ from ._locust_options import add_options, drain_timeout_option
 from ._profiling import profiling_requested
 from ._special_hooks import InitHook, QuitHook, QuittingHook
 from ._unswitched import warn_if_unswitched
+from ._version import warn_once_if_not_compiled
 
 __all__ = [
     "CONTROL_FLOW_EXCEPTIONS",
@@ -212,8 +213,8 @@ def switch_locust_events() -> Events:
     ``Events()``. Idempotent. Returns ``locust_events.events``, made ready as
     :func:`environment_events` describes.
 
-    :raises TypeError: a listener registered on Locust's hook requires an argument the hook
-        never passes (it would fail on every fire); the message names it and the fix.
+    :raises TypeError: a listener registered on Locust's hook requires a positional-only
+        argument (it would fail on every fire); the message names it and the fix.
     """
     ours = _global_events
     if ours not in _prepared:
@@ -244,3 +245,4 @@ def switch_locust_events() -> Events:
 
 #: The global registry, shared with Locust's ``locust.events`` once this module is imported.
 events: Final[Events] = switch_locust_events()
+warn_once_if_not_compiled()  # a failed compile at install showed only in pip's verbose output

@@ -118,8 +118,14 @@ def write_report(environment, **kwargs):
 @events.request.add_listener
 def on_locust_request(**kwargs):
     pass
+
+
+@events.request.add_listener
+def on_grpc_request(name, response_time, grpc_status):  # its own client passes grpc_status
+    pass
 """
 scenario("clean", CLEAN, locustfile=("-f", "locustfile.py"))
+scenario("clean json", CLEAN, "--json", locustfile=("-f", "locustfile.py"))
 
 
 def test_a_clean_locustfile_exits_0_listing_each_listener_where_it_is_and_how_it_runs(
@@ -136,6 +142,16 @@ def test_a_clean_locustfile_exits_0_listing_each_listener_where_it_is_and_how_it
     webhook = row(clean.stdout, "locustfile.post_to_webhook")
     assert f"locustfile.py:{line_of(CLEAN, 'def post_to_webhook')}" in webhook
     assert "spawned, pool 'webhooks', timeout 5 s" in webhook
+    grpc = row(clean.stdout, "locustfile.on_grpc_request")
+    assert "needs 'grpc_status' from each fire (see notes); not timed" in grpc
+    assert "Notes (accepted, as on Locust; the exit status ignores them):" in clean.stdout
+    assert "1. undeclared keyword: locustfile.on_grpc_request on locust_events.events.request" in (
+        clean.stdout
+    )
+    assert "it requires 'grpc_status', which 'request' does not declare: the fires must" in (
+        clean.stdout
+    )
+    assert "for fires without it: give it a default value" in clean.stdout
     report = row(clean.stdout, "locustfile.write_report")
     assert report.startswith("test_stop ")
     assert "spawned, pool 'Events listener pool'" in report
@@ -146,6 +162,28 @@ def test_a_clean_locustfile_exits_0_listing_each_listener_where_it_is_and_how_it
     assert "Verdict: clean" in clean.stdout
 
 
+def test_a_listener_requiring_an_undeclared_name_is_a_note_in_the_json_not_a_problem(
+    runs: dict[str, Completed],
+) -> None:
+    completed = runs["clean json"]
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    document = json.loads(completed.stdout)
+    assert document["problems"] == []
+    [note] = document["notes"]
+    assert (note["kind"], note["listener"], note["hook"]) == (
+        "undeclared keyword",
+        "locustfile.on_grpc_request",
+        "request",
+    )
+    listeners = {listener["name"]: listener for listener in document["listeners"]}
+    grpc = listeners["locustfile.on_grpc_request"]
+    assert (grpc["signature"], grpc["requires_undeclared"], grpc["timing"]) == (
+        "needs undeclared",
+        ["grpc_status"],
+        None,
+    )
+
+
 TROUBLED = """\
 import socket
 import time
@@ -154,8 +192,8 @@ import gevent
 from locust import events
 
 
-@events.request.add_listener
-def takes_too_little(request_type, name, user):
+@events.request.add_listener  # Locust's own hook takes it; every fire fails it
+def takes_too_little(request_type, name, /):
     pass
 
 
@@ -196,8 +234,11 @@ def test_an_invalid_listener_on_locusts_own_hook_is_reported_with_its_fix(
     assert "invalid signature: locustfile.takes_too_little on locust.events.request" in (
         troubled.stdout
     )
-    assert "it requires 'user', which 'request' never passes" in troubled.stdout
-    assert "fix: give them a default value or remove them" in troubled.stdout
+    assert (
+        "it requires positional-only parameter(s) 'name', 'request_type', but hooks pass "
+        "keyword arguments only" in troubled.stdout
+    )
+    assert "fix: make them ordinary parameters" in troubled.stdout
 
 
 def test_a_listener_over_the_budget_is_flagged_with_the_advice_to_spawn_it(
@@ -449,6 +490,7 @@ def test_without_locust_the_doctor_exits_2_naming_the_extra(runs: dict[str, Comp
     assert without.returncode == 2
     assert "Locust is not installed" in without.stderr
     assert "the 'locust' extra" in without.stderr
+    assert f"{sys.executable} -m pip install 'locust>=2.43'" in without.stderr
 
 
 def test_each_signature_problem_is_reported_as_what_is_wrong_and_its_fix() -> None:
@@ -463,11 +505,11 @@ def test_each_signature_problem_is_reported_as_what_is_wrong_and_its_fix() -> No
     problem = signature_problem(Listener("test_start", "locust_events.events", listener), check)
     assert problem.kind == "invalid signature"
     assert problem.message == (
-        "it requires positional-only parameter(s) 'user', but hooks pass keyword arguments only; "
-        "it requires 'tag', which 'test_start' never passes. "
+        "it requires positional-only parameter(s) 'user', but hooks pass keyword arguments only. "
         "The hook passes: 'environment'."
     )
-    assert problem.fix == "make them ordinary parameters; give them a default value or remove them"
+    assert problem.fix == "make them ordinary parameters"
+    assert check.requires_undeclared == ("tag",)  # a note, not a problem: fires may pass it
 
 
 #: Builds the doctor's request payload in a child (its HTTP response imports ``requests``,

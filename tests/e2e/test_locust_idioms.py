@@ -208,3 +208,70 @@ def test_measure_of_a_custom_client_reaches_a_listener_of_locusts_measure_names(
         """
     )
     assert output.strip() == "[('grpc', 'Get', 7, 'ValueError')] 0"
+
+
+def test_measure_passes_the_same_keys_as_locusts_own_measure() -> None:
+    output = run_script(
+        """
+        import json
+        from locust.event import EventHook as LocustHook
+        from locust_events import EventHook
+
+        def keys_passed(hook):
+            seen = []
+            hook.add_listener(lambda **kwargs: seen.append(list(kwargs)))
+            with hook.measure("grpc", "Get"):
+                pass
+            with hook.measure("grpc", "Get", context={}):
+                raise ValueError("unavailable")
+            return seen
+
+        print(json.dumps([keys_passed(LocustHook()), keys_passed(EventHook("request"))]))
+        """
+    )
+    stock, ours = json.loads(output)
+    assert ours == stock
+
+
+#: A custom client's listener requiring ``grpc_status``, which only that client's fires pass:
+#: registered, fired with it and without it, on the hooks of the registry given.
+_UNDECLARED_KEYWORD = """
+import json, logging, sys
+logging.basicConfig(level=logging.WARNING, stream=sys.stdout, format="LOG %(message)s")
+import locust.log
+if sys.argv[1] == "ours":
+    import locust_events.locust
+from locust import events
+
+calls = []
+
+@events.request.add_listener
+def on_grpc_request(name, grpc_status, **kwargs):
+    calls.append((name, grpc_status))
+
+payload = dict(request_type="grpc", name="Get", response_time=1.0, response_length=0,
+               exception=None, context={})
+events.request.fire(**payload, grpc_status=0)
+events.request.fire(**payload)  # an HttpUser's fire: no grpc_status
+events.request.fire(**payload, grpc_status=14)
+print(json.dumps({"calls": calls, "unhandled": locust.log.unhandled_greenlet_exception}))
+"""
+
+
+def test_a_listener_requiring_an_undeclared_keyword_runs_as_on_stock_locust() -> None:
+    outputs = {
+        side: run_script(f"import sys; sys.argv[1:] = [{side!r}]\n" + _UNDECLARED_KEYWORD)
+        for side in ("stock", "ours")
+    }
+    results = {side: json.loads(output.splitlines()[-1]) for side, output in outputs.items()}
+    assert (
+        results["ours"]
+        == results["stock"]
+        == {
+            "calls": [["Get", 0], ["Get", 14]],
+            "unhandled": True,  # the fire without it failed the listener once, logged
+        }
+    )
+    assert outputs["stock"].count("LOG ") == outputs["ours"].count("LOG ") - 1 == 1
+    warning = next(line for line in outputs["ours"].splitlines() if "does not declare" in line)
+    assert "on_grpc_request added to hook 'request': it requires 'grpc_status'" in warning

@@ -122,6 +122,37 @@ def test_a_failed_compile_at_install_is_reported_by_version(
     )
 
 
+#: Imports the Locust integration where the compiled loop cannot be loaded, as where it could
+#: not be built, then builds Environments as a Locust run does.
+_FIRST_LOCUST_RUN = """
+import sys
+sys.modules["locust_events._speedups"] = None
+import locust_events.locust
+from locust.env import Environment
+Environment(); Environment()
+import locust_events.locust
+"""
+
+
+def test_the_first_locust_run_says_once_that_the_compiled_loop_is_missing() -> None:
+    pytest.importorskip("locust")
+    from locust_events._install import rebuild_command
+
+    result = subprocess.run(
+        [sys.executable, "-c", _FIRST_LOCUST_RUN],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={k: v for k, v in os.environ.items() if k != "LOCUST_EVENTS_PURE"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("locust_events runs its pure-Python calling loop") == 1
+    assert "because the C extension is not installed or cannot be loaded" in result.stderr
+    # For a copy running from its checkout: cd <checkout> && python setup.py build_ext --inplace
+    assert f"rebuild it: {rebuild_command()}\n" in result.stderr
+
+
 def test_the_console_script_runs_the_commands() -> None:
     scripts = [entry for entry in DISTRIBUTION.entry_points if entry.group == "console_scripts"]
     assert [(entry.name, entry.value) for entry in scripts] == [
@@ -164,7 +195,9 @@ def test_a_wheel_built_without_a_compiler_says_why_it_runs_pure_python(tmp_path:
     assert result.returncode == 0, result.stdout + result.stderr
     build_output = result.stdout + result.stderr
     assert "WARNING: locust_events._speedups could not be compiled" in build_output  # pip -v
-    assert "--force-reinstall --no-cache-dir --no-binary locust-events" in build_output
+    # The command that rebuilds it names the source tree it was built from, not an index.
+    rebuild = f"rebuild: {sys.executable} -m pip install --force-reinstall --no-deps --no-cache-dir"
+    assert f"{rebuild} {source}" in build_output
     (wheel,) = tmp_path.glob("locust_events-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()

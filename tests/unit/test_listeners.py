@@ -277,9 +277,10 @@ def test_a_changed_function_is_checked_again(registry: Events) -> None:
         pass
 
     registry.request.add_listener(on_request)
-    on_request.__code__ = (lambda request_type, name, spare: None).__code__
+    on_request.__code__ = (lambda request_type, name, spare, /: None).__code__
     with pytest.raises(TypeError, match="'spare'"):
         registry.request.add_listener(on_request)
+    on_request.__code__ = (lambda request_type, name, spare=None: None).__code__
     on_request.__defaults__ = ("unused",)
     registry.request.add_listener(on_request)
     assert len(registry.request) == 2

@@ -85,8 +85,11 @@ def test_a_bad_spawn_argument_is_a_type_error(hook: EventHook) -> None:
 
 
 def test_spawned_listeners_are_signature_checked_like_synchronous_ones(registry: Events) -> None:
+    def positional_only(client_id: str, /) -> None:
+        pass
+
     with pytest.raises(TypeError, match="'worker_connect'"):
-        registry.worker_connect.add_listener(lambda host: None, spawn=True)
+        registry.worker_connect.add_listener(positional_only, spawn=True)
 
 
 def test_synchronous_and_spawned_listeners_share_a_hook_in_order(

@@ -165,11 +165,13 @@ class ProtocolShopEvents(Events):
     explicit: EventHook[RefundListener] = declare_hook("order_id")
 
 
-def test_a_listener_protocol_annotation_declares_what_the_hook_passes() -> None:
+def test_a_listener_protocol_annotation_declares_what_the_hook_passes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     registry = ProtocolShopEvents()
     assert registry.refund_issued.passes == frozenset({"order_id", "amount"})
-    with pytest.raises(TypeError, match="'reason'"):
-        registry.refund_issued.add_listener(lambda order_id, reason: None)
+    registry.refund_issued.add_listener(lambda order_id, reason: None)
+    assert "it requires 'reason', which 'refund_issued' does not declare" in caplog.text
 
 
 def test_a_protocol_taking_kwargs_declares_nothing_and_declare_hook_wins() -> None:
@@ -193,7 +195,9 @@ def test_custom_hooks_share_the_registry_error_count() -> None:
     assert registry.error_count == 1
 
 
-def test_a_custom_hook_can_be_added_at_run_time(registry: Events) -> None:
+def test_a_custom_hook_can_be_added_at_run_time(
+    registry: Events, caplog: pytest.LogCaptureFixture
+) -> None:
     hook = registry.add_hook("cache_miss", "key")
     assert registry.cache_miss is hook  # type: ignore[attr-defined]
     assert registry.hooks["cache_miss"] is hook
@@ -201,8 +205,8 @@ def test_a_custom_hook_can_be_added_at_run_time(registry: Events) -> None:
     hook.add_listener(recorder)
     hook.fire(key="user:1")
     assert recorder.calls == [{"key": "user:1"}]
-    with pytest.raises(TypeError, match="'cache_miss'"):
-        hook.add_listener(lambda other: None)
+    hook.add_listener(lambda other: None)
+    assert "it requires 'other', which 'cache_miss' does not declare" in caplog.text
 
 
 def test_an_undeclared_custom_hook_accepts_any_listener(registry: Events) -> None:

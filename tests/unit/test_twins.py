@@ -169,8 +169,8 @@ def test_both_measurements_fire_alike(
                     if block == "add":
                         request_meta["status_code"] = 200
                     if block == "replace":
-                        del request_meta["url"]
-                        request_meta["url"] = "/moved"
+                        del request_meta["exception"]
+                        request_meta["exception"] = None
             except KeyboardInterrupt:
                 outcome = "interrupted"
             hook.log.append(outcome)

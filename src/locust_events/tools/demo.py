@@ -109,7 +109,9 @@ def run_demo(
     """
     if importlib.util.find_spec("locust") is None:
         print("The demo runs real Locust, which is not installed here. Install it with")
-        print("    python -m pip install 'locust-events[locust]'")
+        from .._install import extra_install_command
+
+        print(f"    {extra_install_command('locust')}")
         return 1
     import gevent
 

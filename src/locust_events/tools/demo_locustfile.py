@@ -71,16 +71,18 @@ class CustomMetrics:
         self,
         request_type: str,
         name: str,
-        response_time: float,
+        response_time: float | None,
         response_length: int,
         exception: Exception | None,
         **kwargs: Any,
     ) -> None:
         self.api_calls += 1
-        self.total_response_time += response_time
-        self.max_response_time = max(self.max_response_time, response_time)
         if exception:
             self.error_count += 1
+        if response_time is None:  # a request without a duration (asynchronous clients)
+            return
+        self.total_response_time += response_time
+        self.max_response_time = max(self.max_response_time, response_time)
         label = next(label for label, bound in BUCKETS if response_time < bound)
         self.buckets[label] += 1
 

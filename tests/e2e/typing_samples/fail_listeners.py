@@ -24,11 +24,16 @@ def positional_only(exit_code: int, /) -> None:
     pass
 
 
+def never_without_duration(name: str, response_time: float, **kwargs: Any) -> None:
+    pass
+
+
 events.request.add_listener(missing_names)  # expect-error
 events.quit.add_listener(wrong_type)  # expect-error
 events.quit.add_listener(never_passed)  # expect-error
 events.quit.add_listener(positional_only)  # expect-error
 events.reset_stats.add_listener(lambda stats: None)  # expect-error
+events.request.add_listener(never_without_duration)  # expect-error
 
 
 class OrderListener(Protocol):

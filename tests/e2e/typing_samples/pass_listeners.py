@@ -12,7 +12,7 @@ from locust_events.listeners import QuitListener, RequestListener
 def on_request(
     request_type: str,
     name: str,
-    response_time: float,
+    response_time: float | None,
     response_length: int,
     exception: Exception | None = None,
     **kwargs: Any,

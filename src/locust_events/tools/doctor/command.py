@@ -10,6 +10,7 @@ import sys
 import traceback
 from typing import TYPE_CHECKING, Final
 
+from ..._install import extra_install_command
 from ..._special_hooks import InPlaceHook
 from .listing import check_signatures, collect_hooks, report_never_called
 from .network_guard import NetworkGuard
@@ -113,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
             args,
             path,
             f"Locust is not installed ({error}), and the doctor imports your locustfile with "
-            "it: install the 'locust' extra, pip install 'locust-events[locust]'",
+            f"it: install what the 'locust' extra needs, {extra_install_command('locust')}",
         )
     if not os.path.isfile(path):
         return _fail(args, path, f"cannot import {args.locustfile}: no such file")

@@ -105,9 +105,22 @@ def check_signatures(report: Report) -> None:
             if check.problems:
                 listener.signature = "invalid"
                 report.problems.append(signature_problem(listener, check))
+                continue
+            listener.takes = check.takes
+            if check.requires_undeclared:
+                # Accepted, as add_listener accepts it: its own client's fires may pass them.
+                listener.signature = "needs undeclared"
+                listener.requires_undeclared = check.requires_undeclared
+                report.notes.append(
+                    Problem(
+                        "undeclared keyword",
+                        listener,
+                        f"{check.undeclared_text()}.",
+                        check.undeclared_fix(),
+                    )
+                )
             else:
                 listener.signature = "ok"
-                listener.takes = check.takes
 
 
 def signature_problem(listener: Listener, check: SignatureCheck) -> Problem:

@@ -6,7 +6,7 @@ import json
 from typing import Final
 
 from ..._text import shorten_middle
-from .report import LOCUSTS, OURS, Listener, Report
+from .report import LOCUSTS, OURS, Listener, Problem, Report
 
 __all__ = ["render_json", "render_text"]
 
@@ -19,6 +19,9 @@ def _state(listener: Listener) -> str:
     if listener.signature == "invalid":
         return "INVALID signature"
     timing = listener.timing
+    if timing is None and listener.signature == "needs undeclared":
+        needs = ", ".join(repr(name) for name in listener.requires_undeclared)
+        return f"needs {needs} from each fire (see notes); not timed"
     if timing is None:
         return "ok" if listener.signature == "ok" else "not checked"
     if timing.verdict == "ok":
@@ -79,17 +82,29 @@ def render_text(report: Report) -> str:
     if empty and len(rows) > 1:
         lines.append(f"({empty} hook(s) without listeners not shown)")
     if report.problems:
-        lines += ["", "Problems:"]
-        for number, problem in enumerate(report.problems, 1):
-            listener = problem.listener
-            lines.append(
-                f"{number}. {problem.kind}: {listener.name} on {listener.registry}.{listener.hook}"
-                f" ({listener.where})"
-            )
-            lines.append(f"   {problem.message}")
-            lines.append(f"   fix: {problem.fix}")
+        lines += ["", "Problems:", *_numbered(report.problems, "fix")]
+    if report.notes:
+        lines += [
+            "",
+            "Notes (accepted, as on Locust; the exit status ignores them):",
+            *_numbered(report.notes, "for fires without it"),
+        ]
     lines += ["", f"Verdict: {report.summary()} (exit status {report.exit_status})"]
     return "\n".join(lines)
+
+
+def _numbered(found: list[Problem], fix_label: str) -> list[str]:
+    """Each problem (or note) numbered: what, whose and where, then why and the fix."""
+    lines = []
+    for number, problem in enumerate(found, 1):
+        listener = problem.listener
+        lines.append(
+            f"{number}. {problem.kind}: {listener.name} on {listener.registry}.{listener.hook}"
+            f" ({listener.where})"
+        )
+        lines.append(f"   {problem.message}")
+        lines.append(f"   {fix_label}: {problem.fix}")
+    return lines
 
 
 def render_json(report: Report) -> str:
@@ -114,6 +129,7 @@ def render_json(report: Report) -> str:
         ],
         "listeners": [listener.as_json() for listener in report.listeners],
         "problems": [problem.as_json() for problem in report.problems],
+        "notes": [note.as_json() for note in report.notes],
         "timings": [
             {
                 "hook": listener.hook,

@@ -66,8 +66,12 @@ class Listener:
     batch_max_wait: float | None = None
     #: Spawned and batch listeners: seconds a call may run before it is abandoned.
     timeout: float | None = None
-    #: "ok", "invalid", or "not checked" when the hook declares nothing.
+    #: "ok", "invalid", "needs undeclared" (it requires names the hook does not declare:
+    #: only fires that pass them, a custom client's, can call it), or "not checked" when the
+    #: hook declares nothing.
     signature: str = "not checked"
+    #: The names it requires that the hook does not declare.
+    requires_undeclared: tuple[str, ...] = ()
     #: The names a fire calls it with, where it takes only some of what the hook passes.
     takes: frozenset[str] | None = None
     timing: Timing | None = None
@@ -102,6 +106,7 @@ class Listener:
             else {"max_size": self.batch_max_size, "max_wait": self.batch_max_wait},
             "timeout": self.timeout,
             "signature": self.signature,
+            "requires_undeclared": list(self.requires_undeclared),
             "timing": None if self.timing is None else vars(self.timing),
         }
 
@@ -119,9 +124,11 @@ class Hook:
 
 @dataclass
 class Problem:
-    """Something that makes the exit status 1, with what to do about it."""
+    """Something that makes the exit status 1, with what to do about it; also the shape of
+    a note, which does not."""
 
-    #: "invalid signature", or a :class:`Timing` verdict other than "ok".
+    #: "invalid signature", or a :class:`Timing` verdict other than "ok"; for a note,
+    #: "undeclared keyword".
     kind: str
     listener: Listener
     message: str
@@ -152,6 +159,9 @@ class Report:
     timed_hooks: list[str]
     hooks: list[Hook]
     problems: list[Problem] = field(default_factory=list)
+    #: What a person should know that is no problem (the exit status ignores them): listeners
+    #: requiring names their hook does not declare, which only some fires may pass.
+    notes: list[Problem] = field(default_factory=list)
     #: The hooks fired as Locust fires them at start-up, before the listing.
     fired_hooks: list[str] = field(default_factory=list)
     #: Hooks whose listeners must run in place (spawning them is refused).

@@ -151,7 +151,7 @@ def time_listeners(report: Report, parsed_options: Any = None) -> None:
                 if listener.timing is None and (
                     hook.name not in report.timed_hooks
                     or listener.runs != "sync"
-                    or listener.signature == "invalid"
+                    or listener.signature in ("invalid", "needs undeclared")
                 ):
                     continue
                 if listener.timing is None:
