@@ -107,18 +107,21 @@ class MetricFigures:
         self.relative_errors: dict[str, float] = {}
         #: Workers that reported once and are no longer connected; their figures still count.
         self.gone: set[str] = set()
+        #: By metric name: its kind, as the first report gave it.
+        self.kinds: dict[str, str] = {}
 
     def add(self, worker: str, folds: Mapping[str, Fold]) -> None:
         """Add one report's folds (what ``worker`` recorded since its last report)."""
         figures = self.by_worker.setdefault(worker, {})
         for name, fold in folds.items():
             kind = fold["kind"]
-            metric = figures.setdefault(name, {"kind": kind, "series": {}})
-            if metric["kind"] != kind:
+            known = self.kinds.setdefault(name, kind)
+            if known != kind:
                 raise ValueError(
                     f"Cannot merge metric {name!r} of worker {worker!r}: it reports a {kind}, "
-                    f"earlier reports a {metric['kind']}; declare it the same way everywhere"
+                    f"earlier reports a {known}; declare it the same way everywhere"
                 )
+            metric = figures.setdefault(name, {"kind": kind, "series": {}})
             if "relative_error" in fold:
                 self.relative_errors[name] = fold["relative_error"]
             series = metric["series"]
@@ -129,6 +132,7 @@ class MetricFigures:
         """Forget every figure (a new test starts)."""
         self.by_worker.clear()
         self.gone.clear()
+        self.kinds.clear()
 
     def totals(self) -> dict[str, dict[str, Any]]:
         """Every worker's figures merged: metric name -> ``{"kind", "series": {label: state}}``."""

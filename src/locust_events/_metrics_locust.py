@@ -101,21 +101,29 @@ class MetricsReporting:
         self.figures.add(msg.node_id, msg.data)
         self.publish()
 
-    def mark_gone(self) -> None:
-        """Workers that reported once and are no longer connected (quit or missing)."""
+    def mark_gone(self, final: bool) -> None:
+        """Workers that reported once and are no longer connected (quit or missing).
+
+        At the end (``final``) the workers the master's own quit let go are not gone: only
+        those gone before, and those missing now, are.
+        """
         clients = getattr(self.runner, "clients", None)
         if clients is None:
             return
-        self.figures.gone = {
+        gone = {
             worker
             for worker in self.figures.by_worker
             if worker != "master"
-            and (worker not in clients or clients[worker].state == STATE_MISSING)
+            and (
+                (worker in clients and clients[worker].state == STATE_MISSING)
+                or (worker not in clients and not final)
+            )
         }
+        self.figures.gone = gone | self.figures.gone if final else gone
 
-    def publish(self) -> None:
+    def publish(self, final: bool = False) -> None:
         """Fire ``metrics_merged`` with the figures as they are now."""
-        self.mark_gone()
+        self.mark_gone(final)
         if self.hook:
             self.hook.fire(environment=self.environment, figures=self.figures)
 
@@ -138,7 +146,7 @@ class MetricsReporting:
         if self.folding is not None:
             self.folding.kill(block=False)
         self.fold_own("local" if not isinstance(self.runner, MasterRunner) else "master")
-        self.publish()
+        self.publish(final=True)
         if not self.figures.by_worker:
             return
         _console.info("\n%s\n", self.figures.table())

@@ -1,0 +1,240 @@
+"""Custom metrics merged on a real master from two real workers, one of them killed mid-run;
+message hooks with a slow spawned handler; listeners placed by process; a local run alike."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .locust_support import (
+    GRACE,
+    LOCUSTFILES,
+    child_environment,
+    free_port,
+    headless,
+    locust_command,
+    needs_locust,
+    run_locust,
+    running_target,
+)
+
+pytestmark = needs_locust
+
+LOCUSTFILE = LOCUSTFILES / "distributed_metrics.py"
+#: Only a guard: the master quits by events (a worker answered the slow message, the killed
+#: one is gone), well before it on any machine.
+RUN_TIME_LIMIT = 90
+USERS = 4
+
+
+def read_lines(path: Path) -> list[Any]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def wait_for(condition: Any, timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.2)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+def true_percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[math.floor(q * (len(ordered) - 1))]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A master and two workers; the second worker is killed (SIGKILL) once the master merged
+    a report of it. Returns what every process wrote, the master's output and exit codes."""
+    workdir = tmp_path_factory.mktemp("distributed_metrics")
+    env = child_environment(RECORD_DIR=str(workdir))
+    port = str(free_port())
+    with running_target() as target:
+        master = subprocess.Popen(
+            locust_command(
+                LOCUSTFILE,
+                *("--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", port),
+                *("--expect-workers", "2", "--expect-workers-max-wait", "30"),
+                *headless(target, USERS, RUN_TIME_LIMIT, "--csv", str(workdir / "run")),
+            ),
+            cwd=workdir,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        workers = [
+            subprocess.Popen(
+                locust_command(
+                    LOCUSTFILE, "--worker", "--master-host", "127.0.0.1", "--master-port", port
+                ),
+                cwd=workdir,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(2)
+        ]
+        survivor, victim = workers
+        try:
+            victim_id = wait_for(
+                lambda: json.loads(
+                    (workdir / f"process-{victim.pid}.json").read_text() or "null"
+                )["client_id"]
+                if (workdir / f"process-{victim.pid}.json").exists()
+                else None,
+                60,
+                "the second worker to start",
+            )
+
+            def victim_merged() -> bool:
+                path = workdir / "figures.json"
+                if not path.exists():
+                    return False
+                try:
+                    figures = json.loads(path.read_text())
+                except ValueError:
+                    return False  # caught mid-write
+                return bool(figures["requests_by_worker"].get(victim_id))
+
+            wait_for(victim_merged, 60, "the master to merge a report of the second worker")
+            victim.send_signal(signal.SIGKILL)
+            master_out, master_err = master.communicate(timeout=RUN_TIME_LIMIT + GRACE)
+            survivor_code = survivor.wait(timeout=GRACE)
+        finally:
+            for process in (master, *workers):
+                if process.poll() is None:
+                    process.kill()
+                    process.communicate()
+    processes = {}
+    for path in workdir.glob("process-*.json"):
+        processes[int(path.stem.split("-")[1])] = json.loads(path.read_text())
+    return {
+        "dir": workdir,
+        "master_code": master.returncode,
+        "master_out": master_out,
+        "master_err": master_err,
+        "survivor": survivor.pid,
+        "survivor_code": survivor_code,
+        "victim": victim.pid,
+        "victim_id": victim_id,
+        "processes": processes,
+        "figures": json.loads((workdir / "figures.json").read_text()),
+    }
+
+
+def reported_values(run: dict[str, Any], pid: int) -> list[list[float]]:
+    return list(read_lines(run["dir"] / f"reports-{pid}.jsonl"))
+
+
+def test_the_master_ends_cleanly_after_a_worker_was_killed(run: dict[str, Any]) -> None:
+    assert run["master_code"] == 0, run["master_err"][-3000:]
+    assert run["survivor_code"] == 0
+
+
+def test_merged_totals_are_what_each_worker_reported_counted_once(run: dict[str, Any]) -> None:
+    figures = run["figures"]
+    survivor_id = run["processes"][run["survivor"]]["client_id"]
+    by_worker = figures["requests_by_worker"]
+    assert set(by_worker) == {survivor_id, run["victim_id"]}
+    # The survivor's every report reached the master, its final one at quit included.
+    assert by_worker[survivor_id] == sum(map(len, reported_values(run, run["survivor"])))
+    # The killed worker keeps the figures of the reports the master got: a prefix of its reports.
+    sent = reported_values(run, run["victim"])
+    prefixes = [sum(map(len, sent[:n])) for n in range(1, len(sent) + 1)]
+    assert by_worker[run["victim_id"]] in prefixes
+    assert by_worker[run["victim_id"]] > 0
+    assert figures["requests"] == sum(by_worker.values())
+    # Locust's own statistics travel in the same reports: the same count.
+    assert figures["requests"] == figures["locust_requests"]
+
+
+def test_a_killed_worker_is_marked_gone_in_the_figures_the_table_and_the_csv(
+    run: dict[str, Any],
+) -> None:
+    assert run["figures"]["gone"] == [run["victim_id"]]
+    # Printed at quit after Locust's own tables, where Locust prints them.
+    log = run["master_err"]
+    assert log.index("Response time percentiles") < log.index("Custom metrics")
+    assert f"1 gone, counted with their last report: {run['victim_id']}" in log
+    with (run["dir"] / "run_custom_metrics.csv").open() as file:
+        rows = list(csv.DictReader(file))
+    workers = {row["Worker"] for row in rows}
+    assert {"all", f"{run['victim_id']} (gone)"} <= workers
+    total = [r for r in rows if r["Worker"] == "all" and r["Metric"] == "requests"]
+    assert {r["Label"] for r in total} == {"/", "/api/data", "(all)"}
+    (all_labels,) = [r for r in total if r["Label"] == "(all)"]
+    assert float(all_labels["Sum"]) == run["figures"]["requests"]
+
+
+def test_merged_percentiles_agree_with_every_recorded_value_within_the_stated_error(
+    run: dict[str, Any],
+) -> None:
+    figures = run["figures"]
+    victim_count = figures["count_by_worker"][run["victim_id"]]
+    victim_reports = reported_values(run, run["victim"])
+    values: list[float] = [v for report in reported_values(run, run["survivor"]) for v in report]
+    for report in victim_reports:  # the reports the master got, by their count
+        if victim_count <= 0:
+            break
+        values.extend(report)
+        victim_count -= len(report)
+    assert victim_count == 0
+    for q, merged in figures["percentiles"].items():
+        assert merged == pytest.approx(true_percentile(values, float(q)), rel=0.01)
+
+
+def test_a_spawned_message_handler_sleeping_costs_no_heartbeat(run: dict[str, Any]) -> None:
+    slow = json.loads((run["dir"] / f"slow-{run['survivor']}.json").read_text())
+    assert slow["ended"] - slow["started"] >= 10
+    # Heartbeats arrive through the same receiving greenlet the handler would block: they
+    # kept coming while it slept.
+    assert len(slow["heartbeats"]) >= 1
+    survivor_id = run["processes"][run["survivor"]]["client_id"]
+    assert f"Worker {survivor_id} failed to send heartbeat" not in run["master_err"]
+
+
+def test_a_message_type_with_a_hook_also_keeps_the_register_message_handler(
+    run: dict[str, Any],
+) -> None:
+    received = read_lines(run["dir"] / f"run_id-{run['survivor']}.jsonl")
+    assert sorted(r["handler"] for r in received) == ["hook", "register_message"]
+    assert {r["data"] for r in received} == {"run-42"}
+
+
+def test_a_listener_placed_on_the_workers_is_not_on_the_master(run: dict[str, Any]) -> None:
+    placed = {p["role"]: p["record_placed_here"] for p in run["processes"].values()}
+    assert placed == {"MasterRunner": False, "WorkerRunner": True}
+
+
+def test_a_local_run_merges_prints_and_writes_the_same_figures(tmp_path: Path) -> None:
+    env = child_environment(RECORD_DIR=str(tmp_path), LOCAL_REQUESTS="30")
+    with running_target() as target:
+        result = run_locust(
+            LOCUSTFILE,
+            *headless(target, 2, RUN_TIME_LIMIT, "--csv", str(tmp_path / "run")),
+            cwd=tmp_path,
+            run_time=RUN_TIME_LIMIT,
+            env=env,
+        )
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads((tmp_path / "figures.json").read_text())
+    assert figures["workers"] == ["local"]
+    assert figures["requests"] == figures["locust_requests"] >= 30
+    assert figures["gone"] == []
+    assert "Custom metrics" in result.stderr and "Merged from 1 process(es)" in result.stderr
+    (process,) = [json.loads(p.read_text()) for p in tmp_path.glob("process-*.json")]
+    assert process["record_placed_here"]  # a local run does the workers' job too
+    assert (tmp_path / "run_custom_metrics.csv").exists()
