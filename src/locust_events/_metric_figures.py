@@ -56,10 +56,8 @@ def _merge_state(kind: str, into: Any, state: Any) -> Any:
         into[3] = max(into[3], state[3])
         return into
     if kind == "histogram":
-        if len(state) == 7:  # as it travels: indices and counts as two lists
-            buckets = dict(zip(state[5], state[6], strict=True))
-        else:
-            buckets = state[5]
+        # As it travels, indices and counts are two lists; merged, a dict.
+        buckets = dict(zip(state[5], state[6], strict=True)) if len(state) == 7 else state[5]
         if into is None:
             return [*state[:5], dict(buckets)]
         into[0] += state[0]
@@ -167,7 +165,7 @@ class MetricFigures:
         state = self._state(name, label, worker)
         if state is None:
             return 0
-        return state if not isinstance(state, list) else state[1]
+        return float(state if not isinstance(state, list) else state[1])
 
     def count(self, name: str, label: str | None = None, worker: str | None = None) -> int:
         """How many values a summary or histogram recorded (a counter: its count)."""

@@ -156,7 +156,9 @@ class MetricsReporting:
                 file.write(self.figures.to_csv())
 
 
-def attach(registry: Events, environment: Any, source: MetricRegistry = metrics) -> MetricsReporting:
+def attach(
+    registry: Events, environment: Any, source: MetricRegistry = metrics
+) -> MetricsReporting:
     """Wire the metrics of ``source`` into the Locust run of ``environment`` (at ``init``)."""
     existing: MetricsReporting | None = getattr(environment, "locust_events_metrics", None)
     if existing is not None:  # init fired again for the same environment

@@ -39,6 +39,14 @@ def read_lines(path: Path) -> list[Any]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
+def read_json(path: Path) -> Any:
+    """The JSON in ``path``; None while it is missing or being written."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
 def wait_for(condition: Any, timeout: float, what: str) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -89,24 +97,15 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         ]
         survivor, victim = workers
         try:
+            victim_file = workdir / f"process-{victim.pid}.json"
             victim_id = wait_for(
-                lambda: json.loads(
-                    (workdir / f"process-{victim.pid}.json").read_text() or "null"
-                )["client_id"]
-                if (workdir / f"process-{victim.pid}.json").exists()
-                else None,
+                lambda: (read_json(victim_file) or {}).get("client_id"),
                 60,
                 "the second worker to start",
             )
 
             def victim_merged() -> bool:
-                path = workdir / "figures.json"
-                if not path.exists():
-                    return False
-                try:
-                    figures = json.loads(path.read_text())
-                except ValueError:
-                    return False  # caught mid-write
+                figures = read_json(workdir / "figures.json") or {"requests_by_worker": {}}
                 return bool(figures["requests_by_worker"].get(victim_id))
 
             wait_for(victim_merged, 60, "the master to merge a report of the second worker")
@@ -234,7 +233,8 @@ def test_a_local_run_merges_prints_and_writes_the_same_figures(tmp_path: Path) -
     assert figures["workers"] == ["local"]
     assert figures["requests"] == figures["locust_requests"] >= 30
     assert figures["gone"] == []
-    assert "Custom metrics" in result.stderr and "Merged from 1 process(es)" in result.stderr
+    assert "Custom metrics" in result.stderr
+    assert "Merged from 1 process(es)" in result.stderr
     (process,) = [json.loads(p.read_text()) for p in tmp_path.glob("process-*.json")]
     assert process["record_placed_here"]  # a local run does the workers' job too
     assert (tmp_path / "run_custom_metrics.csv").exists()

@@ -66,10 +66,10 @@ def record(name: str, response_time: float, **kwargs: Any) -> None:
     response_ms.record(response_time, label=name)
     unreported.append(response_time)
     runner = state["environment"].runner
-    if not isinstance(runner, WorkerRunner) and not state["quitting"]:
-        if runner.stats.total.num_requests >= LOCAL_REQUESTS:
-            state["quitting"] = True
-            gevent.spawn(runner.quit)
+    local = not isinstance(runner, WorkerRunner)
+    if local and not state["quitting"] and runner.stats.total.num_requests >= LOCAL_REQUESTS:
+        state["quitting"] = True
+        gevent.spawn(runner.quit)
 
 
 @events.report_to_master.add_listener
@@ -86,11 +86,14 @@ def remember(environment: Any, **kwargs: Any) -> None:
     runner = environment.runner
     role = type(runner).__name__
     placed = [r.listener.__name__ for r in events.request.registrations]
-    write(f"process-{os.getpid()}.json", {
-        "role": role,
-        "client_id": getattr(runner, "client_id", None),
-        "record_placed_here": "record" in placed,
-    })
+    write(
+        f"process-{os.getpid()}.json",
+        {
+            "role": role,
+            "client_id": getattr(runner, "client_id", None),
+            "record_placed_here": "record" in placed,
+        },
+    )
     if isinstance(runner, WorkerRunner):
         # As a plugin does (locust-plugins' Timescale listener registers run_id this way).
         runner.register_message("run_id", plain_run_id_handler)
@@ -149,7 +152,7 @@ def export(environment: Any, figures: Any, **kwargs: Any) -> None:
     }
     write("figures.json", record)
     runner = environment.runner
-    if isinstance(runner, MasterRunner) and not state["quitting"]:
-        if state["slow_done"] and figures.gone:
-            state["quitting"] = True
-            gevent.spawn(runner.quit)
+    answered_and_gone = state["slow_done"] and figures.gone
+    if isinstance(runner, MasterRunner) and not state["quitting"] and answered_and_gone:
+        state["quitting"] = True
+        gevent.spawn(runner.quit)
