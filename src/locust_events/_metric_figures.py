@@ -107,9 +107,11 @@ class MetricFigures:
         self.gone: set[str] = set()
         #: By metric name: its kind, as the first report gave it.
         self.kinds: dict[str, str] = {}
+        self._totals: dict[str, dict[str, Any]] = {}
 
     def add(self, worker: str, folds: Mapping[str, Fold]) -> None:
-        """Add one report's folds (what ``worker`` recorded since its last report)."""
+        """Add one report's folds (what ``worker`` recorded since its last report), to the
+        worker's figures and to the running totals."""
         figures = self.by_worker.setdefault(worker, {})
         for name, fold in folds.items():
             kind = fold["kind"]
@@ -119,29 +121,25 @@ class MetricFigures:
                     f"Cannot merge metric {name!r} of worker {worker!r}: it reports a {kind}, "
                     f"earlier reports a {known}; declare it the same way everywhere"
                 )
-            metric = figures.setdefault(name, {"kind": kind, "series": {}})
             if "relative_error" in fold:
                 self.relative_errors[name] = fold["relative_error"]
-            series = metric["series"]
+            series = figures.setdefault(name, {"kind": kind, "series": {}})["series"]
+            total = self._totals.setdefault(name, {"kind": kind, "series": {}})["series"]
             for label, state in fold["series"].items():
                 series[label] = _merge_state(kind, series.get(label), state)
+                total[label] = _merge_state(kind, total.get(label), state)
 
     def clear(self) -> None:
         """Forget every figure (a new test starts)."""
         self.by_worker.clear()
+        self._totals.clear()
         self.gone.clear()
         self.kinds.clear()
 
     def totals(self) -> dict[str, dict[str, Any]]:
-        """Every worker's figures merged: metric name -> ``{"kind", "series": {label: state}}``."""
-        total: dict[str, dict[str, Any]] = {}
-        for figures in self.by_worker.values():
-            for name, metric in figures.items():
-                kind = metric["kind"]
-                merged = total.setdefault(name, {"kind": kind, "series": {}})
-                for label, state in metric["series"].items():
-                    merged["series"][label] = _merge_state(kind, merged["series"].get(label), state)
-        return total
+        """Every worker's figures merged: metric name -> ``{"kind", "series": {label: state}}``
+        (kept up to date by :meth:`add`; do not change it)."""
+        return self._totals
 
     def _metric(self, name: str, worker: str | None) -> dict[str, Any] | None:
         figures = self.totals() if worker is None else self.by_worker.get(worker, {})
