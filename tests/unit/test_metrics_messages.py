@@ -115,7 +115,7 @@ def test_a_failing_message_listener_is_logged_and_counted_and_the_others_still_r
 
 def test_send_message_goes_through_the_runner(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_messages, "_environments", [])
-    with pytest.raises(RuntimeError, match="'run_id'.*no Locust runner exists yet"):
+    with pytest.raises(RuntimeError, match=r"'run_id'.*no Locust runner exists yet"):
         _messages.send_message("run_id", "run-42")
     registry = Events()
     environment = environment_of(registry)
