@@ -127,6 +127,13 @@ class MetricsReporting:
         if self.hook:
             self.hook.fire(environment=self.environment, figures=self.figures)
 
+    def current(self) -> MetricFigures:
+        """The figures as they are now (this process's own folded in), for the web UI."""
+        master = isinstance(self.runner, MasterRunner)
+        self.fold_own("master" if master else "local")
+        self.mark_gone(final=False)
+        return self.figures
+
     def fold_every_interval(self) -> None:
         """A local run's report cycle: its own figures every Locust report interval."""
         import gevent
@@ -157,9 +164,10 @@ class MetricsReporting:
 
 
 def attach(
-    registry: Events, environment: Any, source: MetricRegistry = metrics
+    registry: Events, environment: Any, web_ui: Any = None, source: MetricRegistry = metrics
 ) -> MetricsReporting:
-    """Wire the metrics of ``source`` into the Locust run of ``environment`` (at ``init``)."""
+    """Wire the metrics of ``source`` into the Locust run of ``environment`` (at ``init``),
+    and where a master or local run has Locust's ``web_ui``, add the Custom metrics tab."""
     existing: MetricsReporting | None = getattr(environment, "locust_events_metrics", None)
     if existing is not None:  # init fired again for the same environment
         return existing
@@ -179,5 +187,9 @@ def attach(
         # Not in the runner's greenlet group: Locust's main waits for that group to end.
         reporting.folding = gevent.spawn(reporting.fold_every_interval)
         registry.quit.add_listener(reporting.at_quit)
+    if web_ui is not None and not isinstance(runner, WorkerRunner):
+        from . import _metrics_webui
+
+        _metrics_webui.install(web_ui, environment, reporting.current)
     environment.locust_events_metrics = reporting
     return reporting

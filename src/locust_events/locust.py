@@ -108,7 +108,7 @@ def _attach_across_processes(registry: Events, init_arguments: dict[str, Any]) -
 
         _placement.settle(environment)
         _messages.attach(registry, environment)
-        _metrics_locust.attach(registry, environment)
+        _metrics_locust.attach(registry, environment, init_arguments.get("web_ui"))
 
 
 def _before_init(registry: Events, init_arguments: dict[str, Any]) -> None:

@@ -1,0 +1,78 @@
+"""The Custom metrics tab of Locust's web UI, without a browser: its JSON, its rows in
+``/stats/requests``, its CSV download and its place in the page, in a real local run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from .listeners_tab_support import get_text, read_csv, stop, wait_for
+from .locust_support import (
+    LOCUSTFILES,
+    child_environment,
+    free_port,
+    get_json,
+    locust_command,
+    needs_locust,
+    running_target,
+)
+
+pytestmark = needs_locust
+
+USERS, REQUESTS_PER_USER = 2, 15
+TOTAL = USERS * REQUESTS_PER_USER
+
+
+def rows(base: str) -> list[dict[str, Any]]:
+    result: list[dict[str, Any]] = get_json(base + "/locust-events/metrics")["rows"]
+    return result
+
+
+def counted(table: list[dict[str, Any]]) -> int:
+    (total,) = [
+        r["sum"]
+        for r in table
+        if (r["worker"], r["metric"], r["label"]) == ("all", "requests", "/")
+    ] or [0]
+    return int(total)
+
+
+def test_a_web_ui_run_shows_the_merged_metrics_in_a_tab_json_and_csv(tmp_path: Path) -> None:
+    port = free_port()
+    with running_target() as target:
+        process = subprocess.Popen(
+            locust_command(
+                LOCUSTFILES / "metrics_web_ui.py",
+                *("--web-host", "127.0.0.1", "--web-port", str(port), "--autostart"),
+                *("--users", str(USERS), "--spawn-rate", str(USERS), "--host", target),
+            ),
+            cwd=tmp_path,
+            env=child_environment(REQUESTS_PER_USER=str(REQUESTS_PER_USER)),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            table = wait_for(lambda: rows(base), lambda t: counted(t) == TOTAL, f"{TOTAL} counted")
+            (latency,) = [r for r in table if (r["worker"], r["metric"]) == ("all", "response_ms")]
+            assert (latency["worker"], latency["count"], latency["kind"]) == (
+                "all",
+                TOTAL,
+                "histogram",
+            )
+            assert latency["min"] <= latency["p50"] <= latency["p99"] <= latency["max"]
+            stats = json.loads(get_text(base + "/stats/requests"))
+            (extended,) = [
+                e for e in stats["extended_stats"] if e["key"] == "locust-events-metrics"
+            ]
+            assert counted(extended["data"]) == TOTAL
+            csv_rows = read_csv(base + "/locust-events/metrics.csv")
+            assert csv_rows[0][:5] == ["Worker", "Metric", "Label", "Kind", "Count"]
+            assert ["all", "requests", "/", "counter", str(TOTAL)] in [r[:5] for r in csv_rows]
+            page = get_text(base + "/")
+            assert "locust-events-metrics" in page
+            assert "./locust-events/metrics.csv" in page
+        finally:
+            stop(process)
