@@ -104,11 +104,12 @@ def _attach_across_processes(registry: Events, init_arguments: dict[str, Any]) -
     (see :mod:`locust_events.distributed`), as ``init`` fires, before its listeners."""
     environment = init_arguments.get("environment")
     if environment is not None and getattr(environment, "runner", None) is not None:
-        from . import _messages, _metrics_locust, _placement
+        from . import _listener_figures_at_quit, _messages, _metrics_locust, _placement
 
         _placement.settle(environment)
         _messages.attach(registry, environment)
         _metrics_locust.attach(registry, environment, init_arguments.get("web_ui"))
+        _listener_figures_at_quit.attach(registry, environment)
 
 
 def _before_init(registry: Events, init_arguments: dict[str, Any]) -> None:

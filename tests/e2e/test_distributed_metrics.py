@@ -140,7 +140,23 @@ def reported_values(run: dict[str, Any], pid: int) -> list[list[float]]:
 
 def test_the_master_ends_cleanly_after_a_worker_was_killed(run: dict[str, Any]) -> None:
     assert run["master_code"] == 0, run["master_err"][-3000:]
-    assert run["survivor_code"] == 0
+    assert run["survivor_code"] == 2  # its test_start listener failed on purpose: Locust's 2
+
+
+def test_the_quit_table_and_csv_show_the_drops_and_errors_of_every_worker(
+    run: dict[str, Any],
+) -> None:
+    log = run["master_err"]
+    table = log[log.index("Listeners, merged from 3 process(es)") :]
+    assert f"1 gone, counted with their last report: {run['victim_id']}" in table.splitlines()[0]
+    (exports,) = [line.split() for line in table.splitlines() if line.startswith("exports ")]
+    # pool, submitted, completed, failed, dropped: 5 fired on each worker, room for 1
+    assert exports[1:5] == ["10", "2", "0", "8"]
+    assert "listener errors: test_start 2" in table
+    with (run["dir"] / "run_listeners.csv").open() as file:
+        text = file.read()
+    assert f"{run['victim_id']} (gone),test_start,1" in text
+    assert "all,test_start,2" in text
 
 
 def test_merged_totals_are_what_each_worker_reported_counted_once(run: dict[str, Any]) -> None:

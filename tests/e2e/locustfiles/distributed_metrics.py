@@ -24,6 +24,7 @@ import gevent
 from locust import HttpUser, constant, task
 from locust.runners import MasterRunner, WorkerRunner
 
+from locust_events import ListenerPool
 from locust_events.distributed import message_hook, metrics_merged, place, send_message
 from locust_events.metrics import counter, histogram
 
@@ -70,6 +71,21 @@ def record(name: str, response_time: float, **kwargs: Any) -> None:
     if local and not state["quitting"] and runner.stats.total.num_requests >= LOCAL_REQUESTS:
         state["quitting"] = True
         gevent.spawn(runner.quit)
+
+
+# On each worker, at test start: 5 calls into a pool with room for 1 (4 dropped), and one
+# listener error; the master's table at quit must show both, summed over the workers.
+exports = ListenerPool(size=1, maxsize=1, on_full="drop", name="exports")
+burst = events.add_hook("burst", "number")
+burst.add_listener(lambda number: None, spawn=exports)
+
+
+@place(events.test_start, on="workers")
+def burst_and_fail(environment: Any, **kwargs: Any) -> None:
+    if isinstance(environment.runner, WorkerRunner):  # a local run stays clean
+        for number in range(5):
+            burst.fire(number=number)
+        raise RuntimeError("a listener failing on a worker")
 
 
 @events.report_to_master.add_listener
