@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 from pathlib import Path
@@ -14,8 +15,10 @@ from .locust_support import (
     child_environment,
     free_port,
     get_json,
+    headless,
     locust_command,
     needs_locust,
+    run_locust,
     running_target,
 )
 
@@ -76,3 +79,33 @@ def test_a_web_ui_run_shows_the_merged_metrics_in_a_tab_json_and_csv(tmp_path: P
             assert "./locust-events/metrics.csv" in page
         finally:
             stop(process)
+
+
+def test_a_headless_run_with_profiling_lists_each_listeners_calls_at_quit(tmp_path: Path) -> None:
+    env = child_environment(REQUESTS_PER_USER="5", LOCUST_EVENTS_PROFILE="1")
+    with running_target() as target:
+        result = run_locust(
+            LOCUSTFILES / "metrics_web_ui.py",
+            *headless(target, USERS, 3, "--csv", str(tmp_path / "run")),
+            cwd=tmp_path,
+            run_time=3,
+            env=env,
+        )
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = result.stderr
+    table = log[log.index("Listeners, merged from 1 process(es)") :].split("\n\n")[0]
+    (line,) = [line for line in table.splitlines() if "metrics_web_ui.record" in line]
+    calls = int(line.split("calls")[1].split()[0])
+    # The same requests the custom metrics counted, whatever the machine made of 3 seconds.
+    (counted_row,) = [
+        row
+        for row in csv_dicts(tmp_path / "run_custom_metrics.csv")
+        if (row["Worker"], row["Metric"], row["Label"]) == ("all", "requests", "/")
+    ]
+    assert calls == int(counted_row["Sum"]) > 0
+    assert "metrics_web_ui.record" in (tmp_path / "run_listeners.csv").read_text()
+
+
+def csv_dicts(path: Path) -> list[dict[str, str]]:
+    with path.open() as file:
+        return list(csv.DictReader(file))
