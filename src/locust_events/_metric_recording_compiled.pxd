@@ -1,0 +1,30 @@
+# What Cython compiles of _metric_recording.py (as locust_events._metric_recording_compiled,
+# see setup.py): each metric as a C type, so that recording is a C call, not a Python one.
+cimport cython
+
+
+cdef class Metric:
+    cdef readonly object name
+    cdef readonly object description
+    cdef public dict _series
+
+
+@cython.final
+cdef class Counter(Metric):
+    cpdef add(self, value=*, label=*)
+
+
+@cython.final
+cdef class Summary(Metric):
+    cpdef record(self, value, label=*)
+
+
+@cython.final
+cdef class Histogram(Metric):
+    cdef readonly object relative_error
+    cdef readonly object lowest
+    cdef readonly object highest
+    cdef object _lowest_index
+    cdef object _highest_index
+    cdef object _inverse_log_gamma
+    cpdef record(self, value, label=*)
