@@ -4,7 +4,7 @@ Set up at ``init`` by the Locust integration, for the runner Locust made:
 
 - a worker adds what it recorded since its last report to each of Locust's own worker reports
   (``report_to_master``), under :data:`REPORT_KEY`; when it quits on its own (not told by the
-  master) it sends what is left as one last message;
+  master) it sends what is left, once its users stopped, as one last message;
 - the master adds each report to that worker's figures, and its own recordings as ``master``;
   a local run folds its own every report interval, as ``local``;
 - after each merge the registry's ``metrics_merged`` hook fires with the figures; at ``quit``
@@ -73,9 +73,9 @@ class MetricsReporting:
         if folds:
             data[REPORT_KEY] = folds
 
-    def send_rest_at_quitting(self, **kwargs: Any) -> None:
-        """``quitting`` on a worker: what was recorded after its last report, as one message
-        (after a master's quit this is empty: Locust's final report took it)."""
+    def send_rest_at_quit(self, **kwargs: Any) -> None:
+        """``quit`` on a worker, its users stopped: what was recorded after its last report,
+        as one message (after a master's quit this is empty: Locust's final report took it)."""
         folds = self.source.collect()
         if folds:
             self.runner.send_message(REPORT_KEY, folds)
@@ -176,7 +176,7 @@ def attach(
     registry.test_start.add_listener(reporting.restart)
     if isinstance(runner, WorkerRunner):
         registry.report_to_master.add_listener(reporting.add_to_report)
-        registry.quitting.add_listener(reporting.send_rest_at_quitting)
+        registry.quit.add_listener(reporting.send_rest_at_quit)
     elif isinstance(runner, MasterRunner):
         registry.worker_report.add_listener(reporting.on_worker_report)
         runner.register_message(REPORT_KEY, reporting.on_last_message)

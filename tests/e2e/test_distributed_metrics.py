@@ -1,5 +1,6 @@
-"""Custom metrics merged on a real master from two real workers, one of them killed mid-run;
-message hooks with a slow spawned handler; listeners placed by process; a local run alike."""
+"""Custom metrics merged on a real master from three real workers, one killed mid-run and one
+stopped mid-run (SIGTERM); message hooks with a slow spawned handler; listeners placed by
+process; a local run alike."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import math
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -64,8 +66,9 @@ def true_percentile(values: list[float], q: float) -> float:
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """A master and two workers; the second worker is killed (SIGKILL) once the master merged
-    a report of it. Returns what every process wrote, the master's output and exit codes."""
+    """A master and three workers; once the master merged a report of each, the second worker
+    is killed (SIGKILL) and the third stopped (SIGTERM: Locust's own shutdown). Returns what
+    every process wrote, the master's output and exit codes."""
     workdir = tmp_path_factory.mktemp("distributed_metrics")
     env = child_environment(RECORD_DIR=str(workdir))
     port = str(free_port())
@@ -74,7 +77,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             locust_command(
                 LOCUSTFILE,
                 *("--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", port),
-                *("--expect-workers", "2", "--expect-workers-max-wait", "30"),
+                *("--expect-workers", "3", "--expect-workers-max-wait", "30"),
                 *headless(target, USERS, RUN_TIME_LIMIT, "--csv", str(workdir / "run")),
             ),
             cwd=workdir,
@@ -93,25 +96,32 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-            for _ in range(2)
+            for _ in range(3)
         ]
-        survivor, victim = workers
+        survivor, victim, leaver = workers
         try:
-            victim_file = workdir / f"process-{victim.pid}.json"
-            victim_id = wait_for(
-                lambda: (read_json(victim_file) or {}).get("client_id"),
-                60,
-                "the second worker to start",
-            )
+            ids = {
+                process.pid: wait_for(
+                    lambda process=process: (
+                        read_json(workdir / f"process-{process.pid}.json") or {}
+                    ).get("client_id"),
+                    60,
+                    "every worker to start",
+                )
+                for process in workers
+            }
 
-            def victim_merged() -> bool:
+            def both_merged() -> bool:
                 figures = read_json(workdir / "figures.json") or {"requests_by_worker": {}}
-                return bool(figures["requests_by_worker"].get(victim_id))
+                merged = figures["requests_by_worker"]
+                return bool(merged.get(ids[victim.pid]) and merged.get(ids[leaver.pid]))
 
-            wait_for(victim_merged, 60, "the master to merge a report of the second worker")
+            wait_for(both_merged, 60, "the master to merge a report of the workers to stop")
             victim.send_signal(signal.SIGKILL)
+            leaver.send_signal(signal.SIGTERM)
             master_out, master_err = master.communicate(timeout=RUN_TIME_LIMIT + GRACE)
             survivor_code = survivor.wait(timeout=GRACE)
+            leaver_code = leaver.wait(timeout=GRACE)
         finally:
             for process in (master, *workers):
                 if process.poll() is None:
@@ -128,7 +138,10 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "survivor": survivor.pid,
         "survivor_code": survivor_code,
         "victim": victim.pid,
-        "victim_id": victim_id,
+        "victim_id": ids[victim.pid],
+        "leaver": leaver.pid,
+        "leaver_id": ids[leaver.pid],
+        "leaver_code": leaver_code,
         "processes": processes,
         "figures": json.loads((workdir / "figures.json").read_text()),
     }
@@ -141,29 +154,31 @@ def reported_values(run: dict[str, Any], pid: int) -> list[list[float]]:
 def test_the_master_ends_cleanly_after_a_worker_was_killed(run: dict[str, Any]) -> None:
     assert run["master_code"] == 0, run["master_err"][-3000:]
     assert run["survivor_code"] == 2  # its test_start listener failed on purpose: Locust's 2
+    assert run["leaver_code"] == 2
 
 
 def test_the_quit_table_and_csv_show_the_drops_and_errors_of_every_worker(
     run: dict[str, Any],
 ) -> None:
     log = run["master_err"]
-    table = log[log.index("Listeners, merged from 3 process(es)") :]
-    assert f"1 gone, counted with their last report: {run['victim_id']}" in table.splitlines()[0]
+    table = log[log.index("Listeners, merged from 4 process(es)") :]
+    gone = ", ".join(sorted([run["victim_id"], run["leaver_id"]]))
+    assert f"2 gone, counted with their last report: {gone}" in table.splitlines()[0]
     (exports,) = [line.split() for line in table.splitlines() if line.startswith("exports ")]
     # pool, submitted, completed, failed, dropped: 5 fired on each worker, room for 1
-    assert exports[1:5] == ["10", "2", "0", "8"]
-    assert "listener errors: test_start 2" in table
+    assert exports[1:5] == ["15", "3", "0", "12"]
+    assert "listener errors: test_start 3" in table
     with (run["dir"] / "run_listeners.csv").open() as file:
         text = file.read()
     assert f"{run['victim_id']} (gone),test_start,1" in text
-    assert "all,test_start,2" in text
+    assert "all,test_start,3" in text
 
 
 def test_merged_totals_are_what_each_worker_reported_counted_once(run: dict[str, Any]) -> None:
     figures = run["figures"]
     survivor_id = run["processes"][run["survivor"]]["client_id"]
     by_worker = figures["requests_by_worker"]
-    assert set(by_worker) == {survivor_id, run["victim_id"]}
+    assert set(by_worker) == {survivor_id, run["victim_id"], run["leaver_id"]}
     # The survivor's every report reached the master, its final one at quit included.
     assert by_worker[survivor_id] == sum(map(len, reported_values(run, run["survivor"])))
     # The killed worker keeps the figures of the reports the master got: a prefix of its reports.
@@ -171,23 +186,29 @@ def test_merged_totals_are_what_each_worker_reported_counted_once(run: dict[str,
     prefixes = [sum(map(len, sent[:n])) for n in range(1, len(sent) + 1)]
     assert by_worker[run["victim_id"]] in prefixes
     assert by_worker[run["victim_id"]] > 0
+    # The stopped worker's last message carried what it recorded after its last report.
+    leaver_reports = sum(map(len, reported_values(run, run["leaver"])))
+    leaver_rest = len(json.loads((run["dir"] / f"rest-{run['leaver']}.json").read_text()))
+    assert by_worker[run["leaver_id"]] == leaver_reports + leaver_rest
     assert figures["requests"] == sum(by_worker.values())
-    # Locust's own statistics travel in the same reports: the same count.
-    assert figures["requests"] == figures["locust_requests"]
+    # Locust's own statistics travel in the same reports: the same count, but for what the
+    # stopped worker recorded after its last report, which Locust's statistics lose.
+    assert figures["requests"] - leaver_rest == figures["locust_requests"]
 
 
 def test_a_killed_worker_is_marked_gone_in_the_figures_the_table_and_the_csv(
     run: dict[str, Any],
 ) -> None:
-    assert run["figures"]["gone"] == [run["victim_id"]]
+    gone = sorted([run["victim_id"], run["leaver_id"]])
+    assert run["figures"]["gone"] == gone
     # Printed at quit after Locust's own tables, where Locust prints them.
     log = run["master_err"]
     assert log.index("Response time percentiles") < log.index("Custom metrics")
-    assert f"1 gone, counted with their last report: {run['victim_id']}" in log
+    assert f"2 gone, counted with their last report: {', '.join(gone)}" in log
     with (run["dir"] / "run_custom_metrics.csv").open() as file:
         rows = list(csv.DictReader(file))
     workers = {row["Worker"] for row in rows}
-    assert {"all", f"{run['victim_id']} (gone)"} <= workers
+    assert {"all", f"{run['victim_id']} (gone)", f"{run['leaver_id']} (gone)"} <= workers
     total = [r for r in rows if r["Worker"] == "all" and r["Metric"] == "requests"]
     assert {r["Label"] for r in total} == {"/", "/api/data", "(all)"}
     (all_labels,) = [r for r in total if r["Label"] == "(all)"]
@@ -201,6 +222,8 @@ def test_merged_percentiles_agree_with_every_recorded_value_within_the_stated_er
     victim_count = figures["count_by_worker"][run["victim_id"]]
     victim_reports = reported_values(run, run["victim"])
     values: list[float] = [v for report in reported_values(run, run["survivor"]) for v in report]
+    values += [v for report in reported_values(run, run["leaver"]) for v in report]
+    values += json.loads((run["dir"] / f"rest-{run['leaver']}.json").read_text())
     for report in victim_reports:  # the reports the master got, by their count
         if victim_count <= 0:
             break
@@ -254,3 +277,35 @@ def test_a_local_run_merges_prints_and_writes_the_same_figures(tmp_path: Path) -
     (process,) = [json.loads(p.read_text()) for p in tmp_path.glob("process-*.json")]
     assert process["record_placed_here"]  # a local run does the workers' job too
     assert (tmp_path / "run_custom_metrics.csv").exists()
+
+
+PLACEMENT_ERRORS = """
+from locust_events.locust import events
+from locust_events.distributed import place
+
+def listener(**kwargs):
+    pass
+
+for hook, on in ((events.test_start, "everywhere"), (events.init_command_line_parser, "master")):
+    try:
+        place(hook, on=on)(listener)
+    except (TypeError, ValueError) as error:
+        print(type(error).__name__, error)
+"""
+
+
+def test_a_placement_that_cannot_hold_is_refused_naming_the_hook_and_the_fix() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", PLACEMENT_ERRORS],
+        capture_output=True,
+        text=True,
+        timeout=GRACE,
+        check=False,
+        env=child_environment(),
+    )
+    assert result.returncode == 0, result.stderr
+    first, second = result.stdout.splitlines()
+    assert first.startswith("ValueError Cannot place a listener of hook 'test_start' on")
+    assert "'master', 'workers', 'both'" in first
+    assert second.startswith("TypeError Cannot place a listener of hook 'init_command_line_parser'")
+    assert "add it with add_listener" in second

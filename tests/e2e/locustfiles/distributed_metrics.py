@@ -6,8 +6,8 @@ master sends two messages at test start: ``run_id`` (handled by a hook listener 
 handler registered with Locust's ``register_message``) and ``slow`` (a spawned listener that
 sleeps ``SLOW_SECONDS``, logging the heartbeats its worker receives meanwhile, then answers
 ``slow_done``). The master writes the merged figures after every merge and quits once a worker
-answered and another one is gone (the test kills it); a local run quits after
-``LOCAL_REQUESTS`` requests. Files go to ``RECORD_DIR``.
+answered and ``GONE`` others are gone (the test kills one and stops another); a local run
+quits after ``LOCAL_REQUESTS`` requests. Files go to ``RECORD_DIR``.
 """
 
 from locust_events.locust import events  # first: Locust now dispatches through locust_events
@@ -31,6 +31,7 @@ from locust_events.metrics import counter, histogram
 OUT = Path(os.environ["RECORD_DIR"])
 SLOW_SECONDS = float(os.environ.get("SLOW_SECONDS", "10"))
 LOCAL_REQUESTS = int(os.environ.get("LOCAL_REQUESTS", "40"))
+GONE = int(os.environ.get("GONE", "2"))  # the master quits once this many workers are gone
 
 requests_by_name = counter("requests", "Requests, by name")
 response_ms = histogram("response_ms", "Response time in ms, by name", relative_error=0.01)
@@ -94,6 +95,13 @@ def log_what_this_report_carries(client_id: str, data: dict[str, Any], **kwargs:
     # holds exactly the values whose folds the same report carries.
     append(f"reports-{os.getpid()}.jsonl", unreported)
     unreported.clear()
+
+
+@events.quit.add_listener
+def log_what_is_left(**kwargs: Any) -> None:
+    # Registered before the metrics' own quit listener: what it sends a worker's master as
+    # its last message, when the worker quits on its own.
+    write(f"rest-{os.getpid()}.json", unreported)
 
 
 @events.init.add_listener
@@ -168,7 +176,7 @@ def export(environment: Any, figures: Any, **kwargs: Any) -> None:
     }
     write("figures.json", record)
     runner = environment.runner
-    answered_and_gone = state["slow_done"] and figures.gone
+    answered_and_gone = state["slow_done"] and len(figures.gone) >= GONE
     if isinstance(runner, MasterRunner) and not state["quitting"] and answered_and_gone:
         state["quitting"] = True
         gevent.spawn(runner.quit)
