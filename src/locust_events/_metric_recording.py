@@ -28,7 +28,7 @@ __all__ = [
 #: The histogram's default relative error: a percentile is within 1% of the recorded value.
 DEFAULT_RELATIVE_ERROR: Final = 0.01
 #: The smallest and largest value a histogram tells apart (other values share its edge
-#: buckets; min and max stay exact). With 1% error this is at most 1,382 buckets per label.
+#: buckets; min and max stay exact). With 1% error this is at most 1,383 buckets per label.
 DEFAULT_LOWEST: Final = 1e-3
 DEFAULT_HIGHEST: Final = 1e9
 
@@ -103,7 +103,8 @@ def bucket_bounds(relative_error: float, lowest: float, highest: float) -> tuple
     """
     gamma = (1 + relative_error) / (1 - relative_error)
     log_gamma = math.log(gamma)
-    return gamma, math.ceil(math.log(lowest) / log_gamma), math.ceil(math.log(highest) / log_gamma)
+    lowest_index = int(math.ceil(math.log(lowest) / log_gamma))
+    return gamma, lowest_index, int(math.ceil(math.log(highest) / log_gamma))
 
 
 class Histogram(Metric):
@@ -157,7 +158,8 @@ class Histogram(Metric):
             # count, sum, min, max, values of 0, buckets
             state = self._series[label] = [0, 0.0, value, value, 0, {}]
         if value > 0:
-            index = math.ceil(math.log(value) * self._inverse_log_gamma)
+            # int(): compiled, math is C's (see the .pxd) and ceil gives a double.
+            index = int(math.ceil(math.log(value) * self._inverse_log_gamma))
             if index < self._lowest_index:
                 index = self._lowest_index
             elif index > self._highest_index:

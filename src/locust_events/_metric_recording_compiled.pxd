@@ -1,6 +1,7 @@
 # What Cython compiles of _metric_recording.py (as locust_events._metric_recording_compiled,
 # see setup.py): each metric as a C type, so that recording is a C call, not a Python one.
 cimport cython
+from libc cimport math
 
 
 cdef class Metric:
@@ -24,7 +25,7 @@ cdef class Histogram(Metric):
     cdef readonly object relative_error
     cdef readonly object lowest
     cdef readonly object highest
-    cdef object _lowest_index
-    cdef object _highest_index
-    cdef object _inverse_log_gamma
+    cdef long long _lowest_index
+    cdef long long _highest_index
+    cdef double _inverse_log_gamma
     cpdef record(self, value, label=*)

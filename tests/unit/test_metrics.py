@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
+import os
 import random
+import subprocess
+import sys
 
 import pytest
 
@@ -171,3 +175,37 @@ def test_the_quit_table_shows_the_totals_with_percentiles() -> None:
     assert header[-4:] == ["50%", "90%", "95%", "99%"]
     assert "latency_ms  /" in table
     assert "Merged from 1 process(es)" in table
+
+
+TWIN_SCENARIO = """
+import json, random
+from locust_events._metric_recording import Counter
+from locust_events.metrics import MetricRegistry, bucket_bounds
+rng = random.Random(5)
+registry = MetricRegistry()
+hits, sizes, latency = registry.counter("hits"), registry.summary("sizes"), registry.histogram("ms")
+for _ in range(2000):
+    hits.add(rng.choice([1, 2, 0.5]), label=rng.choice("ab"))
+    sizes.record(rng.choice([3, -2.5, 10**6]), label=rng.choice("ab"))
+    latency.record(rng.choice([0, 1e-9, 0.5, 7, 123.25, 1e12]), label=rng.choice("ab"))
+print(json.dumps([Counter.__module__, registry.collect(), bucket_bounds(0.02, 0.1, 1e4)]))
+"""
+
+
+def test_the_compiled_recording_folds_exactly_as_the_pure_python_one() -> None:
+    outputs = {}
+    for pure in ("0", "1"):
+        environment = {**os.environ, "LOCUST_EVENTS_PURE": pure}
+        result = subprocess.run(
+            [sys.executable, "-c", TWIN_SCENARIO],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+            env=environment,
+        )
+        module, *folds = json.loads(result.stdout)
+        outputs[pure] = folds
+        if pure == "1":
+            assert not module.endswith("_compiled")
+    assert outputs["0"] == outputs["1"]
