@@ -103,8 +103,9 @@ def bucket_bounds(relative_error: float, lowest: float, highest: float) -> tuple
     """
     gamma = (1 + relative_error) / (1 - relative_error)
     log_gamma = math.log(gamma)
-    lowest_index = int(math.ceil(math.log(lowest) / log_gamma))
-    return gamma, lowest_index, int(math.ceil(math.log(highest) / log_gamma))
+    # int(): compiled, math is C's (see the .pxd) and its ceil gives a double.
+    lowest_index = int(math.ceil(math.log(lowest) / log_gamma))  # noqa: RUF046
+    return gamma, lowest_index, int(math.ceil(math.log(highest) / log_gamma))  # noqa: RUF046
 
 
 class Histogram(Metric):
@@ -158,8 +159,8 @@ class Histogram(Metric):
             # count, sum, min, max, values of 0, buckets
             state = self._series[label] = [0, 0.0, value, value, 0, {}]
         if value > 0:
-            # int(): compiled, math is C's (see the .pxd) and ceil gives a double.
-            index = int(math.ceil(math.log(value) * self._inverse_log_gamma))
+            # int(): compiled, math is C's (see the .pxd) and its ceil gives a double.
+            index = int(math.ceil(math.log(value) * self._inverse_log_gamma))  # noqa: RUF046
             if index < self._lowest_index:
                 index = self._lowest_index
             elif index > self._highest_index:
