@@ -36,7 +36,13 @@ from locust_events.metrics import MetricRegistry
 
 metrics = MetricRegistry()
 case, rounds = sys.argv[1], int(sys.argv[2])
-if case == "fire":
+if case == "call":
+    def trivial(name, value):
+        pass
+    def round_():
+        for _ in range(1000):
+            trivial(name="/x", value=12.5)
+elif case == "fire":
     def trivial(name, value):
         pass
     hook = Events().add_hook("recorded", "name", "value")
@@ -68,6 +74,7 @@ for _ in range(rounds):
 
 CASES = (
     ("fire of a hook, one trivial synchronous listener", "fire"),
+    ("  a direct call of that trivial Python function", "call"),
     ("counter.add(1, label)", "counter"),
     ("summary.record(value, label)", "summary"),
     ("histogram.record(value, label)", "histogram"),

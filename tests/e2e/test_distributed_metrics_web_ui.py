@@ -74,6 +74,14 @@ def test_a_web_ui_run_shows_the_merged_metrics_in_a_tab_json_and_csv(tmp_path: P
             csv_rows = read_csv(base + "/locust-events/metrics.csv")
             assert csv_rows[0][:5] == ["Worker", "Metric", "Label", "Kind", "Count"]
             assert ["all", "requests", "/", "counter", str(TOTAL)] in [r[:5] for r in csv_rows]
+            # A message hook's listener is in the Listeners tab like any listener.
+            listeners = get_json(base + "/locust-events/listeners")["listeners"]
+            (ping,) = [r for r in listeners if r["hook"] == "message_ping"]
+            assert (ping["listener"], ping["calls"], ping["errors"]) == (
+                "metrics_web_ui.on_ping",
+                1,
+                0,
+            )
             page = get_text(base + "/")
             assert "locust-events-metrics" in page
             assert "./locust-events/metrics.csv" in page
