@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import json
 import subprocess
+import urllib.parse
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,19 @@ def counted(table: list[dict[str, Any]]) -> int:
         if (r["worker"], r["metric"], r["label"]) == ("all", "requests", "/")
     ] or [0]
     return int(total)
+
+
+def post(url: str, form: dict[str, str]) -> None:
+    assert url.startswith("http://127.0.0.1:")
+    body = urllib.parse.urlencode(form).encode()
+    with urllib.request.urlopen(url, data=body, timeout=10) as response:
+        response.read()
+
+
+def locust_requests(base: str) -> int:
+    stats = json.loads(get_text(base + "/stats/requests"))
+    (total,) = [s for s in stats["stats"] if s["name"] == "Aggregated"]
+    return int(total["num_requests"])
 
 
 def test_a_web_ui_run_shows_the_merged_metrics_in_a_tab_json_and_csv(tmp_path: Path) -> None:
@@ -85,6 +100,13 @@ def test_a_web_ui_run_shows_the_merged_metrics_in_a_tab_json_and_csv(tmp_path: P
             page = get_text(base + "/")
             assert "locust-events-metrics" in page
             assert "./locust-events/metrics.csv" in page
+
+            # A new test counts from zero, as Locust's own statistics do.
+            # One user this time: REQUESTS_PER_USER requests (without a reset, TOTAL more).
+            post(base + "/stop", {})
+            post(base + "/swarm", {"user_count": "1", "spawn_rate": "1"})
+            wait_for(lambda: locust_requests(base), lambda n: n == REQUESTS_PER_USER, "test 2")
+            wait_for(lambda: rows(base), lambda t: counted(t) == REQUESTS_PER_USER, "a reset")
         finally:
             stop(process)
 
