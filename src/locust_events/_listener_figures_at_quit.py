@@ -14,7 +14,13 @@ from __future__ import annotations
 import logging
 from typing import Any, Final, final
 
-from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
+from locust.runners import (
+    STATE_MISSING,
+    STATE_STOPPED,
+    STATE_STOPPING,
+    MasterRunner,
+    WorkerRunner,
+)
 
 from ._events import Events
 from ._listener_stats import Snapshot, aggregate, snapshot, to_csv
@@ -106,7 +112,10 @@ class ListenerFiguresAtQuit:
         figures = data.get(REPORT_KEY)
         if figures is not None:
             self.by_worker[client_id] = figures
-        clients = self.environment.runner.clients
+        runner = self.environment.runner
+        if runner.state in (STATE_STOPPING, STATE_STOPPED):
+            return  # workers leaving now are let go by the master, not gone
+        clients = runner.clients
         self.gone = {
             worker
             for worker in self.by_worker

@@ -1,9 +1,9 @@
 """Custom metrics merged across processes: per worker and in total, as rows, a table and a CSV.
 
 The master of a Locust run keeps one :class:`MetricFigures`; each worker report's folds (see
-:meth:`locust_events.metrics.MetricRegistry.collect`) are added to that worker's figures.
-Totals are computed from the workers' figures when asked, so a worker's figures count once,
-also after it left. Nothing here imports Locust.
+:meth:`locust_events.metrics.MetricRegistry.collect`) are added to that worker's figures and
+to the running totals, once each, so a worker's figures count once, also after it left.
+Nothing here imports Locust.
 """
 
 from __future__ import annotations

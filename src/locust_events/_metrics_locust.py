@@ -18,7 +18,13 @@ import logging
 from typing import Any, Final, final
 
 import locust.runners
-from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
+from locust.runners import (
+    STATE_MISSING,
+    STATE_STOPPED,
+    STATE_STOPPING,
+    MasterRunner,
+    WorkerRunner,
+)
 
 from ._events import Events
 from ._hooks import EventHook
@@ -104,22 +110,24 @@ class MetricsReporting:
     def mark_gone(self, final: bool) -> None:
         """Workers that reported once and are no longer connected (quit or missing).
 
-        At the end (``final``) the workers the master's own quit let go are not gone: only
-        those gone before, and those missing now, are.
+        Once the test stops (or at the end, ``final``) workers that leave are let go by the
+        master: only those gone before, and those missing now, are gone.
         """
-        clients = getattr(self.runner, "clients", None)
+        runner = self.runner
+        clients = getattr(runner, "clients", None)
         if clients is None:
             return
+        settled = final or getattr(runner, "state", None) in (STATE_STOPPING, STATE_STOPPED)
         gone = {
             worker
             for worker in self.figures.by_worker
             if worker != "master"
             and (
                 (worker in clients and clients[worker].state == STATE_MISSING)
-                or (worker not in clients and not final)
+                or (worker not in clients and not settled)
             )
         }
-        self.figures.gone = gone | self.figures.gone if final else gone
+        self.figures.gone = gone | self.figures.gone if settled else gone
 
     def publish(self, final: bool = False) -> None:
         """Fire ``metrics_merged`` with the figures as they are now."""

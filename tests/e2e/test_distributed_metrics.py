@@ -24,6 +24,7 @@ from .locust_support import (
     headless,
     locust_command,
     needs_locust,
+    processes_on_a_free_port,
     run_locust,
     running_target,
 )
@@ -309,3 +310,23 @@ def test_a_placement_that_cannot_hold_is_refused_naming_the_hook_and_the_fix() -
     assert "'master', 'workers', 'both'" in first
     assert second.startswith("TypeError Cannot place a listener of hook 'init_command_line_parser'")
     assert "add it with add_listener" in second
+
+
+def test_processes_merge_every_forked_worker_the_same_way(tmp_path: Path) -> None:
+    # The master quits once a worker answered the slow message (1 s here); nobody is stopped.
+    env = child_environment(RECORD_DIR=str(tmp_path), SLOW_SECONDS="1", GONE="0")
+    with running_target() as target:
+        result = run_locust(
+            LOCUSTFILE,
+            *processes_on_a_free_port(2),
+            *headless(target, USERS, RUN_TIME_LIMIT, "--csv", str(tmp_path / "run")),
+            cwd=tmp_path,
+            run_time=RUN_TIME_LIMIT,
+            env=env,
+        )
+    figures = json.loads((tmp_path / "figures.json").read_text())
+    assert len(figures["workers"]) == 2, result.stderr[-3000:]
+    assert figures["gone"] == []
+    assert figures["requests"] == figures["locust_requests"] > 0
+    assert all(count > 0 for count in figures["requests_by_worker"].values())
+    assert "Merged from 2 process(es)" in result.stderr
