@@ -20,6 +20,7 @@ __all__ = [
     "DEFAULT_RELATIVE_ERROR",
     "Counter",
     "Histogram",
+    "HistogramSeries",
     "Metric",
     "Summary",
     "bucket_bounds",
@@ -108,6 +109,37 @@ def bucket_bounds(relative_error: float, lowest: float, highest: float) -> tuple
     return gamma, lowest_index, int(math.ceil(math.log(highest) / log_gamma))  # noqa: RUF046
 
 
+class HistogramSeries:
+    """One label's fold of a histogram: count, sum, min, max, values of 0, bucket counts."""
+
+    def __init__(self, value: float) -> None:
+        self.count = 0
+        self.total = 0.0
+        self.low = value
+        self.high = value
+        self.zeros = 0
+        #: By bucket index: how many values fell in it.
+        self.buckets: dict[int, int] = {}
+
+    def add(self, value: float, index: int) -> None:
+        """Count ``value`` (above 0) in bucket ``index``."""
+        buckets = self.buckets
+        buckets[index] = buckets.get(index, 0) + 1
+        self.count += 1
+        self.total += value
+        if value < self.low:
+            self.low = value
+        elif value > self.high:
+            self.high = value
+
+    def add_zero(self) -> None:
+        """Count a value of 0."""
+        self.zeros += 1
+        self.count += 1
+        if self.low > 0:
+            self.low = 0
+
+
 class Histogram(Metric):
     """Recorded values in logarithmic buckets: count, sum, min, max and any percentile within a
     stated relative error, merged across processes by adding bucket counts.
@@ -154,10 +186,9 @@ class Histogram(Metric):
 
         :raises ValueError: ``value`` is negative (or not a number).
         """
-        state = self._series.get(label)
-        if state is None:
-            # count, sum, min, max, values of 0, buckets
-            state = self._series[label] = [0, 0.0, value, value, 0, {}]
+        series = self._series.get(label)
+        if series is None:
+            series = self._series[label] = HistogramSeries(value)
         if value > 0:
             # int(): compiled, math is C's (see the .pxd) and its ceil gives a double.
             index = int(math.ceil(math.log(value) * self._inverse_log_gamma))  # noqa: RUF046
@@ -165,23 +196,16 @@ class Histogram(Metric):
                 index = self._lowest_index
             elif index > self._highest_index:
                 index = self._highest_index
-            buckets = state[5]
-            buckets[index] = buckets.get(index, 0) + 1
+            series.add(value, index)
         elif value == 0:
-            state[4] += 1
+            series.add_zero()
         else:
-            if state[0] == 0:
+            if series.count == 0:
                 del self._series[label]
             raise ValueError(
                 f"Cannot record {value!r} in histogram {self.name!r}: it takes values of 0 "
                 "or more; record a duration or a size, or use a summary for signed values"
             )
-        state[0] += 1
-        state[1] += value
-        if value < state[2]:
-            state[2] = value
-        elif value > state[3]:
-            state[3] = value
 
     def collect(self) -> Fold | None:
         fold = super().collect()
@@ -192,8 +216,16 @@ class Histogram(Metric):
     def _export(self, series: dict[str, Any]) -> dict[str, Any]:
         # Bucket indices as a list: Locust's messages take string keys only.
         return {
-            label: [*state[:5], list(state[5]), list(state[5].values())]
-            for label, state in series.items()
+            label: [
+                each.count,
+                each.total,
+                each.low,
+                each.high,
+                each.zeros,
+                list(each.buckets),
+                list(each.buckets.values()),
+            ]
+            for label, each in series.items()
         }
 
 

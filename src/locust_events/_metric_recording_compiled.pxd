@@ -21,6 +21,18 @@ cdef class Summary(Metric):
 
 
 @cython.final
+cdef class HistogramSeries:
+    cdef public long long count
+    cdef public double total
+    cdef public object low
+    cdef public object high
+    cdef public long long zeros
+    cdef public dict buckets
+    cpdef add(self, value, long long index)
+    cpdef add_zero(self)
+
+
+@cython.final
 cdef class Histogram(Metric):
     cdef readonly object relative_error
     cdef readonly object lowest
