@@ -25,6 +25,7 @@ BUILD_ERRORS = (CCompilerError, ExecError, PlatformError, OSError)
 COMPILED_TWINS = {
     "locust_events._call_queue_compiled": "src/locust_events/_call_queue.py",
     "locust_events._batching_compiled": "src/locust_events/_batching.py",
+    "locust_events._metric_recording_compiled": "src/locust_events/_metric_recording.py",
 }
 
 #: How Cython compiles them: the ``.pxd`` alone says what is C, the annotations stay Python's

@@ -114,6 +114,24 @@ def _attach_listeners_tab(registry: Events, init_arguments: dict[str, Any]) -> N
             observe_pools(registry)
 
 
+def _attach_across_processes(registry: Events, init_arguments: dict[str, Any]) -> None:
+    """Settle placed listeners, message hooks and custom metrics for the runner Locust made
+    (see :mod:`locust_events.distributed`), as ``init`` fires, before its listeners."""
+    environment = init_arguments.get("environment")
+    if environment is not None and getattr(environment, "runner", None) is not None:
+        from . import _listener_figures_at_quit, _messages, _metrics_locust, _placement
+
+        _placement.settle(environment)
+        _messages.attach(registry, environment)
+        _metrics_locust.attach(registry, environment, init_arguments.get("web_ui"))
+        _listener_figures_at_quit.attach(registry, environment)
+
+
+def _before_init(registry: Events, init_arguments: dict[str, Any]) -> None:
+    _attach_listeners_tab(registry, init_arguments)
+    _attach_across_processes(registry, init_arguments)
+
+
 @atexit.register
 def _drain_at_exit() -> None:
     """Deliver what is still queued when the process exits without Locust's shutdown.
@@ -183,7 +201,7 @@ def environment_events(registry: Events | None = None) -> Events:
         quit_hook.after_fire = functools.partial(_drain_at_quit, registry)
     init = registry.hooks.get("init")
     if isinstance(init, InitHook) and init.before_fire is None:
-        init.before_fire = functools.partial(_attach_listeners_tab, registry)
+        init.before_fire = functools.partial(_before_init, registry)
     if profiling_requested():
         registry.start_profiling()
     _prepared.add(registry)
