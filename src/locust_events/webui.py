@@ -21,9 +21,7 @@ counting) off. Locust's "Reset Stats" starts the tab's figures afresh too.
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable
 from typing import Any, Final, final
 
 from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
@@ -38,6 +36,7 @@ from ._listener_stats import (
 )
 from ._listener_tab_table import table_rows, table_structure
 from ._settings import LISTENERS_TAB_VARIABLE, SAMPLE_EVERY_VARIABLE, switch, whole_number
+from ._web_tabs import add_tab
 
 __all__ = [
     "SAMPLE_EVERY",
@@ -113,8 +112,6 @@ class ListenersTab:
         self.pool_counters_at_reset: dict[str, dict[str, int]] = {}
         #: How many resets this process saw; a worker's report of an earlier one is stale.
         self.resets = 0
-        #: Whether a failure to add the tab's rows to Locust's stats was logged already.
-        self.failure_logged = False
 
     @property
     def _runner(self) -> Any:
@@ -171,88 +168,22 @@ class ListenersTab:
             return
         self.worker_figures[client_id] = figures
 
-    def add_rows_to_stats(self, body: bytes) -> bytes | None:
-        """Locust's ``/stats/requests`` answer with the tab's rows in ``extended_stats``, or
-        None to leave it as it is: an answer that is not a JSON object (Locust's message that
-        the login is not set up, say) is not the tab's to change."""
-        try:
-            stats = json.loads(body)
-        except ValueError:
-            return None
-        if not isinstance(stats, dict):
-            return None
-        extended = [
-            entry
-            for entry in stats.get("extended_stats") or []
-            if not (isinstance(entry, dict) and entry.get("key") == TAB_KEY)
-        ]
-        extended.append({"key": TAB_KEY, "data": table_rows(self.figures())})
-        stats["extended_stats"] = extended
-        return json.dumps(stats).encode()
-
     def install(self, web_ui: Any) -> None:
         """Add the tab, its table, the CSV link and the routes to Locust's web UI."""
-        from flask import Response, request
-
-        options = getattr(self.environment, "parsed_options", None)
-        # Locust accepts "/locust/" as well as "/locust", and serves its pages without the slash.
-        base = (getattr(options, "web_base_path", "") or "").rstrip("/")
-        app = web_ui.app
-        guard: Callable[[Callable[..., Any]], Callable[..., Any]] = getattr(
-            web_ui, "auth_required_if_enabled", lambda view: view
+        add_tab(
+            web_ui,
+            self.environment,
+            key=TAB_KEY,
+            title="Listeners",
+            structure=table_structure(isinstance(self._runner, MasterRunner)),
+            rows=lambda: table_rows(self.figures()),
+            json_path=JSON_PATH,
+            json_body=self.figures,
+            csv_path=CSV_PATH,
+            csv_body=lambda: to_csv(self.figures()),
+            csv_filename="locust_listeners.csv",
+            csv_title="Download listeners CSV",
         )
-
-        def listeners_json() -> Response:
-            return Response(json.dumps(self.figures()), mimetype="application/json")
-
-        def listeners_csv() -> Response:
-            return Response(
-                to_csv(self.figures()),
-                mimetype="text/csv",
-                headers={"Content-Disposition": "attachment;filename=locust_listeners.csv"},
-            )
-
-        app.add_url_rule(base + JSON_PATH, "locust_events_listeners", guard(listeners_json))
-        app.add_url_rule(base + CSV_PATH, "locust_events_listeners_csv", guard(listeners_csv))
-
-        def add_listener_rows(response: Response) -> Response:
-            # Locust's view of /stats/requests, wherever --web-base-path puts it.
-            endpoint = request.endpoint or ""
-            if endpoint.rsplit(".", 1)[-1] != "request_stats" or response.status_code != 200:
-                return response
-            try:
-                body = self.add_rows_to_stats(response.get_data())
-            except Exception:
-                # Locust's whole UI refreshes from this answer: never break it for the tab.
-                if not self.failure_logged:
-                    self.failure_logged = True
-                    logger.exception(
-                        "The Listeners tab could not add its rows to Locust's statistics; "
-                        "Locust's other tabs go on updating"
-                    )
-                return response
-            if body is not None:
-                response.set_data(body)
-            return response
-
-        app.after_request(add_listener_rows)
-
-        args = web_ui.template_args
-        args["extended_tabs"] = [
-            *(tab for tab in args.get("extended_tabs") or [] if tab.get("key") != TAB_KEY),
-            {"title": "Listeners", "key": TAB_KEY},
-        ]
-        args["extended_tables"] = [
-            *(table for table in args.get("extended_tables") or [] if table.get("key") != TAB_KEY),
-            {
-                "key": TAB_KEY,
-                "structure": table_structure(isinstance(self._runner, MasterRunner)),
-            },
-        ]
-        args["extended_csv_files"] = [
-            *(f for f in args.get("extended_csv_files") or [] if f.get("href") != "." + CSV_PATH),
-            {"href": "." + CSV_PATH, "title": "Download listeners CSV"},
-        ]
 
 
 def _start_counting(registry: Events, sample_every: int) -> None:
