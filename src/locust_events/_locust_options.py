@@ -50,7 +50,12 @@ def _seconds(text: str) -> float:
 
 
 def add_options(parser: Any, **kwargs: Any) -> None:
-    """Listener of ``init_command_line_parser``: add this package's options to Locust's."""
+    """Listener of ``init_command_line_parser``: add this package's options to Locust's.
+
+    A fire whose ``parser`` is not an argument parser (a test firing the hook by hand) is not
+    Locust's start-up: there is nothing to add the options to."""
+    if not callable(getattr(parser, "add_argument_group", None)):
+        return
     group = parser.add_argument_group(
         "locust-events", "Listeners tab and listener pools (locust_events)"
     )
