@@ -290,4 +290,5 @@ class Histogram(Metric):
             ]
         return exported
 
+
 adopt_compiled_twin(globals(), "locust_events._metric_recording_compiled")
