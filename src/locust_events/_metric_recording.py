@@ -166,7 +166,8 @@ class HistogramSeries:
         else:
             self._add_outside(index)
         self.count += 1
-        self.total += float(value)  # compiled: a C double, no float object in between
+        number = value  # compiled: a C double (see the .pxd), no float object in between
+        self.total += number
         if value < self.low:
             self.low = value
         elif value > self.high:

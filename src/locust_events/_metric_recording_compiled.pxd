@@ -45,7 +45,7 @@ cdef class HistogramSeries:
     cdef public long long zeros
     cdef public long long first
     cdef public list counts
-    @cython.locals(position=Py_ssize_t, counts=list)
+    @cython.locals(position=Py_ssize_t, counts=list, number=double)
     cpdef add(self, value, long long index)
     cpdef _add_outside(self, long long index)
     cpdef add_zero(self)
