@@ -19,10 +19,12 @@ __all__ = [
     "DEFAULT_LOWEST",
     "DEFAULT_RELATIVE_ERROR",
     "Counter",
+    "CounterSeries",
     "Histogram",
     "HistogramSeries",
     "Metric",
     "Summary",
+    "SummarySeries",
     "bucket_bounds",
 ]
 
@@ -65,6 +67,13 @@ class Metric:
         return f"<{type(self).__name__} {self.name!r}>"
 
 
+class CounterSeries:
+    """One label's fold of a counter: its total, updated in place (one dict probe a value)."""
+
+    def __init__(self) -> None:
+        self.total: Any = 0
+
+
 class Counter(Metric):
     """A number that only adds up: requests of a kind, orders placed, bytes sent."""
 
@@ -72,8 +81,23 @@ class Counter(Metric):
 
     def add(self, value: float = 1, label: str = "") -> None:
         """Add ``value`` (1 by default) to the count of ``label`` ("" when unsplit)."""
-        series = self._series
-        series[label] = series.get(label, 0) + value
+        series = self._series.get(label)
+        if series is None:
+            series = self._series[label] = CounterSeries()
+        series.total = series.total + value
+
+    def _export(self, series: dict[str, Any]) -> dict[str, Any]:
+        return {label: each.total for label, each in series.items()}
+
+
+class SummarySeries:
+    """One label's fold of a summary: count, sum, min and max, updated in place."""
+
+    def __init__(self, value: Any) -> None:
+        self.count = 1
+        self.total: Any = value
+        self.low: Any = value
+        self.high: Any = value
 
 
 class Summary(Metric):
@@ -83,16 +107,21 @@ class Summary(Metric):
 
     def record(self, value: float, label: str = "") -> None:
         """Record one value under ``label`` ("" when unsplit)."""
-        state = self._series.get(label)
-        if state is None:
-            self._series[label] = [1, value, value, value]
+        series = self._series.get(label)
+        if series is None:
+            self._series[label] = SummarySeries(value)
             return
-        state[0] += 1
-        state[1] += value
-        if value < state[2]:
-            state[2] = value
-        elif value > state[3]:
-            state[3] = value
+        series.count += 1
+        series.total = series.total + value
+        if value < series.low:
+            series.low = value
+        elif value > series.high:
+            series.high = value
+
+    def _export(self, series: dict[str, Any]) -> dict[str, Any]:
+        return {
+            label: [each.count, each.total, each.low, each.high] for label, each in series.items()
+        }
 
 
 def bucket_bounds(relative_error: float, lowest: float, highest: float) -> tuple[float, int, int]:
@@ -110,7 +139,12 @@ def bucket_bounds(relative_error: float, lowest: float, highest: float) -> tuple
 
 
 class HistogramSeries:
-    """One label's fold of a histogram: count, sum, min, max, values of 0, bucket counts."""
+    """One label's fold of a histogram: count, sum, min, max, values of 0, bucket counts.
+
+    The bucket counts are a list over the span of indices seen so far (``first`` the index of
+    its first item), grown as values fall outside it: a count is an item update, not a dict
+    probe and store, and the list is at most the histogram's span of buckets long.
+    """
 
     def __init__(self, value: float) -> None:
         self.count = 0
@@ -118,19 +152,38 @@ class HistogramSeries:
         self.low = value
         self.high = value
         self.zeros = 0
-        #: By bucket index: how many values fell in it.
-        self.buckets: dict[int, int] = {}
+        #: The bucket index of ``counts[0]``.
+        self.first = 0
+        #: Counts of the buckets ``first``, ``first + 1``, ...: how many values fell in each.
+        self.counts: list[int] = []
 
     def add(self, value: float, index: int) -> None:
         """Count ``value`` (above 0) in bucket ``index``."""
-        buckets = self.buckets
-        buckets[index] = buckets.get(index, 0) + 1
+        position = index - self.first
+        counts = self.counts
+        if 0 <= position < len(counts):
+            counts[position] += 1
+        else:
+            self._add_outside(index)
         self.count += 1
-        self.total += value
+        number = value  # compiled: a C double (see the .pxd), no float object in between
+        self.total += number
         if value < self.low:
             self.low = value
         elif value > self.high:
             self.high = value
+
+    def _add_outside(self, index: int) -> None:
+        """Count a value in bucket ``index``, outside the span so far: widen the span to it."""
+        if not self.counts:
+            self.first = index
+            self.counts = [1]
+        elif index < self.first:
+            self.counts = [1] + [0] * (self.first - index - 1) + self.counts
+            self.first = index
+        else:
+            self.counts.extend([0] * (index - self.first - len(self.counts)))
+            self.counts.append(1)
 
     def add_zero(self) -> None:
         """Count a value of 0."""
@@ -138,6 +191,12 @@ class HistogramSeries:
         self.count += 1
         if self.low > 0:
             self.low = 0
+
+    def buckets(self) -> tuple[list[int], list[int]]:
+        """The buckets counted, as ``(indices, counts)`` in ascending order of index."""
+        first = self.first
+        counted = [(first + position, n) for position, n in enumerate(self.counts) if n]
+        return [index for index, _ in counted], [n for _, n in counted]
 
 
 class Histogram(Metric):
@@ -190,12 +249,15 @@ class Histogram(Metric):
         if series is None:
             series = self._series[label] = HistogramSeries(value)
         if value > 0:
-            # int(): compiled, math is C's (see the .pxd) and its ceil gives a double.
-            index = int(math.ceil(math.log(value) * self._inverse_log_gamma))  # noqa: RUF046
-            if index < self._lowest_index:
+            # Clamped before it becomes an integer: an infinite value lands in the last bucket.
+            position = math.log(value) * self._inverse_log_gamma
+            if position <= self._lowest_index:
                 index = self._lowest_index
-            elif index > self._highest_index:
+            elif position > self._highest_index - 1:
                 index = self._highest_index
+            else:
+                # int(): compiled, math is C's (see the .pxd) and its ceil gives a double.
+                index = int(math.ceil(position))  # noqa: RUF046
             series.add(value, index)
         elif value == 0:
             series.add_zero()
@@ -215,18 +277,19 @@ class Histogram(Metric):
 
     def _export(self, series: dict[str, Any]) -> dict[str, Any]:
         # Bucket indices as a list: Locust's messages take string keys only.
-        return {
-            label: [
+        exported = {}
+        for label, each in series.items():
+            indices, counts = each.buckets()
+            exported[label] = [
                 each.count,
                 each.total,
                 each.low,
                 each.high,
                 each.zeros,
-                list(each.buckets),
-                list(each.buckets.values()),
+                indices,
+                counts,
             ]
-            for label, each in series.items()
-        }
+        return exported
 
 
 adopt_compiled_twin(globals(), "locust_events._metric_recording_compiled")

@@ -1,5 +1,6 @@
 # What Cython compiles of _metric_recording.py (as locust_events._metric_recording_compiled,
-# see setup.py): each metric as a C type, so that recording is a C call, not a Python one.
+# see setup.py): each metric and each label's fold as a C type, so that recording is a C call
+# with one dict probe and in-place updates of typed fields, not Python attribute lookups.
 cimport cython
 from libc cimport math
 
@@ -11,12 +12,27 @@ cdef class Metric:
 
 
 @cython.final
+cdef class CounterSeries:
+    cdef public object total
+
+
+@cython.final
 cdef class Counter(Metric):
+    @cython.locals(series=CounterSeries)
     cpdef add(self, value=*, label=*)
 
 
 @cython.final
+cdef class SummarySeries:
+    cdef public long long count
+    cdef public object total
+    cdef public object low
+    cdef public object high
+
+
+@cython.final
 cdef class Summary(Metric):
+    @cython.locals(series=SummarySeries)
     cpdef record(self, value, label=*)
 
 
@@ -27,8 +43,11 @@ cdef class HistogramSeries:
     cdef public object low
     cdef public object high
     cdef public long long zeros
-    cdef public dict buckets
+    cdef public long long first
+    cdef public list counts
+    @cython.locals(position=Py_ssize_t, counts=list, number=double)
     cpdef add(self, value, long long index)
+    cpdef _add_outside(self, long long index)
     cpdef add_zero(self)
 
 
@@ -40,4 +59,5 @@ cdef class Histogram(Metric):
     cdef long long _lowest_index
     cdef long long _highest_index
     cdef double _inverse_log_gamma
+    @cython.locals(series=HistogramSeries, position=double, index=cython.longlong)
     cpdef record(self, value, label=*)

@@ -118,6 +118,44 @@ def test_a_report_carries_at_most_one_count_per_bucket_whatever_the_number_of_va
     assert sum(fold[6]) == 100_000
 
 
+@pytest.mark.parametrize("order", ["ascending", "descending", "shuffled"])
+def test_each_value_is_counted_in_the_bucket_its_definition_names_in_any_order(
+    order: str,
+) -> None:
+    # Buckets far apart and beyond both edges, so that the counts' span grows on both sides.
+    values = [10**exponent * mantissa for exponent in range(-5, 11) for mantissa in (1, 3.7)]
+    values += [0.5, 0.5, 0.505, 2e-3]
+    values.sort(reverse=order == "descending")
+    if order == "shuffled":
+        random.Random(7).shuffle(values)
+    registry = MetricRegistry()
+    latency = registry.histogram("latency_ms", relative_error=0.02, lowest=1e-3, highest=1e9)
+    for value in values:
+        latency.record(value)
+    gamma, lowest, highest = bucket_bounds(0.02, 1e-3, 1e9)
+    expected: dict[int, int] = {}
+    for value in values:
+        index = min(max(math.ceil(math.log(value) / math.log(gamma)), lowest), highest)
+        expected[index] = expected.get(index, 0) + 1
+    count, total, low, high, zeros, indices, counts = registry.collect()["latency_ms"]["series"][""]
+    assert dict(zip(indices, counts, strict=True)) == expected
+    assert indices == sorted(indices)  # ascending, each once
+    assert (count, zeros, low, high) == (len(values), 0, min(values), max(values))
+    assert total == pytest.approx(sum(values))
+
+
+def test_an_infinite_value_is_counted_in_the_last_bucket() -> None:
+    registry = MetricRegistry()
+    latency = registry.histogram("latency_ms", lowest=1, highest=1000)
+    latency.record(5.0)
+    latency.record(math.inf)
+    _, _, highest = bucket_bounds(0.01, 1, 1000)
+    count, total, low, high, _, indices, counts = registry.collect()["latency_ms"]["series"][""]
+    assert (count, total, low, high) == (2, math.inf, 5.0, math.inf)
+    assert indices[-1] == highest
+    assert counts[-1] == 1
+
+
 def test_a_negative_value_is_refused_naming_the_histogram_and_the_fix() -> None:
     registry = MetricRegistry()
     latency = registry.histogram("latency_ms")
