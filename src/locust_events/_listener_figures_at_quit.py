@@ -73,10 +73,16 @@ def table(merged: Snapshot, processes: int, gone: set[str]) -> str:
             sorted(gone)
         )
     pools = [row for row in merged["pools"] if row["worker"] == "all"]
-    keys = ("pool", "submitted", "completed", "failed", "dropped", "high_water", "queued")
-    lines.append("  ".join(f"{key:>12}" if i else f"{key:<30}" for i, key in enumerate(keys)))
+    # The pool's pressure too: calls timed out, fires that waited for room and their seconds
+    # (absent from a worker on an older version: shown as 0).
+    keys = (
+        *("pool", "submitted", "completed", "failed", "dropped", "high_water", "queued"),
+        *("timed_out", "waited", "time_waited"),
+    )
+    lines.append("  ".join(f"{key:>11}" if i else f"{key:<30}" for i, key in enumerate(keys)))
     for row in pools:
-        cells = [f"{row[key]:>12}" if i else f"{row[key]:<30}" for i, key in enumerate(keys)]
+        values = [row.get(key, 0) for key in keys]
+        cells = [f"{value:>11}" if i else f"{value:<30}" for i, value in enumerate(values)]
         lines.append("  ".join(cells))
     if not pools:
         lines.append("(no listener pool)")

@@ -173,6 +173,10 @@ def test_the_quit_table_and_csv_show_the_drops_and_errors_of_every_worker(
     (exports,) = [line.split() for line in table.splitlines() if line.startswith("exports ")]
     # pool, submitted, completed, failed, dropped: 5 fired on each worker, room for 1
     assert exports[1:5] == ["15", "3", "0", "12"]
+    # The pool's pressure: it drops when full (on_full="drop"), so no user waited, and its
+    # listener has no timeout.
+    assert table.splitlines()[1].split()[-3:] == ["timed_out", "waited", "time_waited"]
+    assert exports[7:10] == ["0", "0", "0.0"]
     assert "listener errors: test_start 3" in table
     with (run["dir"] / "run_listeners.csv").open() as file:
         text = file.read()
