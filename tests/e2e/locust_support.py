@@ -191,7 +191,9 @@ def run_distributed(
         locust_command(
             locustfile,
             *("--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", port),
-            *("--expect-workers", "2", "--expect-workers-max-wait", "30"),
+            # The workers start beside the master: give them GRACE seconds to connect (a busy
+            # machine can take long to import Locust three times), then the run's own time.
+            *("--expect-workers", "2", "--expect-workers-max-wait", str(GRACE)),
             *headless(host, users, run_time),
         ),
         cwd=cwd,
@@ -202,7 +204,7 @@ def run_distributed(
     )
     workers = start_workers(locustfile, port, cwd=cwd, env=env)
     try:
-        _, master_log = master.communicate(timeout=run_time + GRACE)
+        _, master_log = master.communicate(timeout=run_time + 2 * GRACE)
         worker_codes = {worker.pid: worker.wait(timeout=GRACE) for worker in workers}
     finally:
         for process in (master, *workers):

@@ -4,6 +4,7 @@ process; a local run alike."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
@@ -35,6 +36,8 @@ LOCUSTFILE = LOCUSTFILES / "distributed_metrics.py"
 #: Only a guard: the master quits by events (a worker answered the slow message, the killed
 #: one is gone), well before it on any machine.
 RUN_TIME_LIMIT = 90
+#: Seconds the fixture waits for the workers to start, or for a report: a guard against a hang.
+WAIT_LIMIT = 120
 USERS = 4
 
 
@@ -50,16 +53,6 @@ def read_json(path: Path) -> Any:
         return None
 
 
-def wait_for(condition: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"gave up waiting for {what}")
-
-
 def true_percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[math.floor(q * (len(ordered) - 1))]
@@ -73,19 +66,20 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     workdir = tmp_path_factory.mktemp("distributed_metrics")
     env = child_environment(RECORD_DIR=str(workdir))
     port = str(free_port())
-    with running_target() as target:
+    with running_target() as target, contextlib.ExitStack() as logs:
         master = subprocess.Popen(
             locust_command(
                 LOCUSTFILE,
                 *("--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", port),
-                *("--expect-workers", "3", "--expect-workers-max-wait", "30"),
+                *("--expect-workers", "3", "--expect-workers-max-wait", str(WAIT_LIMIT)),
                 *headless(target, USERS, RUN_TIME_LIMIT, "--csv", str(workdir / "run")),
             ),
             cwd=workdir,
             env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+            # Files, not pipes: nobody reads a pipe while the test waits, and a full one would
+            # stop the master; what they hold is shown if a wait gives up.
+            stdout=logs.enter_context((workdir / "master.out").open("w")),
+            stderr=logs.enter_context((workdir / "master.err").open("w")),
         )
         workers = [
             subprocess.Popen(
@@ -95,18 +89,33 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                 cwd=workdir,
                 env=env,
                 stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                stderr=logs.enter_context((workdir / f"worker-{n}.err").open("w")),
             )
-            for _ in range(3)
+            for n in range(3)
         ]
         survivor, victim, leaver = workers
+
+        def wait_for(condition: Any, what: str) -> Any:
+            """``condition()`` once it is true; a guard against a hang only, showing why."""
+            deadline = time.monotonic() + WAIT_LIMIT
+            while time.monotonic() < deadline:
+                result = condition()
+                if result:
+                    return result
+                time.sleep(0.2)
+            tails = "\n".join(
+                f"--- {path.name}:\n{path.read_text()[-2000:]}"
+                for path in sorted(workdir.glob("*.err"))
+            )
+            exits = [process.poll() for process in (master, *workers)]
+            raise AssertionError(f"gave up waiting for {what}; exit codes {exits}\n{tails}")
+
         try:
             ids = {
                 process.pid: wait_for(
                     lambda process=process: (
                         read_json(workdir / f"process-{process.pid}.json") or {}
                     ).get("client_id"),
-                    60,
                     "every worker to start",
                 )
                 for process in workers
@@ -117,17 +126,19 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                 merged = figures["requests_by_worker"]
                 return bool(merged.get(ids[victim.pid]) and merged.get(ids[leaver.pid]))
 
-            wait_for(both_merged, 60, "the master to merge a report of the workers to stop")
+            wait_for(both_merged, "the master to merge a report of the workers to stop")
             victim.send_signal(signal.SIGKILL)
             leaver.send_signal(signal.SIGTERM)
-            master_out, master_err = master.communicate(timeout=RUN_TIME_LIMIT + GRACE)
+            master.wait(timeout=RUN_TIME_LIMIT + GRACE)
             survivor_code = survivor.wait(timeout=GRACE)
             leaver_code = leaver.wait(timeout=GRACE)
         finally:
             for process in (master, *workers):
                 if process.poll() is None:
                     process.kill()
-                    process.communicate()
+                    process.wait()
+    master_out = (workdir / "master.out").read_text()
+    master_err = (workdir / "master.err").read_text()
     processes = {}
     for path in workdir.glob("process-*.json"):
         processes[int(path.stem.split("-")[1])] = json.loads(path.read_text())
