@@ -24,6 +24,7 @@ BUILD_ERRORS = (CCompilerError, ExecError, PlatformError, OSError)
 #: ``.pxd`` beside it, which declares its classes' fields and hot methods in C.
 COMPILED_TWINS = {
     "locust_events._call_queue_compiled": "src/locust_events/_call_queue.py",
+    "locust_events._spawned_compiled": "src/locust_events/_spawned.py",
     "locust_events._batching_compiled": "src/locust_events/_batching.py",
     "locust_events._metric_recording_compiled": "src/locust_events/_metric_recording.py",
 }

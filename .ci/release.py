@@ -46,6 +46,7 @@ SDIST_MUST_HOLD = (
     "tox.ini",
     "src/locust_events/_speedups.c",
     "src/locust_events/_call_queue_compiled.pxd",
+    "src/locust_events/_spawned_compiled.pxd",
     "src/locust_events/_batching_compiled.pxd",
     "tests/__init__.py",
     "tests/unit/conftest.py",
@@ -58,7 +59,12 @@ SDIST_MUST_HOLD = (
 )
 #: The compiled modules every wheel must carry: the C calling loop, and the spawned path's
 #: modules Cython compiles from their .py files.
-COMPILED_MODULES = ("_speedups", "_call_queue_compiled", "_batching_compiled")
+COMPILED_MODULES = (
+    "_speedups",
+    "_call_queue_compiled",
+    "_spawned_compiled",
+    "_batching_compiled",
+)
 #: The unit tests the release runs from the unpacked sdist: short, and what a broken wheel would
 #: fail first (the compiled module, each twin against its pair, the calling loop on both).
 UNIT_SUBSET = (

@@ -10,7 +10,7 @@ import contextlib
 import inspect
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final, final
@@ -18,7 +18,7 @@ from typing import Any, Final, final
 import gevent.monkey
 
 from ._call_queue import CallQueue
-from ._calls import NO_TIMEOUT, Call
+from ._calls import NO_TIMEOUT, Arguments, Call
 from ._errors import describe_listener, log_safely
 from ._implementation import adopt_compiled_twin
 from ._listener_kinds import refuse_listener_that_never_runs
@@ -34,8 +34,8 @@ __all__ = [
 _thread_ident: Final[Callable[[], int]] = gevent.monkey.get_original("_thread", "get_ident")
 _monotonic: Final = time.monotonic
 _perf_counter: Final = time.perf_counter
-#: The keyword arguments of a batch's call: none, the batch is in its delivery.
-_NO_ARGUMENTS: Final[Mapping[str, Any]] = MappingProxyType({})
+#: The keyword arguments of a batch's call, packed: none, the batch is in its delivery.
+_NO_ARGUMENTS: Final[Arguments] = ((),)
 
 
 @final
@@ -52,7 +52,7 @@ class BatchSettings:
 @final
 class _Delivery:
     """A batch's call: the listener gets a new list of a read-only mapping of each event,
-    in fire order; under a profiler, the call is timed and its events counted there."""
+    in fire order; under a profiler, the call is timed there (the round counts it)."""
 
     __slots__ = ("events", "listener", "profile")
 
@@ -71,14 +71,11 @@ class _Delivery:
         if profile is None:
             self.listener(batch)
             return
-        failed = True
         started = _perf_counter()
         try:
             self.listener(batch)
-            failed = False
         finally:
-            profile.events += len(self.events)
-            profile.record(_perf_counter() - started, failed)
+            profile.record_time(_perf_counter() - started)
 
     def __repr__(self) -> str:
         return f"<batch of {len(self.events)} events for {describe_listener(self.listener)}>"
@@ -214,6 +211,16 @@ class BatchListener:
             self.hand_over()
             with contextlib.suppress(ValueError):
                 queue.batch_listeners.remove(self)
+
+    def count_end(self, call: Call, failed: bool) -> None:
+        """Count one of its batches ended, and its events, under :attr:`profile`."""
+        profile = self.profile
+        try:
+            if profile is not None:
+                profile.count(failed)
+                profile.events += call[4]
+        except Exception:  # noqa: S110 - a profile must not kill the worker
+            pass
 
     def record_failure(self, call: Call, error: Exception) -> None:
         """Record a failed batch once, under its hook's error policy, naming its size."""

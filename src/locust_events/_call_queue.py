@@ -4,7 +4,7 @@ A :class:`CallQueue` belongs to one :class:`~locust_events.ListenerPool` and own
 touches on its way: the queued calls, the room left under the bound, the home thread and its
 hub, the idle workers, the running calls, the counts, the firers waiting for room (and how
 long they waited) and the joins. Its steps are the enqueue (:meth:`CallQueue.put`, on every
-spawned fire), the one slow way for calls and batch events (:meth:`CallQueue.take_slowly`), a
+spawned fire, from ``_spawned``), the one slow way for calls and batch events (:meth:`CallQueue.take_slowly`), a
 batch's hand-over (:meth:`CallQueue.queue_held`) and the workers' round
 (:meth:`CallQueue.run_round`, calls under a timeout through ``_call_timeouts``). The pool starts
 and replaces workers and warns; the queue asks it through callables (see ``_calls``).
@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, Final
 
 import gevent
@@ -33,7 +33,7 @@ from gevent.hub import Waiter
 
 from ._call_timeouts import CallAbandoned, run_within
 from ._calls import (
-    NO_TIMEOUT,
+    Arguments,
     Call,
     CallSource,
     HeldBatch,
@@ -48,9 +48,9 @@ from ._calls import (
 )
 from ._errors import describe_listener, log_safely
 from ._handover import ThreadHandOver
-from ._implementation import adopt_compiled_twin
+from ._implementation import adopt_compiled_twin, call_with
 
-__all__ = ["NEVER", "CallQueue", "SpawnedListener", "spawned_listener_of"]
+__all__ = ["NEVER", "CallQueue"]
 
 # The real thread identity even under monkey-patching, where threading names greenlets.
 _thread_ident: Final[Callable[[], int]] = gevent.monkey.get_original("_thread", "get_ident")
@@ -177,9 +177,9 @@ class CallQueue:
         #: Each join's deadline and the event that wakes it, and the earliest deadline.
         self.joins: list[tuple[float, gevent.event.Event]] = []
         self.join_deadline = NEVER
-        #: Set by a thread-backed pool: runs ``listener(**kwargs)`` in a thread, waiting
-        #: cooperatively for its outcome.
-        self.run_in_thread: Callable[[Callable[..., Any], Mapping[str, Any]], Any] | None = None
+        #: Set by a thread-backed pool: runs a listener with a call's arguments in a thread,
+        #: waiting cooperatively for its outcome.
+        self.run_in_thread: Callable[[Callable[..., Any], Arguments], Any] | None = None
 
     def move_home(self, home: int, hub: Any) -> list[Call]:
         """Make ``home`` (the calling thread) the home: the former one ended. What it left
@@ -213,13 +213,13 @@ class CallQueue:
 
     # The enqueue: a spawned listener's fire.
 
-    def put(self, source: CallSource, run: Callable[..., Any], kwargs: Mapping[str, Any]) -> None:
-        """Queue ``run(**kwargs)`` for ``source``. The caller hands ``kwargs`` over.
+    def put(self, source: CallSource, run: Callable[..., Any], arguments: Arguments) -> None:
+        """Queue a call of ``run`` with ``arguments`` for ``source``.
 
         :raises PoolClosed: the pool was closed (also to a firer waiting for room then).
         :raises PoolFull: no room and ``on_full`` is ``"raise"``.
         """
-        call: Call = (_monotonic(), source, run, kwargs, 1)
+        call: Call = (_monotonic(), source, run, arguments, 1)
         if self.ready and self.has_room() and _thread_ident() == self.home:
             self.queue_call(call)
         else:
@@ -389,13 +389,15 @@ class CallQueue:
                 self.high_water = self.load
             call = self._take(calls, running, worker)
             events = call[4]
+            source = call[1]
             if self.in_line:
                 self.refill_soon()
+            failed = True
             try:
-                if self.timeouts_on and call[1].timeout:
+                if self.timeouts_on and source.timeout:
                     run_within(call, in_thread, self.hub)
                 elif in_thread is None:
-                    call[2](**call[3])
+                    call_with(call[2], call[3])
                 else:
                     in_thread(call[2], call[3])
             except CallAbandoned:
@@ -403,17 +405,20 @@ class CallQueue:
                     return False
                 self.failed += events
                 self.timed_out += events
-                self.note_timed_out(call[1])  # never raises
+                self.note_timed_out(source)  # never raises
             except Exception as error:
                 if calls is not self.calls:
                     return False
                 self.failed += events
                 with contextlib.suppress(Exception):  # a recorder must not kill the worker
-                    call[1].record_failure(call, error)
+                    source.record_failure(call, error)
             else:
                 if calls is not self.calls:
                     return False
                 self.completed += events
+                failed = False
+            if source.profile is not None:
+                source.count_end(call, failed)
             del running[worker]
             if self.joins and not calls:
                 self.wake_joins_if_done()
@@ -527,69 +532,6 @@ class CallQueue:
         self.discarded += discarded
         self.wake_joins_if_done()
         return discarded
-
-
-class SpawnedListener:
-    """A spawned listener in its hook: the hook calls its :attr:`enqueue` on every fire, which
-    queues the real call, keeping the fire's keyword arguments in the dict the call made (a
-    shallow copy)."""
-
-    __slots__ = ("enqueue", "hook", "listener", "pool", "queue", "timeout")
-
-    def __init__(
-        self,
-        hook: Any,
-        listener: Callable[..., Any],
-        pool: Any,
-        queue: CallQueue,
-        timeout: float = NO_TIMEOUT,
-    ) -> None:
-        #: The hook it is registered on, whose error policy records its failures.
-        self.hook: Final = hook
-        #: The function the pool calls (perhaps a ``FilteredListener`` of it).
-        self.listener: Final = listener
-        #: The pool that runs it.
-        self.pool: Final = pool
-        #: The pool's queue, whose enqueue a fire is.
-        self.queue: Final = queue
-        #: Seconds a call may run before it is abandoned (:data:`NO_TIMEOUT`: no limit).
-        self.timeout: Final = timeout
-        if timeout:
-            queue.timeouts_on = True
-        #: What the hook calls on each fire.
-        self.enqueue: Final[Callable[..., None]] = self._enqueue_function()
-
-    def _enqueue_function(self) -> Callable[..., None]:
-        """The function a hook calls for each fire. A closure, not ``__call__``: CPython calls
-        a function with keyword arguments for about half of what it takes to call an instance
-        (compiled, it takes them by vectorcall and builds their dict once)."""
-
-        def enqueue(**kwargs: Any) -> None:
-            self.queue.put(self, self.listener, kwargs)
-
-        enqueue.__spawned_listener__ = self  # type: ignore[attr-defined]
-        enqueue.__wrapped__ = self.listener  # type: ignore[attr-defined]
-        return enqueue
-
-    def record_failure(self, call: Call, error: Exception) -> None:
-        self.hook.record_failure(self.listener, error)
-
-    def __repr__(self) -> str:
-        return f"<spawned {describe_listener(self.listener)} in {self.pool!r}>"
-
-
-def spawned_listener_of(entry: object) -> SpawnedListener | None:
-    """The spawned listener whose :attr:`SpawnedListener.enqueue` a hook entry is, else
-    ``None``."""
-    if type(entry) is not _FUNCTION:
-        return None
-    found = getattr(entry, "__spawned_listener__", None)
-    return found if type(found) is SpawnedListener else None
-
-
-#: The type of this module's functions, ``enqueue`` among them: ``FunctionType``, or Cython's
-#: function type where the module is compiled.
-_FUNCTION: Final = type(spawned_listener_of)
 
 
 # Where setup.py compiled this file with Cython (as ``_call_queue_compiled``, whose ``.pxd``

@@ -9,6 +9,7 @@ cimport cython
 # Module-level constants as C globals: no dict lookup on the hot paths.
 cdef object _thread_ident
 cdef object _monotonic
+cdef object call_with
 
 @cython.final
 cdef class CallQueue:
@@ -48,7 +49,7 @@ cdef class CallQueue:
     # The steps the enqueue and the workers' round take on every call (C calls here).
     cpdef bint has_room(self)
     @cython.locals(call=tuple)
-    cpdef put(self, source, run, kwargs)
+    cpdef put(self, source, run, tuple arguments)
     cpdef queue_call(self, tuple call)
     cpdef queue_held(self, tuple call)
     cpdef bint holds_last(self, tuple call)
@@ -59,12 +60,3 @@ cdef class CallQueue:
     cpdef bint run_round(self, worker) except -1
     @cython.locals(call=tuple, load="long long")
     cdef tuple _take(self, calls, dict running, worker)
-
-@cython.final
-cdef class SpawnedListener:
-    cdef readonly object hook
-    cdef readonly object listener
-    cdef readonly object pool
-    cdef readonly CallQueue queue
-    cdef readonly object enqueue
-    cdef readonly double timeout

@@ -3,17 +3,18 @@ sources that have one, so a pool without timeouts never comes here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import gevent
 
-from ._calls import Call
+from ._calls import Arguments, Call
+from ._implementation import call_with
 
 __all__ = ["CallAbandoned", "run_within"]
 
 #: What runs a call in a thread of a thread-backed pool (``None``: in the worker itself).
-InThread = Callable[[Callable[..., Any], Mapping[str, Any]], Any] | None
+InThread = Callable[[Callable[..., Any], Arguments], Any] | None
 
 
 class CallAbandoned(Exception):
@@ -38,7 +39,7 @@ def run_within(call: Call, in_thread: InThread, hub: Any) -> None:
     timer.start(gevent.getcurrent().throw, expired)
     try:
         if in_thread is None:
-            call[2](**call[3])
+            call_with(call[2], call[3])
         else:
             in_thread(call[2], call[3])
     except _Expired as error:

@@ -3,7 +3,7 @@ batch listeners, an item waiting for room, and the errors a pool gives a firer."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, Final, Literal, Protocol, final
 
 from gevent.hub import Waiter
@@ -12,6 +12,7 @@ from ._errors import DispatchError, describe_listener
 
 __all__ = [
     "NO_TIMEOUT",
+    "Arguments",
     "Call",
     "CallSource",
     "HeldBatch",
@@ -24,6 +25,7 @@ __all__ = [
     "PoolClosed",
     "PoolFull",
     "StartWorkers",
+    "TimedRun",
     "closed_error",
     "full_error",
 ]
@@ -79,12 +81,33 @@ class CallSource(Protocol):
     def timeout(self) -> float:
         """Seconds a call may run before it is abandoned; :data:`NO_TIMEOUT` for no limit."""
 
+    @property
+    def profile(self) -> Any:
+        """The profile its calls are counted in while the Listeners tab or a profiler runs,
+        else ``None``."""
+
     def record_failure(self, call: Call, error: Exception) -> None: ...
 
+    def count_end(self, call: Call, failed: bool) -> None:
+        """Count ``call``'s end in :attr:`profile` (never raising); called only when set."""
+
+
+#: A call's keyword arguments, as ``keywords_to`` packs them: their values, then the tuple
+#: of their names (no dict per call; ``call_with`` calls a function with them).
+Arguments = tuple[Any, ...]
 
 #: One queued call: when it was fired (``time.monotonic()``), what queued it, what a worker
 #: calls, with which keyword arguments, and how many events it counts as (a batch: its events).
-Call = tuple[float, CallSource, Callable[..., Any], Mapping[str, Any], int]
+Call = tuple[float, CallSource, Callable[..., Any], Arguments, int]
+
+
+class TimedRun(Protocol):
+    """A sampled spawned call, timed: made as its fire starts, told once the call is queued
+    (what the enqueue cost the firer), then called with the call's keyword arguments."""
+
+    def queued(self) -> None: ...
+
+    def __call__(self, **kwargs: Any) -> Any: ...
 
 
 class HeldBatch(Protocol):

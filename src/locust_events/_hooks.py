@@ -17,13 +17,13 @@ from ._batching import (
     check_batch_listener,
     check_pool_fits,
 )
-from ._call_queue import spawned_listener_of
 from ._errors import ErrorPolicy, describe_listener
 from ._implementation import COMPILED, FilteredListener, HookCore, Measurement
 from ._listener_kinds import refuse_listener_that_never_runs
 from ._pool import ListenerPool, default_pool, listener_timeout, queue_of, spawned_listener
 from ._profiling import Profiler
 from ._signature import check_listener_signature
+from ._spawned import spawned_listener_of
 
 __all__ = ["BatchSettings", "EventHook", "PoolSource", "Registration"]
 
@@ -573,10 +573,10 @@ class EventHook(HookCore, Generic[_AcceptsT]):
         with self._mutation_lock:
             self._profiler = profiler
             if profiler is None:
-                for _, entry, pool, _ in self._records.values():
-                    batch_listener = None if pool is None else batch_listener_of(entry)
-                    if batch_listener is not None:
-                        batch_listener.profile = None
+                for _, entry, _, _ in self._records.values():
+                    source = batch_listener_of(entry) or spawned_listener_of(entry)
+                    if source is not None:
+                        source.profile = None
             self._rebuild_listeners()
 
     def _listener_failed(self, listener: Callable[..., Any], error: Exception) -> None:

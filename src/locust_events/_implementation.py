@@ -1,10 +1,12 @@
-"""Picks the calling loop: ``HookCore`` (what runs on every fire), ``FilteredListener`` and
-``Measurement``, compiled where the ``_speedups`` extension is built, else their pure-Python
-twins in ``_native`` and ``_measure``. Both behave the same; the compiled one costs less.
+"""Picks the calling loop: ``HookCore`` (what runs on every fire), ``FilteredListener``,
+``Measurement`` and ``keywords_to``/``call_with`` (a spawned call's keyword arguments without a
+dict), compiled where the ``_speedups`` extension is built, else their pure-Python twins in
+``_native`` and ``_measure``. Both behave the same; the compiled one costs less.
 
-The spawned path's modules (``_call_queue``, ``_batching``) are each one source that Cython
-compiles where it can (``setup.py``); each module adopts its compiled build at its end with
-:func:`adopt_compiled_twin`, the way gevent's ``queue.py`` adopts ``gevent._gevent_cqueue``.
+The spawned path's modules (``_call_queue``, ``_spawned``, ``_batching``) are each one source
+that Cython compiles where it can (``setup.py``); each module adopts its compiled build at its
+end with :func:`adopt_compiled_twin`, the way gevent's ``queue.py`` adopts
+``gevent._gevent_cqueue``.
 
 ``LOCUST_EVENTS_PURE`` (see ``_settings``) picks pure Python for both even where they are
 built.
@@ -17,7 +19,15 @@ from typing import Any
 
 from ._settings import PURE_LOOP_REQUESTED
 
-__all__ = ["COMPILED", "FilteredListener", "HookCore", "Measurement", "adopt_compiled_twin"]
+__all__ = [
+    "COMPILED",
+    "FilteredListener",
+    "HookCore",
+    "Measurement",
+    "adopt_compiled_twin",
+    "call_with",
+    "keywords_to",
+]
 
 
 def adopt_compiled_twin(namespace: dict[str, Any], twin: str) -> bool:
@@ -44,7 +54,7 @@ def adopt_compiled_twin(namespace: dict[str, Any], twin: str) -> bool:
 COMPILED: bool
 if PURE_LOOP_REQUESTED:
     from ._measure import Measurement
-    from ._native import FilteredListener, HookCore
+    from ._native import FilteredListener, HookCore, call_with, keywords_to
 
     COMPILED = False
 else:
@@ -55,10 +65,12 @@ else:
             FilteredListener,
             HookCore,
             Measurement,
+            call_with,
+            keywords_to,
         )
     except ImportError:  # not built: no compiler, PyPy, or a failed compile at install
         from ._measure import Measurement
-        from ._native import FilteredListener, HookCore
+        from ._native import FilteredListener, HookCore, call_with, keywords_to
 
         COMPILED = False
     else:

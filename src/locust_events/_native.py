@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["FilteredListener", "HookCore", "positional_arguments_refused"]
+__all__ = [
+    "FilteredListener",
+    "HookCore",
+    "call_with",
+    "keywords_to",
+    "positional_arguments_refused",
+]
 
 Listener = Callable[..., Any]
 
@@ -113,3 +120,40 @@ class FilteredListener:
     # Twin: filtered_repr.
     def __repr__(self) -> str:
         return f"<filtered {self.__wrapped__!r} taking {sorted(self.takes)}>"
+
+
+#: A spawned call's keyword arguments as :func:`keywords_to` packs them: their values, then
+#: the tuple of their names.
+Arguments = tuple[Any, ...]
+
+
+def _forward_keywords(target: Callable[[Arguments], Any], /, *args: Any, **kwargs: Any) -> Any:
+    if args:
+        raise TypeError(
+            f"Cannot call {target!r} with {len(args)} positional argument(s): it takes "
+            "keyword arguments only; pass each one by name"
+        )
+    return target((*kwargs.values(), tuple(kwargs)))
+
+
+# Twin: keywords_to in _speedups.c (with forward_keywords).
+def keywords_to(target: Callable[[Arguments], Any]) -> Callable[..., Any]:
+    """A function whose calls with keyword arguments call ``target(arguments)``: their values,
+    then the tuple of their names. Its ``__self__`` is ``target``."""
+    return types.MethodType(_forward_keywords, target)
+
+
+# Twin: call_with in _speedups.c.
+def call_with(function: Callable[..., Any], arguments: Arguments) -> Any:
+    """Call ``function`` with the keyword arguments :func:`keywords_to` packed."""
+    names = arguments[-1] if type(arguments) is tuple and arguments else None
+    if (
+        type(names) is not tuple
+        or len(names) != len(arguments) - 1
+        or not all(type(name) is str for name in names)
+    ):
+        raise TypeError(
+            "call_with(function, arguments) takes arguments as keywords_to packs them: their "
+            "values, then the tuple of their names"
+        )
+    return function(**dict(zip(names, arguments[:-1], strict=True)))

@@ -16,10 +16,11 @@ import gevent.monkey
 from gevent import Greenlet
 from gevent.hub import Waiter
 
-from ._call_queue import NEVER, CallQueue, SpawnedListener
+from ._call_queue import NEVER, CallQueue
 from ._calls import NO_TIMEOUT, CallSource, OnFull, PoolClosed, PoolFull
 from ._errors import describe_listener, log_safely
 from ._pool_warnings import PoolWarnings
+from ._spawned import SpawnedListener
 from ._thread_runner import ThreadRunner
 
 __all__ = [

@@ -14,10 +14,10 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Final, Protocol, cast, final
 
 from ._batching import batch_listener_of
-from ._call_queue import SpawnedListener, spawned_listener_of
 from ._errors import describe_listener
 from ._histogram import Histogram, add, quantile
 from ._settings import PROFILE_VARIABLE, switch
+from ._spawned import SpawnedListener, spawned_listener_of
 from ._text import shorten_middle
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ class ListenerProfile:
     spawned: bool
     #: Calls that ran (for a spawned listener: that a worker ran).
     calls: int = 0
-    #: Calls that raised.
+    #: Calls that raised (spawned and batch calls: also those abandoned past their timeout).
     errors: int = 0
     #: Seconds of the timed calls (every call, or one in ``sample_every``), summed and at most.
     total_seconds: float = 0.0
@@ -131,9 +131,18 @@ class ListenerProfile:
         return None if found is None else min(found, self.max_seconds)
 
     def record(self, seconds: float, failed: bool) -> None:
+        """A timed call ended: count it and its time."""
+        self.count(failed)
+        self.record_time(seconds)
+
+    def count(self, failed: bool) -> None:
+        """A call ended (a spawned or batch one, as its pool's round counts it)."""
         self.calls += 1
-        self.timed_calls += 1
         self.errors += failed
+
+    def record_time(self, seconds: float) -> None:
+        """The time of a call that is (or will be) counted apart."""
+        self.timed_calls += 1
         self.total_seconds += seconds
         if seconds > self.max_seconds:
             self.max_seconds = seconds
@@ -188,37 +197,29 @@ class _TimedCall:
 
 
 @final
-class _QueuedTimedCall:
-    """One spawned call: records how long it waited in the queue, then runs timed."""
+class _TimedSpawnedCall:
+    """One sampled spawned call, made as its fire starts: records what the enqueue cost the
+    firer, how long the call waited in the queue and how long it ran (its pool's round
+    counts it, as every call)."""
 
-    __slots__ = ("__wrapped__", "_fired_at")
+    __slots__ = ("__wrapped__", "_fired_at", "_profile")
 
-    def __init__(self, timed: _TimedCall, fired_at: float) -> None:
-        self.__wrapped__ = timed
-        self._fired_at = fired_at
+    def __init__(self, listener: Callable[..., Any], profile: ListenerProfile) -> None:
+        self.__wrapped__ = listener
+        self._profile = profile
+        self._fired_at = _perf_counter()
+
+    def queued(self) -> None:
+        self._profile.record_fire(_perf_counter() - self._fired_at)
 
     def __call__(self, **kwargs: Any) -> Any:
-        timed = self.__wrapped__
-        timed._profile.record_wait(_perf_counter() - self._fired_at)
-        return timed(**kwargs)
-
-
-@final
-class _TimedSpawn:
-    """Stands for a spawned listener while profiling: queues a call that knows its fire time."""
-
-    __slots__ = ("__wrapped__", "_profile", "_timed")
-
-    def __init__(self, spawned: SpawnedListener, profile: ListenerProfile) -> None:
-        self.__wrapped__ = spawned
-        self._timed = _TimedCall(spawned.listener, profile)
-        self._profile = profile
-
-    def __call__(self, **kwargs: Any) -> None:
-        spawned = self.__wrapped__
+        profile = self._profile
         started = _perf_counter()
-        spawned.queue.put(spawned, _QueuedTimedCall(self._timed, started), kwargs)
-        self._profile.record_fire(_perf_counter() - started)
+        profile.record_wait(started - self._fired_at)
+        try:
+            return self.__wrapped__(**kwargs)
+        finally:
+            profile.record_time(_perf_counter() - started)
 
 
 def _sampled_call(
@@ -354,46 +355,6 @@ def _listener_of(entry: Entry) -> object:
     return cast("SpawnedListener", spawned_listener_of(called)).listener
 
 
-def _counted_call(listener: Callable[..., Any], profile: ListenerProfile) -> Callable[..., Any]:
-    """What a worker runs for a spawned call that is not timed: the listener, counting the
-    call and its error. A closure: cheaper to call with keyword arguments than an instance."""
-
-    def counted(**kwargs: Any) -> Any:
-        profile.calls += 1
-        try:
-            return listener(**kwargs)
-        except Exception:
-            profile.errors += 1
-            raise
-
-    counted.__wrapped__ = listener  # type: ignore[attr-defined]
-    return counted
-
-
-def _sampled_spawn(spawned: SpawnedListener, profile: ListenerProfile, every: int) -> Any:
-    """Stands for a spawned listener in the hook's tuple: queues a counted call, and one in
-    ``every`` timed (with its queue wait and the enqueue's own cost, what its user paid).
-    The fire's cost is the enqueue's, a countdown more."""
-    counted = _counted_call(spawned.listener, profile)
-    timed = _TimedCall(spawned.listener, profile)
-    put = spawned.queue.put
-    countdown = 1
-
-    def sampled_spawn(**kwargs: Any) -> None:
-        nonlocal countdown
-        countdown -= 1
-        if countdown:
-            put(spawned, counted, kwargs)
-            return
-        countdown = every
-        started = _perf_counter()
-        put(spawned, _QueuedTimedCall(timed, started), kwargs)
-        profile.record_fire(_perf_counter() - started)
-
-    sampled_spawn.__wrapped__ = spawned  # type: ignore[attr-defined]
-    return sampled_spawn
-
-
 @final
 class Profiler:
     """Collects a :class:`ListenerProfile` per listener of the hooks it was attached to.
@@ -462,12 +423,11 @@ class Profiler:
             batch_listener.profile = profile
             wrapper = called
         elif pool is not None:
+            # Counted as each call ends, one fire in ``every`` timed, by the spawned listener.
             spawned = cast("SpawnedListener", spawned_listener_of(called))
-            wrapper = (
-                _TimedSpawn(spawned, profile)
-                if every == 1
-                else _sampled_spawn(spawned, profile, every)
-            )
+            timed_run = functools.partial(_TimedSpawnedCall, spawned.listener, profile)
+            spawned.profile_with(profile, every, timed_run)
+            wrapper = called
         elif every == 1:
             wrapper = _TimedCall(called, profile)
         else:

@@ -706,6 +706,67 @@ static PyType_Spec filtered_listener_spec = {
 };
 
 
+/* keywords_to(target) and call_with(function, arguments): _native's twins. A spawned call
+ * keeps its keyword arguments as one tuple, their values then the names tuple the vectorcall
+ * passed (a constant of the calling code, usually): no dict is built for it, and the cycle
+ * collector does not track the tuple (its values are tracked on their own; only a cycle
+ * through a call still queued in a pool that is never run or closed would outlive it). */
+static PyObject *
+forward_keywords(PyObject *target, PyObject *const *args, Py_ssize_t nargs, PyObject *names)
+{
+    if (nargs != 0) {
+        return PyErr_Format(PyExc_TypeError, "Cannot call %R with %zd positional argument(s): "
+                            "it takes keyword arguments only; pass each one by name", target, nargs);
+    }
+    Py_ssize_t count = names == NULL ? 0 : PyTuple_GET_SIZE(names);
+    PyObject *arguments = PyTuple_New(count + 1);
+    if (arguments == NULL) {
+        return NULL;
+    }
+    PyObject_GC_UnTrack(arguments);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyTuple_SET_ITEM(arguments, i, Py_NewRef(args[i]));
+    }
+    PyObject *last = names == NULL ? PyTuple_New(0) : Py_NewRef(names);
+    PyTuple_SET_ITEM(arguments, count, last); /* NULL is safe: the tuple is not called then */
+    PyObject *result = last == NULL ? NULL : PyObject_CallOneArg(target, arguments);
+    Py_DECREF(arguments);
+    return result;
+}
+
+static PyMethodDef forward_keywords_def = {"forward_keywords", (PyCFunction)(void (*)(void))
+                                           forward_keywords, METH_FASTCALL | METH_KEYWORDS, NULL};
+
+static PyObject *
+keywords_to(PyObject *module, PyObject *target)
+{
+    return PyCFunction_New(&forward_keywords_def, target);
+}
+
+static PyObject *
+call_with(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t count = nargs == 2 && PyTuple_CheckExact(args[1]) ? PyTuple_GET_SIZE(args[1]) : 0;
+    PyObject *names = count ? PyTuple_GET_ITEM(args[1], count - 1) : NULL;
+    int valid = names != NULL && PyTuple_CheckExact(names) && PyTuple_GET_SIZE(names) == count - 1;
+    for (Py_ssize_t i = 0; valid && i < count - 1; i++) {
+        valid = PyUnicode_CheckExact(PyTuple_GET_ITEM(names, i));
+    }
+    if (!valid) {
+        PyErr_SetString(PyExc_TypeError, "call_with(function, arguments) takes arguments as "
+                        "keywords_to packs them: their values, then the tuple of their names");
+        return NULL;
+    }
+    return PyObject_Vectorcall(args[0], &PyTuple_GET_ITEM(args[1], 0), 0, count > 1 ? names : NULL);
+}
+
+static PyMethodDef module_methods[] = {
+    {"keywords_to", keywords_to, METH_O, PyDoc_STR("See _native.keywords_to.")},
+    {"call_with", (PyCFunction)(void (*)(void))call_with, METH_FASTCALL,
+     PyDoc_STR("See _native.call_with.")},
+    {NULL, NULL, 0, NULL},
+};
+
 /* Measurement: EventHook.measure's context manager, as _measure.py's (the docstring there
  * says what it does); compiled because its Python twin costs several direct calls. */
 
@@ -723,18 +784,13 @@ typedef struct {
  * (PyTime_Time, PyTime_PerfCounter); before, only the Python functions are. */
 #if PY_VERSION_HEX >= 0x030D0000
 static double
-wall_clock(ModuleState *state)
+read_clock(int (*clock)(PyTime_t *))
 {
     PyTime_t now;
-    return PyTime_Time(&now) < 0 ? -1.0 : PyTime_AsSecondsDouble(now);
+    return clock(&now) < 0 ? -1.0 : PyTime_AsSecondsDouble(now);
 }
-
-static double
-perf_counter(ModuleState *state)
-{
-    PyTime_t now;
-    return PyTime_PerfCounter(&now) < 0 ? -1.0 : PyTime_AsSecondsDouble(now);
-}
+#define WALL_CLOCK(state) read_clock(PyTime_Time)
+#define PERF_COUNTER(state) read_clock(PyTime_PerfCounter)
 #else
 static double
 read_clock(PyObject *clock)
@@ -747,18 +803,8 @@ read_clock(PyObject *clock)
     Py_DECREF(now);
     return seconds;
 }
-
-static double
-wall_clock(ModuleState *state)
-{
-    return read_clock(state->wall_clock);
-}
-
-static double
-perf_counter(ModuleState *state)
-{
-    return read_clock(state->perf_counter);
-}
+#define WALL_CLOCK(state) read_clock((state)->wall_clock)
+#define PERF_COUNTER(state) read_clock((state)->perf_counter)
 #endif
 
 /* _measure.Measurement.__init__'s twin, for HookCore.measure and Measurement(...). */
@@ -865,7 +911,7 @@ measurement_enter(Measurement *self, PyObject *unused)
         PyErr_SetString(PyExc_RuntimeError, "Measurement was cleared");
         return NULL;
     }
-    double wall_time = wall_clock(self->state);
+    double wall_time = WALL_CLOCK(self->state);
     if (wall_time == -1.0 && PyErr_Occurred()) {
         return NULL;
     }
@@ -878,7 +924,7 @@ measurement_enter(Measurement *self, PyObject *unused)
     if (failed < 0) {
         return NULL;
     }
-    self->started = perf_counter(self->state);
+    self->started = PERF_COUNTER(self->state);
     if (self->started == -1.0 && PyErr_Occurred()) {
         return NULL;
     }
@@ -966,7 +1012,7 @@ measurement_exit(Measurement *self, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "__exit__() takes exc_type, exc and traceback");
         return NULL;
     }
-    double now = perf_counter(self->state);
+    double now = PERF_COUNTER(self->state);
     if (now == -1.0 && PyErr_Occurred()) {
         return NULL;
     }
@@ -1082,25 +1128,22 @@ module_exec(PyObject *module)
     return 0;
 }
 
+/* Every object the state holds but the keys, which module_traverse and module_clear walk. */
+#define STATE_OBJECTS(DO) \
+    DO(hookcore_type) DO(filtered_listener_type) DO(measurement_type) DO(str_reverse) \
+    DO(str_listener_failed) DO(request_names) DO(request_meta_values) \
+    DO(request_meta_template) DO(template_request_type) DO(template_name) DO(wall_clock) \
+    DO(perf_counter)
+
 static int
 module_traverse(PyObject *module, visitproc visit, void *arg)
 {
     ModuleState *state = (ModuleState *)PyModule_GetState(module);
-    Py_VISIT(state->hookcore_type);
-    Py_VISIT(state->filtered_listener_type);
-    Py_VISIT(state->measurement_type);
-    Py_VISIT(state->str_reverse);
-    Py_VISIT(state->str_listener_failed);
+#define VISIT_FIELD(field) Py_VISIT(state->field);
+    STATE_OBJECTS(VISIT_FIELD)
     for (int i = 0; i < KEY_COUNT; i++) {
         Py_VISIT(state->keys[i]);
     }
-    Py_VISIT(state->request_names);
-    Py_VISIT(state->request_meta_values);
-    Py_VISIT(state->request_meta_template);
-    Py_VISIT(state->template_request_type);
-    Py_VISIT(state->template_name);
-    Py_VISIT(state->wall_clock);
-    Py_VISIT(state->perf_counter);
     return 0;
 }
 
@@ -1108,21 +1151,11 @@ static int
 module_clear(PyObject *module)
 {
     ModuleState *state = (ModuleState *)PyModule_GetState(module);
-    Py_CLEAR(state->hookcore_type);
-    Py_CLEAR(state->filtered_listener_type);
-    Py_CLEAR(state->measurement_type);
-    Py_CLEAR(state->str_reverse);
-    Py_CLEAR(state->str_listener_failed);
+#define CLEAR_FIELD(field) Py_CLEAR(state->field);
+    STATE_OBJECTS(CLEAR_FIELD)
     for (int i = 0; i < KEY_COUNT; i++) {
         Py_CLEAR(state->keys[i]);
     }
-    Py_CLEAR(state->request_names);
-    Py_CLEAR(state->request_meta_values);
-    Py_CLEAR(state->request_meta_template);
-    Py_CLEAR(state->template_request_type);
-    Py_CLEAR(state->template_name);
-    Py_CLEAR(state->wall_clock);
-    Py_CLEAR(state->perf_counter);
     return 0;
 }
 
@@ -1153,6 +1186,7 @@ static struct PyModuleDef speedups_module = {
     .m_doc = PyDoc_STR("The calling loop of a hook and measure(), compiled; _native.py and "
                         "_measure.py are their twins."),
     .m_size = sizeof(ModuleState),
+    .m_methods = module_methods,
     .m_slots = module_slots,
     .m_traverse = module_traverse,
     .m_clear = module_clear,

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import functools
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, Final, final
 
 import gevent.monkey
 from gevent.hub import Waiter
+
+from ._calls import Arguments
+from ._implementation import call_with
 
 __all__ = ["ThreadRunner"]
 
@@ -25,11 +28,11 @@ _allocate_lock: Final[Callable[[], Any]] = gevent.monkey.get_original("_thread",
 class _Job:
     """One call handed to a thread, and its outcome."""
 
-    __slots__ = ("abandoned", "error", "finished", "kwargs", "listener", "lock", "wake")
+    __slots__ = ("abandoned", "arguments", "error", "finished", "listener", "lock", "wake")
 
-    def __init__(self, listener: Callable[..., Any], kwargs: Mapping[str, Any], wake: Any) -> None:
+    def __init__(self, listener: Callable[..., Any], arguments: Arguments, wake: Any) -> None:
         self.listener: Final = listener
-        self.kwargs: Final = kwargs
+        self.arguments: Final = arguments
         #: Switched to, in the hub, once the call has returned or raised.
         self.wake: Final = wake
         self.error: BaseException | None = None
@@ -48,7 +51,7 @@ def _serve(jobs: Any, done: deque[_Job], finished: Any) -> None:
         if job is None:
             return
         try:
-            job.listener(**job.kwargs)
+            call_with(job.listener, job.arguments)
         except BaseException as error:  # handed to the waiting worker, which decides
             job.error = error
         with job.lock:
@@ -64,7 +67,8 @@ def _serve(jobs: Any, done: deque[_Job], finished: Any) -> None:
 
 @final
 class ThreadRunner:
-    """Runs ``listener(**kwargs)`` in one of ``size`` threads of its own, started on first use.
+    """Runs a listener with a call's arguments (see ``call_with``) in one of ``size`` threads
+    of its own, started on first use.
 
     Finished calls come back through one async watcher of the home hub, which keeps the hub
     alive while calls run in threads. Unlike gevent's ``ThreadPool``, nothing here prints a
@@ -84,7 +88,7 @@ class ThreadRunner:
         self._in_flight = 0
         self._started = 0
 
-    def __call__(self, listener: Callable[..., Any], kwargs: Mapping[str, Any]) -> None:
+    def __call__(self, listener: Callable[..., Any], arguments: Arguments) -> None:
         """In a worker greenlet: run the call in a thread, wait for it cooperatively, and
         raise what it raised. A worker killed meanwhile leaves; the thread finishes alone."""
         if self._started < self._size:
@@ -93,7 +97,7 @@ class ThreadRunner:
         if not self._in_flight:
             self._finished.start(self._hand_back)
         self._in_flight += 1
-        job = _Job(listener, kwargs, self._wake())
+        job = _Job(listener, arguments, self._wake())
         self._jobs.put(job)
         try:
             job.wake.get()

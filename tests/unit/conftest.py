@@ -54,6 +54,9 @@ class CallingLoop:
     Measurement: type
     #: A subclass of ``HookCore`` with nothing of ``EventHook``: see :func:`_loop_hook_type`.
     Hook: type
+    #: How a spawned call's keyword arguments are packed without a dict, and called with.
+    keywords_to: Callable[[Callable[[tuple[Any, ...]], Any]], Callable[..., Any]]
+    call_with: Callable[[Callable[..., Any], tuple[Any, ...]], Any]
 
     def hook(self, *listeners: Callable[..., Any], name: str = "loop_hook") -> Any:
         """A hook of this loop calling ``listeners``."""
@@ -112,6 +115,8 @@ def _calling_loop(name: str, module: ModuleType, measurement: type) -> CallingLo
         module.FilteredListener,
         measurement,
         _loop_hook_type(module.HookCore, measurement),
+        module.keywords_to,
+        module.call_with,
     )
 
 

@@ -506,3 +506,61 @@ def test_a_core_made_with_listeners_calls_them_in_order_and_reversed(
     assert log == ["first", "second", "second", "first"]
     with pytest.raises(TypeError, match="tuple"):
         calling_loop.HookCore([first])
+
+
+def test_keywords_to_hands_the_values_then_their_names_to_its_target(
+    calling_loop: CallingLoop,
+) -> None:
+    packed: list[tuple[Any, ...]] = []
+    target = packed.append
+    forward = calling_loop.keywords_to(target)
+    context: dict[str, int] = {}
+    forward(request_type="GET", context=context)
+    forward()
+    assert packed == [("GET", context, ("request_type", "context")), ((),)]
+    assert packed[0][1] is context  # values are passed on, not copied
+    assert forward.__self__ is target  # how a hook's entry finds its spawned listener
+
+
+def test_call_with_calls_a_function_with_the_keywords_as_they_were_given(
+    calling_loop: CallingLoop,
+) -> None:
+    def listener(request_type: str, name: str = "-", **rest: Any) -> tuple[Any, ...]:
+        return request_type, name, rest
+
+    packed: list[tuple[Any, ...]] = []
+    calling_loop.keywords_to(packed.append)(name="/x", request_type="GET", url="/x?page=2")
+    calling_loop.keywords_to(packed.append)()
+    assert calling_loop.call_with(listener, packed[0]) == ("GET", "/x", {"url": "/x?page=2"})
+    assert calling_loop.call_with(dict, packed[1]) == {}
+
+
+def test_keywords_to_refuses_positional_arguments_naming_its_target(
+    calling_loop: CallingLoop,
+) -> None:
+    def queue_it(arguments: tuple[Any, ...]) -> None:
+        pass
+
+    with pytest.raises(TypeError, match=r"queue_it.* 1 positional argument\(s\): it takes keyword"):
+        calling_loop.keywords_to(queue_it)("GET")
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [(), ("GET",), ("GET", ("a", "b")), ("GET", ["request_type"]), ("GET", (1,)), "GET"],
+    ids=["empty", "no names", "too many names", "names not a tuple", "a name not a str", "str"],
+)
+def test_call_with_refuses_arguments_keywords_to_did_not_pack(
+    calling_loop: CallingLoop, arguments: Any
+) -> None:
+    with pytest.raises(TypeError, match="takes arguments as keywords_to packs them"):
+        calling_loop.call_with(no_op, arguments)
+
+
+def test_packed_keywords_are_left_out_of_the_cycle_collector(compiled_loop: CallingLoop) -> None:
+    """A queued spawned call holds its arguments for as long as it waits: a million queued
+    calls would otherwise be traversed by every collection (their values still are)."""
+    packed: list[tuple[Any, ...]] = []
+    compiled_loop.keywords_to(packed.append)(context=[], name="/x")
+    assert not gc.is_tracked(packed[0])
+    assert gc.is_tracked(packed[0][0])

@@ -47,9 +47,9 @@ def test_the_calling_loop_tests_run_on_every_loop_built() -> None:
 
 
 def test_the_spawned_path_is_compiled_where_it_was_built_and_wanted() -> None:
-    # One source each: setup.py compiles _call_queue.py and _batching.py with Cython, and each
-    # module adopts its compiled build unless LOCUST_EVENTS_PURE is set.
-    from locust_events import _batching, _call_queue
+    # One source each: setup.py compiles _call_queue.py, _spawned.py and _batching.py with
+    # Cython, and each module adopts its compiled build unless LOCUST_EVENTS_PURE is set.
+    from locust_events import _batching, _call_queue, _spawned
 
     if _pure_requested():
         expected = False
@@ -59,7 +59,7 @@ def test_the_spawned_path_is_compiled_where_it_was_built_and_wanted() -> None:
         expected = find_spec("locust_events._call_queue_compiled") is not None
     compiled = {
         _call_queue.CallQueue.__module__ == "locust_events._call_queue_compiled",
-        _call_queue.SpawnedListener.__module__ == "locust_events._call_queue_compiled",
+        _spawned.SpawnedListener.__module__ == "locust_events._spawned_compiled",
         _batching.BatchListener.__module__ == "locust_events._batching_compiled",
     }
     assert compiled == {expected}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import gevent.event
 import pytest
 
 from locust_events import Events
@@ -63,6 +64,39 @@ def test_spawned_calls_are_counted_and_sampled_with_their_queue_wait(registry: E
         assert profiles[name].queue_wait_max_seconds > 0
     assert profiles["broken"].errors == 10
     assert registry.error_count == 10
+
+
+def test_a_profiled_spawned_listener_is_called_as_is_and_counted_by_its_pool(
+    registry: Events,
+) -> None:
+    registry.request.add_listener(quick, spawn=True)
+    (enqueue,) = registry.request._listeners
+    registry.start_profiling(sample_every=100)
+    assert registry.request._listeners == (enqueue,)  # no wrapper on the fire's path
+    fire_requests(registry, 3)
+    assert registry.join(30)
+    profiler = registry.stop_profiling()
+    fire_requests(registry, 2)  # after the profiler stopped: not counted
+    assert registry.join(30)
+    assert profiler is not None
+    (profile,) = profiler.profiles
+    assert (profile.calls, profile.timed_calls, profile.timed_fires) == (3, 1, 1)
+
+
+def test_a_spawned_call_past_its_timeout_counts_as_an_error_in_its_profile(
+    registry: Events,
+) -> None:
+    never = gevent.event.Event()
+
+    def stuck(**kwargs: Any) -> None:
+        never.wait()
+
+    registry.request.add_listener(stuck, spawn=True, timeout=0.01)
+    registry.start_profiling(sample_every=2)
+    fire_requests(registry, 3)
+    assert registry.join(30)
+    (profile,) = by_name(registry).values()
+    assert (profile.calls, profile.errors) == (3, 3)
 
 
 def test_sampling_off_is_the_plain_listeners(registry: Events) -> None:
