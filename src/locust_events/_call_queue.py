@@ -4,10 +4,11 @@ A :class:`CallQueue` belongs to one :class:`~locust_events.ListenerPool` and own
 touches on its way: the queued calls, the room left under the bound, the home thread and its
 hub, the idle workers, the running calls, the counts, the firers waiting for room (and how
 long they waited) and the joins. Its steps are the enqueue (:meth:`CallQueue.put`, on every
-spawned fire, from ``_spawned``), the one slow way for calls and batch events (:meth:`CallQueue.take_slowly`), a
-batch's hand-over (:meth:`CallQueue.queue_held`) and the workers' round
-(:meth:`CallQueue.run_round`, calls under a timeout through ``_call_timeouts``). The pool starts
-and replaces workers and warns; the queue asks it through callables (see ``_calls``).
+spawned fire, from ``_spawned``), the one slow way for calls and batch events
+(:meth:`CallQueue.take_slowly`), a batch's hand-over (:meth:`CallQueue.queue_held`) and the
+workers' round (:meth:`CallQueue.run_round`, calls under a timeout through ``_call_timeouts``).
+The pool starts and replaces workers and warns; the queue asks it through callables (see
+``_calls``).
 
 Every call is accounted for in events: a spawned call is one, a batch's call is its events.
 The bound, ``maxsize``, counts the events queued and those batch listeners hold in batches not

@@ -36,6 +36,27 @@ def table_structure(distributed: bool) -> list[dict[str, str]]:
     return [{"key": key, "title": title} for key, title in columns]
 
 
+def _durations(values: Iterable[Any]) -> str:
+    """Durations joined as :func:`_joined` joins figures, each at most five characters wide,
+    so that a slow run widens no column: from 10,000 on, three significant digits and ``k``
+    (thousands), ``M`` or ``G``, as ``12.3k``; below 1, two, and ``<0.01`` below that."""
+    return "·".join("-" if value is None else _duration(value) for value in values)
+
+
+def _duration(value: float) -> str:
+    if value and abs(value) < 0.01:
+        return "<0.01"
+    if abs(value) < 1:
+        return f"{value:.2g}"
+    if abs(value) < 9999.5:
+        return _figure(value)
+    for scale, suffix in ((1e3, "k"), (1e6, "M"), (1e9, "G")):
+        text = f"{value / scale:.3g}"
+        if "e" not in text:  # under 1,000 of this unit, rounded
+            return text + suffix
+    return f"{value / 1e9:.0f}G"
+
+
 def _joined(values: Iterable[Any]) -> str:
     """Figures in one cell, ``·`` between them (no space: the cell stays on one line);
     nothing when none was measured, ``-`` for one that was not."""
@@ -48,7 +69,8 @@ def _joined(values: Iterable[Any]) -> str:
 def _figure(value: float) -> str:
     """Three significant digits (whole numbers from 1,000), enough to compare rows and short
     enough for the column."""
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+    text = f"{value:.3g}"
+    return f"{value:,.0f}" if abs(value) >= 1000 or "e" in text else text
 
 
 def _worker(name: str) -> str:
@@ -67,10 +89,12 @@ def _listener_cells(row: Row) -> dict[str, Any]:
         "listener": row["listener"],
         "kind": row["kind"],
         "calls": _joined((row["calls"], row["errors"])),
-        "user_cost": _joined(row[f"user_{key}_us"] for key in ("mean", "p50", "p95", "max")),
-        "user_total_ms": "" if row["user_total_s"] is None else _figure(row["user_total_s"] * 1e3),
-        "run_time": _joined(row[f"{key}_us"] for key in ("mean", "p95", "max")),
-        "queue_wait": _joined((row["mean_wait_ms"], row["max_wait_ms"])),
+        "user_cost": _durations(row[f"user_{key}_us"] for key in ("mean", "p50", "p95", "max")),
+        "user_total_ms": ""
+        if row["user_total_s"] is None
+        else _duration(row["user_total_s"] * 1e3),
+        "run_time": _durations(row[f"{key}_us"] for key in ("mean", "p95", "max")),
+        "queue_wait": _durations((row["mean_wait_ms"], row["max_wait_ms"])),
         "pool_now": "",
     }
 
@@ -83,7 +107,7 @@ def _pool_cells(row: Row) -> dict[str, Any]:
         "kind": "pool",
         "calls": _joined((row.get("submitted"), row.get("failed"))),
         "user_cost": "",
-        "user_total_ms": _figure(float(row.get("time_waited", 0.0)) * 1e3)
+        "user_total_ms": _duration(float(row.get("time_waited", 0.0)) * 1e3)
         if row.get("waited")
         else "",
         "run_time": "",

@@ -147,13 +147,19 @@ def keywords_to(target: Callable[[Arguments], Any]) -> Callable[..., Any]:
 def call_with(function: Callable[..., Any], arguments: Arguments) -> Any:
     """Call ``function`` with the keyword arguments :func:`keywords_to` packed."""
     names = arguments[-1] if type(arguments) is tuple and arguments else None
-    if (
-        type(names) is not tuple
-        or len(names) != len(arguments) - 1
-        or not all(type(name) is str for name in names)
-    ):
+    if type(names) is not tuple or len(names) != len(arguments) - 1 or not _all_str(names):
         raise TypeError(
             "call_with(function, arguments) takes arguments as keywords_to packs them: their "
             "values, then the tuple of their names"
         )
-    return function(**dict(zip(names, arguments[:-1], strict=True)))
+    # zip stops at the names, one shorter than the arguments (whose last item they are).
+    return function(**dict(zip(names, arguments, strict=False)))
+
+
+def _all_str(names: tuple[Any, ...]) -> bool:
+    """Whether every name is a ``str`` (``str.join`` checks them all at C speed)."""
+    try:
+        "".join(names)
+    except TypeError:
+        return False
+    return True

@@ -750,7 +750,7 @@ call_with(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     PyObject *names = count ? PyTuple_GET_ITEM(args[1], count - 1) : NULL;
     int valid = names != NULL && PyTuple_CheckExact(names) && PyTuple_GET_SIZE(names) == count - 1;
     for (Py_ssize_t i = 0; valid && i < count - 1; i++) {
-        valid = PyUnicode_CheckExact(PyTuple_GET_ITEM(names, i));
+        valid = PyUnicode_Check(PyTuple_GET_ITEM(names, i));
     }
     if (!valid) {
         PyErr_SetString(PyExc_TypeError, "call_with(function, arguments) takes arguments as "

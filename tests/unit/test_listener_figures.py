@@ -17,7 +17,7 @@ import pytest
 from locust_events import Events, ListenerPool, _profiling
 from locust_events._histogram import BUCKETS, add, merge, quantile
 from locust_events._listener_stats import aggregate, snapshot, to_csv
-from locust_events._listener_tab_table import table_rows
+from locust_events._listener_tab_table import _duration, table_rows
 
 from .conftest import REQUEST_PAYLOAD
 
@@ -301,3 +301,18 @@ def test_the_tab_shows_the_users_listeners_and_says_how_many_it_left_out() -> No
     assert shown[-1].startswith("2 more:")
     pool = next(row for row in table_rows(figures) if row["kind"] == "pool")
     assert pool["pool_now"] == "2·-·1·4·-"  # this report has no waiting or dropped count
+
+
+@pytest.mark.parametrize("exponent", range(-6, 11))
+def test_a_duration_cell_is_at_most_five_characters_however_slow_the_run(exponent: int) -> None:
+    """The Listeners tab's columns fit the page on a slow machine too: durations grow with
+    its load, and their figures must not widen the table."""
+    for mantissa in (1.0, 1.234, 4.99, 9.9996):
+        text = _duration(mantissa * 10.0**exponent)
+        assert len(text) <= 5, text
+        assert "e" not in text, text
+
+
+def test_durations_keep_three_significant_digits_with_a_unit_letter() -> None:
+    shown = [_duration(v) for v in (12.345, 999.96, 9_999.4, 12_345, 999_600, 1_234_567)]
+    assert shown == ["12.3", "1,000", "9,999", "12.3k", "1M", "1.23M"]

@@ -423,14 +423,24 @@ def test_events_join_waits_for_every_pool_of_the_registry(registry: Events) -> N
 def test_drain_logs_one_line_of_what_is_undelivered(
     registry: Events, caplog: pytest.LogCaptureFixture
 ) -> None:
-    registry.test_stop.add_listener(Inbox(pause=0.5), spawn=True)
+    release = gevent.event.Event()
+
+    def held(**kwargs: Any) -> None:
+        release.wait()
+
+    registry.test_stop.add_listener(held, spawn=True)
     registry.test_stop.fire(environment=None)
     registry.test_stop.fire(environment=None)
+    for _ in range(10_000):  # until both calls run, however slow the machine
+        if registry.pool.stats.running == 2:
+            break
+        gevent.sleep(0)
     assert registry.drain(timeout=0.01) is False
     [line] = [r.getMessage() for r in caplog.records if "not delivered" in r.getMessage()]
     assert "after 0.01 s" in line
     assert "Events listener pool: 0 pending, 2 running" in line
-    assert registry.drain(timeout=5) is True
+    release.set()
+    assert registry.drain(timeout=30) is True
 
 
 @pytest.mark.parametrize(
