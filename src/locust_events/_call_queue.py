@@ -49,7 +49,7 @@ from ._calls import (
 )
 from ._errors import describe_listener, log_safely
 from ._handover import ThreadHandOver
-from ._implementation import adopt_compiled_twin, call_with
+from ._implementation import adopt_compiled_twin, call_with, untracked
 
 __all__ = ["NEVER", "CallQueue"]
 
@@ -220,7 +220,7 @@ class CallQueue:
         :raises PoolClosed: the pool was closed (also to a firer waiting for room then).
         :raises PoolFull: no room and ``on_full`` is ``"raise"``.
         """
-        call: Call = (_monotonic(), source, run, arguments, 1)
+        call: Call = untracked((_monotonic(), source, run, arguments, 1))
         if self.ready and self.has_room() and _thread_ident() == self.home:
             self.queue_call(call)
         else:

@@ -10,6 +10,7 @@ cimport cython
 cdef object _thread_ident
 cdef object _monotonic
 cdef object call_with
+cdef object untracked
 
 @cython.final
 cdef class CallQueue:

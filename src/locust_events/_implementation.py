@@ -27,6 +27,7 @@ __all__ = [
     "adopt_compiled_twin",
     "call_with",
     "keywords_to",
+    "untracked",
 ]
 
 
@@ -54,7 +55,7 @@ def adopt_compiled_twin(namespace: dict[str, Any], twin: str) -> bool:
 COMPILED: bool
 if PURE_LOOP_REQUESTED:
     from ._measure import Measurement
-    from ._native import FilteredListener, HookCore, call_with, keywords_to
+    from ._native import FilteredListener, HookCore, call_with, keywords_to, untracked
 
     COMPILED = False
 else:
@@ -67,10 +68,11 @@ else:
             Measurement,
             call_with,
             keywords_to,
+            untracked,
         )
     except ImportError:  # not built: no compiler, PyPy, or a failed compile at install
         from ._measure import Measurement
-        from ._native import FilteredListener, HookCore, call_with, keywords_to
+        from ._native import FilteredListener, HookCore, call_with, keywords_to, untracked
 
         COMPILED = False
     else:

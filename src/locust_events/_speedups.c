@@ -227,15 +227,13 @@ static PyObject *
 call_listeners(HookCore *self, PyObject *listeners, PyObject *const *values, PyObject *names)
 {
     if (listeners == NULL) { /* as reading an unset slot does */
-        PyErr_Format(PyExc_AttributeError,
-                     "'%.200s' object has no listeners: HookCore.__init__ was not called",
-                     Py_TYPE(self)->tp_name);
-        return NULL;
+        return PyErr_Format(PyExc_AttributeError,
+                            "'%.200s' object has no listeners: HookCore.__init__ was not called",
+                            Py_TYPE(self)->tp_name);
     }
     if (!PyTuple_Check(listeners)) {
-        PyErr_Format(PyExc_TypeError, "a hook's listeners must be a tuple, not '%.200s'",
-                     Py_TYPE(listeners)->tp_name);
-        return NULL;
+        return PyErr_Format(PyExc_TypeError, "a hook's listeners must be a tuple, not '%.200s'",
+                            Py_TYPE(listeners)->tp_name);
     }
     /* Our own reference: a listener may switch greenlets or change the registry, and the
      * hook may then drop this tuple while we still walk it. */
@@ -351,8 +349,8 @@ static PyObject *
 hookcore_listener_failed(HookCore *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs != 2 || !PyExceptionInstance_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "_listener_failed() takes a listener and an exception");
-        return NULL;
+        return PyErr_Format(PyExc_TypeError,
+                            "_listener_failed() takes a listener and an exception");
     }
     PyObject *error = args[1];
     PyErr_SetObject((PyObject *)Py_TYPE(error), error);
@@ -380,10 +378,9 @@ hookcore_measure(HookCore *self, PyObject *const *args, Py_ssize_t nargs, PyObje
         NULL, NULL, PyTuple_GET_ITEM(state->request_meta_values, RESPONSE_LENGTH), Py_None};
     int given[MEASURE_PARAMETERS] = {0};
     if (nargs > MEASURE_PARAMETERS) {
-        PyErr_Format(PyExc_TypeError,
-                     "measure() takes from 2 to 4 positional arguments but %zd were given",
-                     nargs);
-        return NULL;
+        return PyErr_Format(PyExc_TypeError,
+                            "measure() takes from 2 to 4 positional arguments but %zd were given",
+                            nargs);
     }
     for (Py_ssize_t i = 0; i < nargs; i++) {
         values[i] = args[i];
@@ -400,23 +397,20 @@ hookcore_measure(HookCore *self, PyObject *const *args, Py_ssize_t nargs, PyObje
             at++;
         }
         if (at == MEASURE_PARAMETERS) {
-            PyErr_Format(PyExc_TypeError,
-                         "measure() got an unexpected keyword argument '%U'", keyword);
-            return NULL;
+            return PyErr_Format(PyExc_TypeError,
+                                "measure() got an unexpected keyword argument '%U'", keyword);
         }
         if (given[at]) {
-            PyErr_Format(PyExc_TypeError, "measure() got multiple values for argument '%s'",
-                         measure_parameters[at]);
-            return NULL;
+            return PyErr_Format(PyExc_TypeError, "measure() got multiple values for argument '%s'",
+                                measure_parameters[at]);
         }
         values[at] = args[nargs + k];
         given[at] = 1;
     }
     for (int at = MEASURE_REQUEST_TYPE; at <= MEASURE_NAME; at++) {
         if (values[at] == NULL) {
-            PyErr_Format(PyExc_TypeError, "measure() missing required argument '%s'",
-                         measure_parameters[at]);
-            return NULL;
+            return PyErr_Format(PyExc_TypeError, "measure() missing required argument '%s'",
+                                measure_parameters[at]);
         }
     }
     return measurement_create(state, (PyObject *)self, values[MEASURE_REQUEST_TYPE],
@@ -609,15 +603,10 @@ static PyObject *
 filtered_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
     PyObject *listener, *takes;
-    if ((kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0) ||
-        !PyArg_UnpackTuple(args, "FilteredListener", 2, 2, &listener, &takes)) {
-        if (!PyErr_Occurred()) {
-            PyErr_SetString(PyExc_TypeError, "FilteredListener() takes listener and takes");
-        }
-        return NULL;
+    if (kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0) {
+        return PyErr_Format(PyExc_TypeError, "FilteredListener() takes listener and takes");
     }
-    if (!PyFrozenSet_Check(takes)) {
-        PyErr_SetString(PyExc_TypeError, "FilteredListener(): takes must be a frozenset");
+    if (!PyArg_ParseTuple(args, "OO!:FilteredListener", &listener, &PyFrozenSet_Type, &takes)) {
         return NULL;
     }
     FilteredListener *self = (FilteredListener *)type->tp_alloc(type, 0);
@@ -715,8 +704,8 @@ static PyObject *
 forward_keywords(PyObject *target, PyObject *const *args, Py_ssize_t nargs, PyObject *names)
 {
     if (nargs != 0) {
-        return PyErr_Format(PyExc_TypeError, "Cannot call %R with %zd positional argument(s): "
-                            "it takes keyword arguments only; pass each one by name", target, nargs);
+        return PyErr_Format(PyExc_TypeError, "Cannot call %R with %zd positional argument(s): it "
+                            "takes keyword arguments only; pass each one by name", target, nargs);
     }
     Py_ssize_t count = names == NULL ? 0 : PyTuple_GET_SIZE(names);
     PyObject *arguments = PyTuple_New(count + 1);
@@ -753,14 +742,24 @@ call_with(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         valid = PyUnicode_Check(PyTuple_GET_ITEM(names, i));
     }
     if (!valid) {
-        PyErr_SetString(PyExc_TypeError, "call_with(function, arguments) takes arguments as "
-                        "keywords_to packs them: their values, then the tuple of their names");
-        return NULL;
+        return PyErr_Format(PyExc_TypeError, "call_with(function, arguments) takes arguments as "
+                            "keywords_to packs them: their values, then the tuple of their names");
     }
     return PyObject_Vectorcall(args[0], &PyTuple_GET_ITEM(args[1], 0), 0, count > 1 ? names : NULL);
 }
 
+static PyObject *
+untracked(PyObject *module, PyObject *record)
+{
+    if (!PyTuple_CheckExact(record)) {
+        return PyErr_Format(PyExc_TypeError, "untracked() takes a tuple, not %R", record);
+    }
+    PyObject_GC_UnTrack(record);
+    return Py_NewRef(record);
+}
+
 static PyMethodDef module_methods[] = {
+    {"untracked", untracked, METH_O, PyDoc_STR("See _native.untracked.")},
     {"keywords_to", keywords_to, METH_O, PyDoc_STR("See _native.keywords_to.")},
     {"call_with", (PyCFunction)(void (*)(void))call_with, METH_FASTCALL,
      PyDoc_STR("See _native.call_with.")},
@@ -861,10 +860,9 @@ static PyObject *
 measurement_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
     if ((kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0) || PyTuple_GET_SIZE(args) != 5) {
-        PyErr_SetString(PyExc_TypeError,
-                        "Measurement() takes hook, request_type, name, response_length and "
-                        "context, by position");
-        return NULL;
+        return PyErr_Format(PyExc_TypeError,
+                            "Measurement() takes hook, request_type, name, response_length and "
+                            "context, by position");
     }
     /* The type is final: it is the module's own, whose state is right there. */
     ModuleState *state = (ModuleState *)PyType_GetModuleState(type);
@@ -908,8 +906,7 @@ static PyObject *
 measurement_enter(Measurement *self, PyObject *unused)
 {
     if (self->request_meta == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "Measurement was cleared");
-        return NULL;
+        return PyErr_Format(PyExc_RuntimeError, "Measurement was cleared");
     }
     double wall_time = WALL_CLOCK(self->state);
     if (wall_time == -1.0 && PyErr_Occurred()) {
@@ -1009,16 +1006,14 @@ static PyObject *
 measurement_exit(Measurement *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "__exit__() takes exc_type, exc and traceback");
-        return NULL;
+        return PyErr_Format(PyExc_TypeError, "__exit__() takes exc_type, exc and traceback");
     }
     double now = PERF_COUNTER(self->state);
     if (now == -1.0 && PyErr_Occurred()) {
         return NULL;
     }
     if (self->request_meta == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "Measurement was cleared");
-        return NULL;
+        return PyErr_Format(PyExc_RuntimeError, "Measurement was cleared");
     }
     PyObject **keys = self->state->keys;
     /* isinstance(exc, Exception), answered at once for the usual exc=None */

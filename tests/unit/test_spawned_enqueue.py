@@ -11,6 +11,7 @@ import gevent
 import pytest
 
 from locust_events import EventHook, ListenerPool
+from locust_events._implementation import COMPILED
 from locust_events._pool import queue_of
 from locust_events._spawned import SpawnedListener, spawned_listener_of
 
@@ -96,6 +97,43 @@ def test_an_idle_worker_is_woken_once_per_burst() -> None:
     hook.fire(a=3)  # none left to wake: the woken ones take it
     assert pool.join(timeout=10)
     assert pool.stats.completed == 4
+
+
+@pytest.mark.skipif(not COMPILED, reason="pure Python cannot leave objects out of the collector")
+def test_queued_calls_give_the_cycle_collector_nothing_more_to_traverse() -> None:
+    """A long queue costs each enqueue the same as a short one: no collection walks it."""
+    pool = started_pool(size=1)
+    hook, _ = spawned_into(pool)
+    context: dict[str, list[int]] = {"tracked on its own": []}
+    gc.collect()
+    gc.disable()
+    try:
+        hook.fire(count=-1, name="/x", context=context)  # wakes the idle worker: a callback
+        before = len(gc.get_objects())
+        for count in range(1000):
+            hook.fire(count=count, name="/x", context=context)
+        assert len(gc.get_objects()) == before
+        assert len(queue_of(pool).calls) == 1001
+    finally:
+        gc.enable()
+    assert pool.join(timeout=10)
+    assert pool.stats.completed == 1002
+
+
+def test_closing_a_pool_lets_go_of_what_its_queued_calls_held() -> None:
+    class Marker:
+        pass
+
+    pool = started_pool(size=1)
+    hook, _ = spawned_into(pool)
+    marker = Marker()
+    hook.fire(marker=marker, pool=pool)  # a value that refers back to its pool, too
+    gone = weakref.ref(marker)
+    del marker
+    assert gone() is not None  # queued: the workers have not run
+    pool.close(timeout=0)
+    gc.collect()
+    assert gone() is None
 
 
 def test_positional_arguments_are_refused_and_nothing_is_queued() -> None:
