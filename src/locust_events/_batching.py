@@ -20,7 +20,7 @@ import gevent.monkey
 from ._call_queue import CallQueue
 from ._calls import NO_TIMEOUT, Arguments, Call
 from ._errors import describe_listener, log_safely
-from ._implementation import adopt_compiled_twin
+from ._implementation import adopt_compiled_twin, call_with, keywords_to
 from ._listener_kinds import refuse_listener_that_never_runs
 
 __all__ = [
@@ -51,8 +51,9 @@ class BatchSettings:
 
 @final
 class _Delivery:
-    """A batch's call: the listener gets a new list of a read-only mapping of each event,
-    in fire order; under a profiler, the call is timed there (the round counts it)."""
+    """A batch's call: the listener gets a new list of a read-only mapping of each event (a
+    dict made of its packed keyword arguments, here, in the pool's worker), in fire order;
+    under a profiler, the call is timed there (the round counts it)."""
 
     __slots__ = ("events", "listener", "profile")
 
@@ -66,7 +67,7 @@ class _Delivery:
         return self.listener
 
     def __call__(self) -> None:
-        batch = list(map(MappingProxyType, self.events))
+        batch = [MappingProxyType(call_with(dict, event)) for event in self.events]
         profile = self.profile
         if profile is None:
             self.listener(batch)
@@ -84,13 +85,13 @@ class _Delivery:
 class BatchListener:
     """A batch listener's batch, its timer and the way a fire joins it.
 
-    Its :attr:`accept` function is what the hook calls for every fire: in the pool's home
-    thread, while the pool has room, the fire's keyword arguments (the dict the call made)
-    join the batch, which the pool's bound counts event by event; at ``max_size`` events the
-    batch is handed over as one call. The first event of a batch starts a timer in the home
-    hub that hands it over after ``max_wait`` seconds. Everything else (another thread, a
-    full or closed pool, workers not started) takes the pool's slow way, as a spawned call
-    does.
+    Its :attr:`accept` function is what the hook calls for every fire (``keywords_to`` of
+    :meth:`fired`): in the pool's home thread, while the pool has room, the fire's keyword
+    arguments, packed without a dict, join the batch, which the pool's bound counts event by
+    event; at ``max_size`` events the batch is handed over as one call. The first event of a
+    batch starts a timer in the home hub that hands it over after ``max_wait`` seconds.
+    Everything else (another thread, a full or closed pool, workers not started) takes the
+    pool's slow way, as a spawned call does.
     """
 
     __slots__ = (
@@ -138,8 +139,8 @@ class BatchListener:
         self.timeout: Final = timeout
         if timeout:
             queue.timeouts_on = True
-        #: What the hook calls on each fire.
-        self.accept: Final[Callable[..., None]] = self._accept_function()
+        #: What the hook calls on each fire: :meth:`fired` with the fire's arguments packed.
+        self.accept: Final[Callable[..., None]] = keywords_to(self.fired)
         queue.batch_listeners.append(self)
 
     @property
@@ -151,8 +152,17 @@ class BatchListener:
         """Events in the batch not handed over yet."""
         return len(self._batch)
 
-    def add_event(self, event: Any) -> None:
-        """Take an event the pool has room for, in the home thread."""
+    def fired(self, arguments: Arguments) -> None:
+        """A fire of the hook: its event joins the batch, or takes the pool's slow way."""
+        queue = self._queue
+        if queue.ready and queue.has_room() and _thread_ident() == queue.home:
+            self.add_event(arguments)
+        else:
+            queue.take_slowly(self.add_event, arguments, self)
+
+    def add_event(self, event: Arguments) -> None:
+        """Take an event (a fire's packed arguments) the pool has room for, in the home
+        thread."""
         batch, queue = self._batch, self._queue
         size, load = len(batch), queue.load
         try:
@@ -256,22 +266,6 @@ class BatchListener:
                     exc_info=error,
                 )
 
-    def _accept_function(self) -> Callable[..., None]:
-        """The function a hook calls for each fire. A closure, not ``__call__``: CPython calls
-        a function with keyword arguments for about half of what it takes to call an instance
-        (compiled, it takes them by vectorcall and builds their dict once)."""
-        queue = self._queue
-
-        def accept(**kwargs: Any) -> None:
-            if queue.ready and queue.has_room() and _thread_ident() == queue.home:
-                self.add_event(kwargs)
-            else:
-                queue.take_slowly(self.add_event, kwargs, self)
-
-        accept.__batch_listener__ = self  # type: ignore[attr-defined]
-        accept.__wrapped__ = self.listener  # type: ignore[attr-defined]
-        return accept
-
     def __repr__(self) -> str:
         return (
             f"<batch listener {describe_listener(self.listener)} (max_size={self.max_size}, "
@@ -337,16 +331,15 @@ def check_pool_fits(hook_name: str, func: object, max_size: int, pool: Any) -> N
         )
 
 
-#: The type of this module's functions, ``accept`` among them: ``FunctionType``, or Cython's
-#: function type where the module is compiled.
-_FUNCTION: Final = type(check_pool_fits)
+#: The type of a :attr:`BatchListener.accept`: what ``keywords_to`` makes.
+_ACCEPT: Final = type(keywords_to(print))
 
 
 def batch_listener_of(entry: object) -> BatchListener | None:
     """The batch listener whose :attr:`BatchListener.accept` a hook entry is, else ``None``."""
-    if type(entry) is not _FUNCTION:
+    if type(entry) is not _ACCEPT:
         return None
-    found = getattr(entry, "__batch_listener__", None)
+    found = getattr(getattr(entry, "__self__", None), "__self__", None)
     return found if type(found) is BatchListener else None
 
 

@@ -8,6 +8,7 @@ from locust_events._call_queue_compiled cimport CallQueue as CompiledCallQueue
 cdef object _thread_ident
 cdef object _monotonic
 cdef object _perf_counter
+cdef object call_with
 
 
 @cython.final
@@ -26,6 +27,7 @@ cdef class BatchListener:
     cdef readonly double timeout
     cdef readonly object accept
 
+    cpdef fired(self, tuple arguments)
     cpdef add_event(self, event)
     cpdef hand_over(self)
     cpdef discard(self)
