@@ -414,6 +414,44 @@ def pool_timings() -> dict[str, str]:
     }
 
 
+#: Fills a pool's queue from empty with ``sys.argv[1]`` spawned calls (nothing yields to the
+#: workers meanwhile), the cycle collector on as in a real run: the instructions per enqueue,
+#: averaged over the whole fill, are compared between a short queue and a long one.
+_FILL_SETUP = (
+    _REQUEST_ROUND
+    + """
+import logging, os
+logging.disable(logging.ERROR)
+queued = int(sys.argv[1])
+pool = ListenerPool(size=8, maxsize=queued + 2_000)
+hook = Events().request
+hook.add_listener(h, spawn=pool)
+fire_round = nine(hook.fire)
+fire_round()
+pool.join()  # the workers started
+for _ in range(queued // 1_000):
+    fire_round()
+os._exit(0)  # the queued calls are the process's: no clean-up to count
+"""
+)
+
+#: The queue lengths the fill compares.
+FILLS = (10_000, 1_000_000)
+
+
+def fill_report() -> None:
+    """Print the instructions per enqueue while filling to each of :data:`FILLS`."""
+    empty = callgrind_instructions("-c", _FILL_SETUP, "0")
+    per_enqueue = {
+        queued: (callgrind_instructions("-c", _FILL_SETUP, str(queued)) - empty) / queued
+        for queued in FILLS
+    }
+    short = per_enqueue[FILLS[0]]
+    print("enqueue, averaged over filling the queue from empty (instructions/enqueue)")
+    for queued, count in per_enqueue.items():
+        print(f"    filling to {queued:>9,} queued {count:9.1f}  {count / short:6.2f}x")
+
+
 #: Builds one thread-backed pool case, named by ``sys.argv[1]``, as ``round_``: 1,000 calls of
 #: a no-op listener run in threads and waited for, through a ``ListenerPool(8,
 #: threads=True)`` or through gevent's own ``ThreadPool(8)``.
@@ -487,7 +525,8 @@ def main() -> None:
     """Print every case; ``--signatures`` prints the listener-signature cases only,
     ``--pool`` the spawned-listener cases only, ``--batch`` the batch-listener cases only,
     ``--measure`` the ``measure()`` case only, ``--threads`` the thread-backed pool against
-    gevent's ``ThreadPool``, ``--tab`` a spawned call with the Listeners tab on and off."""
+    gevent's ``ThreadPool``, ``--tab`` a spawned call with the Listeners tab on and off,
+    ``--fill`` the enqueue's cost with a short and a long queue."""
     if "--pool" in sys.argv[1:]:
         pool_report()
         return
@@ -499,6 +538,9 @@ def main() -> None:
         return
     if "--threads" in sys.argv[1:]:
         print_cases("thread-backed pool", _THREADS_SETUP, THREAD_CASES, "call")
+        return
+    if "--fill" in sys.argv[1:]:
+        fill_report()
         return
     if "--tab" in sys.argv[1:]:
         print_cases("Listeners tab", _TAB_SETUP, TAB_CASES, "call")

@@ -216,11 +216,11 @@ class EventHook(HookCore, Generic[_AcceptsT]):
             records = tuple(self._records.values())
         registrations = []
         for listener, entry, pool, _ in records:
-            batch_listener = None if pool is None else batch_listener_of(entry)
+            batch_listener = batch_listener_of(entry)
             batch = None if batch_listener is None else batch_listener.settings
-            source = batch_listener or (None if pool is None else spawned_listener_of(entry))
-            timeout = source.timeout if source is not None else None
-            registrations.append(Registration(listener, pool, batch, timeout or None))
+            source = batch_listener or spawned_listener_of(entry)
+            timeout = None if source is None else source.timeout or None
+            registrations.append(Registration(listener, pool, batch, timeout))
         return tuple(registrations)
 
     @property
@@ -400,14 +400,13 @@ class EventHook(HookCore, Generic[_AcceptsT]):
                     f"Cannot remove listener {describe_listener(func)} from hook {self.name!r}: "
                     "it is not registered there (was it added to another hook, or removed already?)"
                 )
-            registered, entry, pool, indexed = self._records.pop(serial)
+            registered, entry, _, indexed = self._records.pop(serial)
             if indexed:
                 self._unindex(registered, serial)
             else:
                 del self._unindexed[serial]
             self._listeners_changed()
-        batch_listener = None if pool is None else batch_listener_of(entry)
-        if batch_listener is not None:
+        if (batch_listener := batch_listener_of(entry)) is not None:
             batch_listener.detach()
 
     # Twin: hookcore_measure in _speedups.c, the compiled HookCore's measure.
@@ -574,14 +573,15 @@ class EventHook(HookCore, Generic[_AcceptsT]):
             self._profiler = profiler
             if profiler is None:
                 for _, entry, _, _ in self._records.values():
-                    source = batch_listener_of(entry) or spawned_listener_of(entry)
-                    if source is not None:
+                    if source := batch_listener_of(entry) or spawned_listener_of(entry):
                         source.profile = None
             self._rebuild_listeners()
 
     def _listener_failed(self, listener: Callable[..., Any], error: Exception) -> None:
         if type(listener) is _RebuildingFire:
             raise error  # it handled each listener's error as it raised; this one stops the fire
+        source = batch_listener_of(listener) or spawned_listener_of(listener)  # its enqueue
+        listener = listener if source is None else source.listener
         if type(listener) is FilteredListener:
             listener = listener.__wrapped__
         self._policy.handle(self, listener, error)

@@ -192,3 +192,15 @@ def test_a_fire_from_the_hub_into_a_full_queue_waits_in_line_without_its_firer()
     release.set()
     assert pool.join(timeout=10)
     assert ran == [0, 1, 2]
+
+
+def test_an_error_raised_by_the_enqueue_itself_names_the_listener(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """What fails on a fire's side of a spawned listener (a ``RecursionError`` landing in
+    the enqueue) is logged under the listener, not under the function that queues it."""
+    pool = started_pool(size=1)
+    hook, spawned = spawned_into(pool)
+    hook._listener_failed(spawned.enqueue, RuntimeError("landed in the enqueue"))
+    [record] = [r for r in caplog.records if "raised RuntimeError" in r.getMessage()]
+    assert record.getMessage().startswith(f"Listener {__name__}.listener of hook 'orders'")
