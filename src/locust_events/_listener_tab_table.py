@@ -1,15 +1,16 @@
 """The Listeners tab's table in Locust's web UI: the rows people act on, in columns that fit.
 
 The JSON and the CSV carry every figure of every row, one per column; the tab folds related
-figures into one cell ("mean·median·p95·max", three significant digits) so that the table
-fits a 1,280-pixel window, and leaves out the rows nobody acts on: Locust's and this
-package's own listeners, and listeners never called. A last row says how many were left
-out and where they are.
+figures into one cell ("mean · median · p95 · max", three significant digits) so that the
+table fits a 1,280-pixel window (a cell wraps between its figures where the window is
+narrower, or the figures longer: a slow run's), and leaves out the rows nobody acts on:
+Locust's and this package's own listeners, and listeners never called. A last row says how
+many were left out and where they are.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 from ._listener_stats import Row, Snapshot
@@ -30,20 +31,27 @@ _COLUMNS: Final = (
 )
 
 
+#: Between the figures of one cell: spaced, so that a narrow window wraps the cell there.
+_SEPARATOR: Final = " · "
+
+
 def table_structure(distributed: bool) -> list[dict[str, str]]:
     """The tab's columns for Locust's UI: with a "Worker" column first on a master."""
     columns = (("worker", "Worker"), *_COLUMNS) if distributed else _COLUMNS
     return [{"key": key, "title": title} for key, title in columns]
 
 
-def _durations(values: Iterable[Any]) -> str:
-    """Durations joined as :func:`_joined` joins figures, each at most five characters wide,
-    so that a slow run widens no column: from 10,000 on, three significant digits and ``k``
-    (thousands), ``M`` or ``G``, as ``12.3k``; below 1, two, and ``<0.01`` below that."""
-    return "·".join("-" if value is None else _duration(value) for value in values)
+def _figure(value: float) -> str:
+    """Three significant digits (whole numbers from 1,000), enough to compare rows and short
+    enough for the column."""
+    text = f"{value:.3g}"
+    return f"{value:,.0f}" if abs(value) >= 1000 or "e" in text else text
 
 
 def _duration(value: float) -> str:
+    """A duration as :func:`_figure` shows it, but at most five characters wide, so that a
+    slow run widens no column: from 10,000 on, three significant digits and ``k``
+    (thousands), ``M`` or ``G``, as ``12.3k``; below 1, two, and ``<0.01`` below that."""
     if value and abs(value) < 0.01:
         return "<0.01"
     if abs(value) < 1:
@@ -57,20 +65,13 @@ def _duration(value: float) -> str:
     return f"{value / 1e9:.0f}G"
 
 
-def _joined(values: Iterable[Any]) -> str:
-    """Figures in one cell, ``·`` between them (no space: the cell stays on one line);
-    nothing when none was measured, ``-`` for one that was not."""
+def _joined(values: Iterable[Any], shown: Callable[[float], str] = _figure) -> str:
+    """Figures in one cell, each ``shown``, `` · `` between them; nothing when none was
+    measured, ``-`` for one that was not."""
     values = list(values)
     if all(value is None for value in values):
         return ""
-    return "·".join("-" if value is None else _figure(value) for value in values)
-
-
-def _figure(value: float) -> str:
-    """Three significant digits (whole numbers from 1,000), enough to compare rows and short
-    enough for the column."""
-    text = f"{value:.3g}"
-    return f"{value:,.0f}" if abs(value) >= 1000 or "e" in text else text
+    return _SEPARATOR.join("-" if value is None else shown(value) for value in values)
 
 
 def _worker(name: str) -> str:
@@ -89,12 +90,14 @@ def _listener_cells(row: Row) -> dict[str, Any]:
         "listener": row["listener"],
         "kind": row["kind"],
         "calls": _joined((row["calls"], row["errors"])),
-        "user_cost": _durations(row[f"user_{key}_us"] for key in ("mean", "p50", "p95", "max")),
+        "user_cost": _joined(
+            (row[f"user_{key}_us"] for key in ("mean", "p50", "p95", "max")), _duration
+        ),
         "user_total_ms": ""
         if row["user_total_s"] is None
         else _duration(row["user_total_s"] * 1e3),
-        "run_time": _durations(row[f"{key}_us"] for key in ("mean", "p95", "max")),
-        "queue_wait": _durations((row["mean_wait_ms"], row["max_wait_ms"])),
+        "run_time": _joined((row[f"{key}_us"] for key in ("mean", "p95", "max")), _duration),
+        "queue_wait": _joined((row["mean_wait_ms"], row["max_wait_ms"]), _duration),
         "pool_now": "",
     }
 

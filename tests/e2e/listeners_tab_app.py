@@ -101,7 +101,7 @@ def base_path(arguments: list[str]) -> dict[str, Any]:
     stats = answer(client.get("/locust/stats/requests"))
     listeners = answer(client.get("/locust/locust-events/listeners"))
     csv = answer(client.get("/locust/locust-events/listeners.csv"))
-    shown = [r["listener"] for r in tab_rows(stats["json"]) if r["calls"] == "3·0"]
+    shown = [r["listener"] for r in tab_rows(stats["json"]) if r["calls"] == "3 · 0"]
     return {"shown": shown, "json": listeners["status"], "csv": csv["status"]}
 
 

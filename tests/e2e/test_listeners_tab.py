@@ -84,7 +84,7 @@ def test_a_local_run_serves_every_listeners_calls_as_json_csv_and_in_the_stats(
         stats = json.loads(get_text(base + "/stats/requests"))
         (extended,) = [e for e in stats["extended_stats"] if e["key"] == "locust-events-listeners"]
         table = extended["data"]
-        assert row(table, listener=SYNC)["calls"] == f"{TOTAL}·0"  # calls · errors
+        assert row(table, listener=SYNC)["calls"] == f"{TOTAL} · 0"  # calls · errors
         assert row(table, kind="pool")["listener"] == POOL
 
         csv_rows = read_csv(base + "/locust-events/listeners.csv")

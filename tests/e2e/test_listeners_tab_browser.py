@@ -108,22 +108,22 @@ def test_the_listeners_tab_shows_each_listener_and_the_pool(tmp_path: Path) -> N
     rows = seen["rows"]
     local = by_listener(rows, "local")
     sync, spawned = local[SYNC], local[SPAWNED]
-    assert (sync["Hook"], sync["Kind"], sync[CALLS]) == ("request", "sync", f"{TOTAL}·0")
-    assert (spawned["Kind"], spawned[CALLS]) == ("spawned", f"{TOTAL}·0")
-    mean, median, p95, most = (float(v) for v in sync[COST].split("·"))
+    assert (sync["Hook"], sync["Kind"], sync[CALLS]) == ("request", "sync", f"{TOTAL} · 0")
+    assert (spawned["Kind"], spawned[CALLS]) == ("spawned", f"{TOTAL} · 0")
+    mean, median, p95, most = (float(v) for v in sync[COST].split(" · "))
     assert 0 < median <= p95 <= most
     assert mean <= most
-    assert len(spawned[COST].split("·")) == 4  # what its users paid: the enqueue
-    assert float(spawned["Queue wait ms mean · max"].split("·")[1]) > 0
+    assert len(spawned[COST].split(" · ")) == 4  # what its users paid: the enqueue
+    assert float(spawned["Queue wait ms mean · max"].split(" · ")[1]) > 0
     # Locust's own listeners are left out, and a last row says so.
     assert not any(name.startswith("locust.") for name in local)
     assert rows[-1]["Listener or pool"].endswith("(in the CSV and the JSON)")
     pool = local[POOL]
     assert pool["Kind"] == "pool"
-    assert pool[CALLS] == f"{TOTAL}·0"  # submitted, failed
+    assert pool[CALLS] == f"{TOTAL} · 0"  # submitted, failed
     queued, waiting, running, high_water, dropped = pool[
         "Pool: queued · waiting for room · running · high-water · dropped"
-    ].split("·")
+    ].split(" · ")
     assert (queued, waiting, running, dropped) == ("0", "0", "0", "0")
     assert int(high_water) >= 1
 
@@ -154,13 +154,17 @@ def test_a_masters_tab_shows_the_sum_and_each_of_two_workers(tmp_path: Path) -> 
             screenshot_path(tmp_path, "listeners-tab-distributed.png"),
             size=(1280, 1400),  # the summed rows and each worker's
         )
+        # A narrower window (or a slow run's longer figures) wraps cells between their
+        # figures instead of pushing the table past the window's edge.
+        narrow = open_listeners_tab(base, tmp_path / "narrow.png", size=(1152, 1400))
     assert seen["table_right"] <= seen["window_width"], seen  # a Worker column, and it fits
+    assert narrow["table_right"] <= narrow["window_width"], narrow
     rows = seen["rows"]
     workers = sorted({r["Worker"] for r in rows} - {"all", "master", ""})  # "": the note
-    per_worker = [int(by_listener(rows, worker)[SYNC][CALLS].split("·")[0]) for worker in workers]
+    per_worker = [int(by_listener(rows, worker)[SYNC][CALLS].split(" · ")[0]) for worker in workers]
     assert sum(per_worker) == DISTRIBUTED_TOTAL
     assert all(calls > 0 for calls in per_worker)
-    assert by_listener(rows, "all")[POOL][CALLS] == f"{DISTRIBUTED_TOTAL}·0"
+    assert by_listener(rows, "all")[POOL][CALLS] == f"{DISTRIBUTED_TOTAL} · 0"
     # Locust's own listeners (the master's worker_report ones among them) are left out.
     assert not any(r["Hook"] == "worker_report" for r in rows)
     assert rows[-1]["Listener or pool"].endswith("(in the CSV and the JSON)")

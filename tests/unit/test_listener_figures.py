@@ -300,7 +300,7 @@ def test_the_tab_shows_the_users_listeners_and_says_how_many_it_left_out() -> No
     assert not any(name.startswith("locust.") for name in shown)
     assert shown[-1].startswith("2 more:")
     pool = next(row for row in table_rows(figures) if row["kind"] == "pool")
-    assert pool["pool_now"] == "2·-·1·4·-"  # this report has no waiting or dropped count
+    assert pool["pool_now"] == "2 · - · 1 · 4 · -"  # this report has no waiting or dropped count
 
 
 @pytest.mark.parametrize("exponent", range(-6, 11))
