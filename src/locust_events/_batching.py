@@ -20,7 +20,7 @@ import gevent.monkey
 from ._call_queue import CallQueue
 from ._calls import NO_TIMEOUT, Arguments, Call
 from ._errors import describe_listener, log_safely
-from ._implementation import adopt_compiled_twin, call_with, keywords_to
+from ._implementation import adopt_compiled_twin, call_with, keywords_to, owner_of_forwarder
 from ._listener_kinds import refuse_listener_that_never_runs
 
 __all__ = [
@@ -226,9 +226,8 @@ class BatchListener:
         """Count one of its batches ended, and its events, under :attr:`profile`."""
         profile = self.profile
         try:
-            if profile is not None:
-                profile.count(failed)
-                profile.events += call[4]
+            profile.count(failed)
+            profile.events += call[4]
         except Exception:  # noqa: S110 - a profile must not kill the worker
             pass
 
@@ -331,15 +330,9 @@ def check_pool_fits(hook_name: str, func: object, max_size: int, pool: Any) -> N
         )
 
 
-#: The type of a :attr:`BatchListener.accept`: what ``keywords_to`` makes.
-_ACCEPT: Final = type(keywords_to(print))
-
-
 def batch_listener_of(entry: object) -> BatchListener | None:
     """The batch listener whose :attr:`BatchListener.accept` a hook entry is, else ``None``."""
-    if type(entry) is not _ACCEPT:
-        return None
-    found = getattr(getattr(entry, "__self__", None), "__self__", None)
+    found = owner_of_forwarder(entry)
     return found if type(found) is BatchListener else None
 
 

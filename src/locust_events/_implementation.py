@@ -15,7 +15,7 @@ built.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import Any, Final
 
 from ._settings import PURE_LOOP_REQUESTED
 
@@ -27,6 +27,7 @@ __all__ = [
     "adopt_compiled_twin",
     "call_with",
     "keywords_to",
+    "owner_of_forwarder",
     "untracked",
 ]
 
@@ -77,3 +78,16 @@ else:
         COMPILED = False
     else:
         COMPILED = True
+
+
+#: The type of what ``keywords_to`` makes (a builtin function, or a bound method in pure
+#: Python).
+_FORWARDER: Final = type(keywords_to(print))
+
+
+def owner_of_forwarder(entry: object) -> object:
+    """The object whose method ``entry`` calls, where ``entry`` is what ``keywords_to`` made
+    of a bound method (a spawned or batch listener's entry in its hook), else ``None``."""
+    if type(entry) is not _FORWARDER:
+        return None
+    return getattr(getattr(entry, "__self__", None), "__self__", None)
