@@ -155,7 +155,7 @@ class BatchListener:
     def fired(self, arguments: Arguments) -> None:
         """A fire of the hook: its event joins the batch, or takes the pool's slow way."""
         queue = self._queue
-        if queue.ready and queue.has_room() and _thread_ident() == queue.home:
+        if queue.takes_now():
             self.add_event(arguments)
         else:
             queue.take_slowly(self.add_event, arguments, self)

@@ -204,6 +204,11 @@ class CallQueue:
         """Whether one more event fits under the bound."""
         return self.load < self.maxsize
 
+    def takes_now(self) -> bool:
+        """Whether a call or event fired now goes straight in: the workers run, there is
+        room, and the fire runs in the home thread. Else it takes :meth:`take_slowly`."""
+        return self.ready and self.has_room() and _thread_ident() == self.home
+
     def running_events(self) -> int:
         """Events of the calls the workers run now (a snapshot: safe from other threads)."""
         return sum(call[4] for call in list(self.running.values()))
@@ -221,7 +226,7 @@ class CallQueue:
         :raises PoolFull: no room and ``on_full`` is ``"raise"``.
         """
         call: Call = untracked((_monotonic(), source, run, arguments, 1))
-        if self.ready and self.has_room() and _thread_ident() == self.home:
+        if self.takes_now():
             self.queue_call(call)
         else:
             self.take_slowly(self.queue_call, call, source)

@@ -49,6 +49,7 @@ cdef class CallQueue:
 
     # The steps the enqueue and the workers' round take on every call (C calls here).
     cpdef bint has_room(self)
+    cpdef bint takes_now(self)
     @cython.locals(call=tuple)
     cpdef put(self, source, run, tuple arguments)
     cpdef queue_call(self, tuple call)
