@@ -9,6 +9,7 @@ from typing import Any, Final, Literal, Protocol, final
 from gevent.hub import Waiter
 
 from ._errors import DispatchError, describe_listener
+from ._native import Arguments
 
 __all__ = [
     "NO_TIMEOUT",
@@ -91,10 +92,6 @@ class CallSource(Protocol):
     def count_end(self, call: Call, failed: bool) -> None:
         """Count ``call``'s end in :attr:`profile` (never raising); called only when set."""
 
-
-#: A call's keyword arguments, as ``keywords_to`` packs them: their values, then the tuple
-#: of their names (no dict per call; ``call_with`` calls a function with them).
-Arguments = tuple[Any, ...]
 
 #: One queued call: when it was fired (``time.monotonic()``), what queued it, what a worker
 #: calls, with which keyword arguments, and how many events it counts as (a batch: its events).
