@@ -26,6 +26,7 @@ COMPILED_TWINS = {
     "locust_events._call_queue_compiled": "src/locust_events/_call_queue.py",
     "locust_events._spawned_compiled": "src/locust_events/_spawned.py",
     "locust_events._batching_compiled": "src/locust_events/_batching.py",
+    "locust_events._batch_event_compiled": "src/locust_events/_batch_event.py",
     "locust_events._metric_recording_compiled": "src/locust_events/_metric_recording.py",
 }
 

@@ -48,6 +48,7 @@ SDIST_MUST_HOLD = (
     "src/locust_events/_call_queue_compiled.pxd",
     "src/locust_events/_spawned_compiled.pxd",
     "src/locust_events/_batching_compiled.pxd",
+    "src/locust_events/_batch_event_compiled.pxd",
     "tests/__init__.py",
     "tests/unit/conftest.py",
     "tests/e2e/locust_support.py",
@@ -64,6 +65,7 @@ COMPILED_MODULES = (
     "_call_queue_compiled",
     "_spawned_compiled",
     "_batching_compiled",
+    "_batch_event_compiled",
 )
 #: The unit tests the release runs from the unpacked sdist: short, and what a broken wheel would
 #: fail first (the compiled module, each twin against its pair, the calling loop on both).

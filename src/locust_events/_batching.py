@@ -12,15 +12,15 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any, Final, final
 
 import gevent.monkey
 
+from ._batch_event import batch_of, collect_after_delivery
 from ._call_queue import CallQueue
 from ._calls import NO_TIMEOUT, Arguments, Call
 from ._errors import describe_listener, log_safely
-from ._implementation import adopt_compiled_twin, call_with, keywords_to, owner_of_forwarder
+from ._implementation import adopt_compiled_twin, keywords_to, owner_of_forwarder
 from ._listener_kinds import refuse_listener_that_never_runs
 
 __all__ = [
@@ -67,16 +67,15 @@ class _Delivery:
         return self.listener
 
     def __call__(self) -> None:
-        batch = [MappingProxyType(call_with(dict, event)) for event in self.events]
+        batch = batch_of(self.events)
         profile = self.profile
-        if profile is None:
-            self.listener(batch)
-            return
-        started = _perf_counter()
+        started = 0.0 if profile is None else _perf_counter()
         try:
             self.listener(batch)
         finally:
-            profile.record_time(_perf_counter() - started)
+            if profile is not None:
+                profile.record_time(_perf_counter() - started)
+            collect_after_delivery(batch)
 
     def __repr__(self) -> str:
         return f"<batch of {len(self.events)} events for {describe_listener(self.listener)}>"

@@ -8,7 +8,8 @@ from locust_events._call_queue_compiled cimport CallQueue as CompiledCallQueue
 cdef object _thread_ident
 cdef object _monotonic
 cdef object _perf_counter
-cdef object call_with
+cdef object batch_of
+cdef object collect_after_delivery
 
 
 @cython.final

@@ -47,9 +47,10 @@ def test_the_calling_loop_tests_run_on_every_loop_built() -> None:
 
 
 def test_the_spawned_path_is_compiled_where_it_was_built_and_wanted() -> None:
-    # One source each: setup.py compiles _call_queue.py, _spawned.py and _batching.py with
-    # Cython, and each module adopts its compiled build unless LOCUST_EVENTS_PURE is set.
-    from locust_events import _batching, _call_queue, _spawned
+    # One source each: setup.py compiles _call_queue.py, _spawned.py, _batching.py and
+    # _batch_event.py with Cython, and each module adopts its compiled build unless
+    # LOCUST_EVENTS_PURE is set.
+    from locust_events import _batch_event, _batching, _call_queue, _spawned
 
     if _pure_requested():
         expected = False
@@ -61,5 +62,6 @@ def test_the_spawned_path_is_compiled_where_it_was_built_and_wanted() -> None:
         _call_queue.CallQueue.__module__ == "locust_events._call_queue_compiled",
         _spawned.SpawnedListener.__module__ == "locust_events._spawned_compiled",
         _batching.BatchListener.__module__ == "locust_events._batching_compiled",
+        _batch_event.BatchEvent.__module__ == "locust_events._batch_event_compiled",
     }
     assert compiled == {expected}
