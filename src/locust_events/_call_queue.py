@@ -170,8 +170,10 @@ class CallQueue:
         """What belongs to one home thread: workers of a former home see it is not theirs."""
         #: One waiter per worker asleep on an empty queue.
         self.idle: list[Waiter[Any]] = []
-        #: The call each worker is running, so that a killed worker's call is accounted for.
-        self.running: dict[Any, Call] = {}
+        #: Each worker in a round: its slot, which holds the call it runs (``None`` between
+        #: calls), so that a killed worker's call is accounted for. A slot per round, not an
+        #: entry per call: setting a list's item costs a call less than a dict's entry.
+        self.running: dict[Any, list[Call | None]] = {}
         #: Items waiting for room, oldest first.
         self.in_line: deque[InLine] = deque()
         self.refill_pending = False
@@ -186,7 +188,7 @@ class CallQueue:
         """Make ``home`` (the calling thread) the home: the former one ended. What it left
         queued or in line stays (its firers are gone with it); returns the calls it was
         running, now counted failed."""
-        stranded = list(self.running.values())
+        stranded = self.running_calls()
         in_line = self.in_line
         self.home, self.hub = home, hub
         self.calls = deque(self.calls)
@@ -209,9 +211,18 @@ class CallQueue:
         room, and the fire runs in the home thread. Else it takes :meth:`take_slowly`."""
         return self.ready and self.has_room() and _thread_ident() == self.home
 
+    def running_calls(self) -> list[Call]:
+        """The calls the workers run now (a snapshot: safe from other threads)."""
+        calls = []
+        for slot in list(self.running.values()):
+            call = slot[0]
+            if call is not None:
+                calls.append(call)
+        return calls
+
     def running_events(self) -> int:
         """Events of the calls the workers run now (a snapshot: safe from other threads)."""
-        return sum(call[4] for call in list(self.running.values()))
+        return sum(call[4] for call in self.running_calls())
 
     def unfinished(self) -> int:
         """Events taken in the home thread that have not ended: queued, held, in line, running."""
@@ -377,23 +388,28 @@ class CallQueue:
         queue is empty, False when the queue started afresh while a call ran (a fork, a new
         home): the worker must end, its call is not this queue's now.
 
-        Each call ends exactly once: the worker notes it in :attr:`running` while it runs (a
-        worker killed meanwhile leaves it there for the pool to count failed), then counts it
+        Each call ends exactly once: the worker notes it in its slot of :attr:`running` while
+        it runs (a worker killed meanwhile leaves it there for the pool to count failed), then
+        counts it
         completed, or failed with its ``Exception`` recorded by its source; any other
         ``BaseException`` propagates. No greenlet switch between calls unless a listener
         yields: a burst of fires costs one wake-up.
         """
         calls = self.calls
         running = self.running
+        slot: list[Call | None] = [None]
+        running[worker] = slot
         in_thread = self.run_in_thread
         while True:
-            if self.joins and self.join_deadline <= _monotonic():
+            # A join without a timeout (the deadline NEVER) costs the round no clock reading.
+            if self.join_deadline != NEVER and self.join_deadline <= _monotonic():
                 self._let_late_joins_return()
             if not calls:
+                del running[worker]
                 return True
             if self.load > self.high_water:
                 self.high_water = self.load
-            call = self._take(calls, running, worker)
+            call = self._take(calls, slot)
             events = call[4]
             source = call[1]
             if self.in_line:
@@ -425,22 +441,22 @@ class CallQueue:
                 failed = False
             if source.profile is not None:
                 source.count_end(call, failed)
-            del running[worker]
+            slot[0] = None
             if self.joins and not calls:
                 self.wake_joins_if_done()
 
-    def _take(self, calls: deque[Call], running: dict[Any, Call], worker: object) -> Call:
-        """Move the oldest call from the queue to ``worker``'s running call. An exception
-        landing between the steps leaves it either queued or running, and counted once."""
+    def _take(self, calls: deque[Call], slot: list[Call | None]) -> Call:
+        """Move the oldest call from the queue to a worker's ``slot``. An exception landing
+        between the steps leaves it either queued or running, and counted once."""
         call = calls[0]
         load = self.load
         try:
-            running[worker] = call
+            slot[0] = call
             calls.popleft()
             self.load = load - call[4]
         except BaseException:
             if calls and calls[0] is call:
-                running.pop(worker, None)  # still queued
+                slot[0] = None  # still queued
             else:
                 self.load = load - call[4]  # running: a lost worker's call is counted failed
             raise
@@ -448,7 +464,8 @@ class CallQueue:
 
     def worker_lost(self, worker: object, why: str) -> None:
         """A worker ended outside its round (killed, or its thread): its call failed."""
-        call = self.running.pop(worker, None)
+        slot = self.running.pop(worker, None)
+        call = None if slot is None else slot[0]
         if call is None:
             return
         self.failed += call[4]

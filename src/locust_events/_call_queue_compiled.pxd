@@ -11,6 +11,7 @@ cdef object _thread_ident
 cdef object _monotonic
 cdef object call_with
 cdef object untracked
+cdef double NEVER
 
 @cython.final
 cdef class CallQueue:
@@ -58,7 +59,7 @@ cdef class CallQueue:
     cpdef wake_or_start_workers(self)
     cpdef wake_one(self)
     cpdef take_slowly(self, admit, item, source)
-    @cython.locals(call=tuple, events="long long")
+    @cython.locals(call=tuple, events="long long", slot=list)
     cpdef bint run_round(self, worker) except -1
     @cython.locals(call=tuple, load="long long")
-    cdef tuple _take(self, calls, dict running, worker)
+    cdef tuple _take(self, calls, list slot)

@@ -455,9 +455,9 @@ class ListenerPool:
         """The (at most three) listeners with the most calls running or queued now."""
         queue = self._queue
         try:
-            calls = list(queue.running.values()) + list(queue.calls)
+            calls = queue.running_calls() + list(queue.calls)
         except RuntimeError:  # changed meanwhile by the home thread: name the running ones
-            calls = list(queue.running.values())
+            calls = queue.running_calls()
         counts = Counter(call[1] for call in calls)
         return tuple(
             f"{describe_listener(source.listener)} on hook {source.hook.name!r}"
