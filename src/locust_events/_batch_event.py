@@ -84,22 +84,28 @@ class BatchEvent:
         names: tuple[str, ...] = self._arguments[-1]
         return reversed(names)
 
+    # The views are those of a dict of the items, as a mappingproxy's are: an event never
+    # changes, so a snapshot is what a live view would show, and it iterates at C speed.
     def keys(self) -> KeysView[str]:
         """The keyword names, in the fire's order."""
-        return KeysView(self)
+        return self.copy().keys()
 
     def values(self) -> ValuesView[Any]:
         """The values, in the fire's order."""
-        return ValuesView(self)
+        return self.copy().values()
 
     def items(self) -> ItemsView[str, Any]:
         """The (name, value) pairs, in the fire's order."""
-        return ItemsView(self)
+        return self.copy().items()
 
     def copy(self) -> dict[str, Any]:
         """A new dict of the event's items (which, unlike the event, can be changed)."""
         arguments = self._arguments
-        return dict(zip(arguments[-1], arguments[:-1], strict=True))
+        names = arguments[-1]
+        items = {}
+        for position in range(len(names)):
+            items[names[position]] = arguments[position]
+        return items
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Mapping):

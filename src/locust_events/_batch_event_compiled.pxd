@@ -14,7 +14,10 @@ cdef extern from "Python.h":
 cdef class BatchEvent:
     cdef tuple _arguments
 
+    @cython.locals(names=tuple, position=Py_ssize_t)
     cdef Py_ssize_t _position(self, key) except -2
+    @cython.locals(arguments=tuple, names=tuple, items=dict, position=Py_ssize_t)
+    cpdef dict copy(self)
 
 
 cdef inline void _leave_out_of_collector(object thing) noexcept:
