@@ -464,7 +464,7 @@ def h(**kw):
     pass
 
 case, rounds = sys.argv[1], int(sys.argv[2])
-if case == "gevent":
+if case == "direct":
     threads = gevent.threadpool.ThreadPool(8)
     threads.spawn(h, n=1).get()
     def round_():

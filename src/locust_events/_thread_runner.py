@@ -28,7 +28,7 @@ _allocate_lock: Final[Callable[[], Any]] = gevent.monkey.get_original("_thread",
 class _Job:
     """One call handed to a thread, and its outcome."""
 
-    __slots__ = ("abandoned", "arguments", "error", "finished", "listener", "lock", "wake")
+    __slots__ = ("abandoned", "arguments", "error", "finished", "listener", "wake")
 
     def __init__(self, listener: Callable[..., Any], arguments: Arguments, wake: Any) -> None:
         self.listener: Final = listener
@@ -36,15 +36,15 @@ class _Job:
         #: Switched to, in the hub, once the call has returned or raised.
         self.wake: Final = wake
         self.error: BaseException | None = None
-        #: Guards the two flags below: the thread and the worker each set one.
-        self.lock: Final = _allocate_lock()
+        # The two flags below are guarded by their runner's lock: the thread and the worker
+        # each set one.
         #: The call returned or raised (set by its thread).
         self.finished = False
         #: Its worker stopped waiting first (set by the worker): the thread ends after it.
         self.abandoned = False
 
 
-def _serve(jobs: Any, done: deque[_Job], finished: Any) -> None:
+def _serve(jobs: Any, done: deque[_Job], finished: Any, flags_lock: Any) -> None:
     """A thread's life: run the calls handed over until told to stop (``None``)."""
     while True:
         job = jobs.get()
@@ -54,7 +54,7 @@ def _serve(jobs: Any, done: deque[_Job], finished: Any) -> None:
             call_with(job.listener, job.arguments)
         except BaseException as error:  # handed to the waiting worker, which decides
             job.error = error
-        with job.lock:
+        with flags_lock:
             job.finished = True
             abandoned = job.abandoned
         if abandoned:  # nobody waits: a new thread has taken this one's place
@@ -76,7 +76,16 @@ class ThreadRunner:
     thread: one stuck in a call stays stuck, alone, and ends with it.
     """
 
-    __slots__ = ("_done", "_finished", "_in_flight", "_jobs", "_size", "_started", "_wake")
+    __slots__ = (
+        "_done",
+        "_finished",
+        "_flags_lock",
+        "_in_flight",
+        "_jobs",
+        "_size",
+        "_started",
+        "_wake",
+    )
 
     def __init__(self, size: int, hub: Any) -> None:
         self._size: Final = size
@@ -85,6 +94,9 @@ class ThreadRunner:
         self._done: Final[deque[_Job]] = deque()
         self._finished: Final = hub.loop.async_()
         self._wake: Final = functools.partial(Waiter, hub)
+        #: Guards each job's ``finished`` and ``abandoned``: one lock for all, not one made
+        #: per call (the flags are set once each, so its threads hardly ever wait on it).
+        self._flags_lock: Final = _allocate_lock()
         self._in_flight = 0
         self._started = 0
 
@@ -93,7 +105,7 @@ class ThreadRunner:
         raise what it raised. A worker killed meanwhile leaves; the thread finishes alone."""
         if self._started < self._size:
             self._started += 1
-            _start_thread(_serve, (self._jobs, self._done, self._finished))
+            _start_thread(_serve, (self._jobs, self._done, self._finished, self._flags_lock))
         if not self._in_flight:
             self._finished.start(self._hand_back)
         self._in_flight += 1
@@ -113,7 +125,7 @@ class ThreadRunner:
         """In the worker, which stops waiting for ``job``: unless its thread finished it
         already (its outcome is on the way back, and is dropped there), the thread ends
         after it and the next call starts a thread in its place."""
-        with job.lock:
+        with self._flags_lock:
             if job.finished:
                 job.abandoned = True  # handed back (or about to be): _hand_back skips it
                 return
