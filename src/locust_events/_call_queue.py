@@ -390,8 +390,7 @@ class CallQueue:
 
         Each call ends exactly once: the worker notes it in its slot of :attr:`running` while
         it runs (a worker killed meanwhile leaves it there for the pool to count failed), then
-        counts it
-        completed, or failed with its ``Exception`` recorded by its source; any other
+        counts it completed, or failed with its ``Exception`` recorded by its source; any other
         ``BaseException`` propagates. No greenlet switch between calls unless a listener
         yields: a burst of fires costs one wake-up.
         """

@@ -300,6 +300,22 @@ def test_join_returns_false_when_the_timeout_passes_first(
     assert pool.join(timeout=5) is True
 
 
+def test_join_returns_by_its_deadline_while_a_worker_runs_a_burst_that_never_yields(
+    hook: EventHook,
+) -> None:
+    """Between two calls, the round lets a join whose deadline passed return, though none of
+    the calls yields; a join without a timeout waits for them all."""
+    pool = ListenerPool(size=1, maxsize=1_000)
+    real_sleep = gevent.monkey.get_original("time", "sleep")
+    hook.add_listener(lambda **kwargs: real_sleep(0.001), spawn=pool)  # blocks, never yields
+    for _ in range(1_000):
+        hook.fire()
+    assert pool.join(timeout=0.05) is False
+    assert pool.stats.completed < 1_000
+    assert pool.join() is True
+    assert pool.stats.completed == 1_000
+
+
 def test_join_of_an_unused_pool_returns_at_once(pool: ListenerPool) -> None:
     assert pool.join(timeout=0) is True
 
