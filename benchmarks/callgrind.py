@@ -18,12 +18,14 @@ import os
 import subprocess
 import sys
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from callgrind_count import callgrind_instructions
 
 from locust_events import EventHook, Events, ListenerPool
+from locust_events._implementation import untracked
 from locust_events.tools.bench import CALLS_PER_ROUND, CASES, TARGETS, Timing, Timings, report
 
 ROUNDS = 100
@@ -422,13 +424,50 @@ def _enqueue_seconds(queued: int) -> float:
     return seconds
 
 
+def _record_append_seconds(queued: int) -> float:
+    """Seconds per append of a record the size of a queued call's (a 5-tuple holding the nine
+    keywords' packed tuple, both untracked as the enqueue's are) to a deque, averaged over
+    filling it to ``queued``: what holding the calls costs, with no dispatch around it."""
+    records: deque[tuple[Any, ...]] = deque()
+    append = records.append
+    started = time.perf_counter()
+    for _ in range(queued):
+        arguments = ("GET", "/api", 12.5, 512, None, {}, 1.0, "/api", None, _NAMES)
+        append(untracked((time.monotonic(), None, None, untracked(arguments), 1)))
+    seconds = (time.perf_counter() - started) / queued
+    records.clear()
+    gc.collect()
+    return seconds
+
+
+#: The keyword names a fire of the request hook packs last.
+_NAMES = (
+    "request_type",
+    "name",
+    "response_time",
+    "response_length",
+    "exception",
+    "context",
+    "start_time",
+    "url",
+    "response",
+)
+
+
 def pool_timings() -> dict[str, str]:
-    """Calls per second end to end, and the enqueue's time with 1,000 vs 1,000,000 queued."""
+    """Calls per second end to end, and the enqueue's time with 1,000 vs 1,000,000 queued,
+    beside the same for appending records alone (the memory's share of the growth)."""
     few, many = _enqueue_seconds(1_000), _enqueue_seconds(1_000_000)
+    bare_few = min(_record_append_seconds(1_000) for _ in range(5))
+    bare_many = _record_append_seconds(1_000_000)
     return {
         "fire, then run through the pool": f"{_calls_per_second_end_to_end():,.0f} calls/s",
         "enqueue with 1,000 queued": f"{few * 1e6:.3f} us/call",
         "enqueue with 1,000,000 queued": f"{many * 1e6:.3f} us/call  {many / few:.2f}x",
+        "records alone, appended to 1,000": f"{bare_few * 1e6:.3f} us/record",
+        "records alone, appended to 1,000,000": (
+            f"{bare_many * 1e6:.3f} us/record  {bare_many / bare_few:.2f}x"
+        ),
     }
 
 
