@@ -441,17 +441,7 @@ def _record_append_seconds(queued: int) -> float:
 
 
 #: The keyword names a fire of the request hook packs last.
-_NAMES = (
-    "request_type",
-    "name",
-    "response_time",
-    "response_length",
-    "exception",
-    "context",
-    "start_time",
-    "url",
-    "response",
-)
+_NAMES = Events.hook_declarations["request"].passes
 
 
 def pool_timings() -> dict[str, str]:
