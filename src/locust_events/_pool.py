@@ -395,6 +395,7 @@ class ListenerPool:
         queue = self._queue
         queue.home = _thread_ident()
         queue.hub = gevent.get_hub()
+        queue.hear_other_threads()
         queue.handover.bind_home()
 
     def _start_worker(self) -> None:
@@ -447,7 +448,7 @@ class ListenerPool:
                 report.stats.waited, report.stats.time_waited, report.listeners
             )
             if self._watchers:
-                self._queue.hub.loop.run_callback_threadsafe(self._tell_watchers, report)
+                self._queue.call_in_home(self._tell_watchers, report)
         except Exception as error:  # the firer must not fail for a warning
             log_safely("error", "%s could not report users waiting", self.name, exc_info=error)
 

@@ -183,6 +183,29 @@ def test_a_pool_made_in_a_helper_thread_serves_fires_from_the_main_thread() -> N
     assert outcome == {"joined": True, "delivered": 5}
 
 
+def test_a_fire_from_another_thread_reaches_the_home_hub_through_the_pool_in_order() -> None:
+    """A thread's fires wait in the pool for the home hub to take them, which one thread-safe
+    signal tells it of; the thread schedules nothing on the hub's loop itself (that raced the
+    loop's own bookkeeping, and could end a sleep in the home thread with ``LoopExit``)."""
+    outcome = run_in_child(
+        """
+        import json, threading
+        from locust_events import EventHook, ListenerPool
+        from locust_events._pool import queue_of
+        hook, pool, got = EventHook("h"), ListenerPool(size=1, maxsize=10), []
+        hook.add_listener(lambda n: got.append(n), spawn=pool)
+        hook.fire(n=0)
+        assert pool.join(5)  # the workers run in this thread
+        thread = threading.Thread(target=lambda: [hook.fire(n=n) for n in (1, 2, 3)])
+        thread.start()
+        thread.join()  # the hub does not run meanwhile: nothing here yields to it
+        waiting = len(queue_of(pool).from_threads)
+        print(json.dumps({"waiting": waiting, "joined": pool.join(5), "got": got}))
+        """
+    )
+    assert outcome == {"waiting": 3, "joined": True, "got": [0, 1, 2, 3]}
+
+
 def test_join_returns_by_its_deadline_while_calls_are_on_their_way_from_a_thread() -> None:
     outcome = run_in_child(
         """
