@@ -75,8 +75,6 @@ class CallQueue:
         "discarded",
         "dropped",
         "failed",
-        "from_threads",
-        "from_threads_signal",
         "handover",
         "high_water",
         "home",
@@ -163,9 +161,6 @@ class CallQueue:
         #: The thread whose greenlets run the calls, and its hub.
         self.home: int | None = None
         self.hub: Any = None
-        #: What other threads asked the home hub to run (:meth:`call_in_home`), oldest first.
-        self.from_threads: deque[tuple[Callable[..., None], tuple[Any, ...]]] = deque()
-        self.from_threads_signal: Any = None
         self._fresh_home_fields()
         self.handover.start_afresh()
         for batch_listener in self.batch_listeners:
@@ -196,7 +191,6 @@ class CallQueue:
         stranded = self.running_calls()
         in_line = self.in_line
         self.home, self.hub = home, hub
-        self.hear_other_threads()  # what the former home's hub had not run yet runs here
         self.calls = deque(self.calls)
         self.ready = False
         self._fresh_home_fields()
@@ -337,40 +331,9 @@ class CallQueue:
             self.take_slowly(admit, item, source)
             return
         if handover.reserve(self, source):
-            self.call_in_home(self._arrived, admit, item, source)
+            handover.call_in_home(self._arrived, admit, item, source)
         else:
             self.note_dropped(source)
-
-    def hear_other_threads(self) -> None:
-        """In the home thread, once it is (again) the home: start the watcher through which
-        :meth:`call_in_home` reaches this hub (not keeping its loop alive, as gevent's own
-        thread-safe callbacks do not); what waits already runs at once."""
-        signal = self.hub.loop.async_()
-        signal.ref = False
-        signal.start(self._run_what_threads_sent)
-        self.from_threads_signal = signal
-        if self.from_threads:
-            signal.send()
-
-    def call_in_home(self, function: Callable[..., None], *args: Any) -> None:
-        """From any thread: have the home hub run ``function(*args)``, in the order asked.
-        Only the watcher's ``send``, safe across threads, touches the loop here; gevent's
-        ``run_callback_threadsafe`` also counts a callback into the loop from this thread,
-        racing the home's loop, which could then end with a timer pending (``LoopExit``)."""
-        self.from_threads.append((function, args))
-        self.from_threads_signal.send()
-
-    def _run_what_threads_sent(self) -> None:
-        """In the home hub: run what :meth:`call_in_home` was asked, oldest first."""
-        from_threads = self.from_threads
-        while from_threads:
-            function, args = from_threads.popleft()
-            try:
-                function(*args)
-            except Exception as error:  # a hub callback must not raise
-                log_safely(
-                    "error", "%s: a call from another thread raised", self.name, exc_info=error
-                )
 
     def _arrived(self, admit: Callable[[Any], None], item: Any, source: CallSource) -> None:
         """In the home hub: take an item another thread handed over (it waited for room)."""

@@ -40,8 +40,6 @@ cdef class CallQueue:
     cdef public bint ready
     cdef public object home
     cdef public object hub
-    cdef public object from_threads
-    cdef public object from_threads_signal
     cdef public list idle
     cdef public dict running
     cdef public object in_line

@@ -373,7 +373,7 @@ class ListenerPool:
         old_runner = queue.run_in_thread
         self._workers = []
         stranded = queue.move_home(_thread_ident(), gevent.get_hub())
-        queue.handover.bind_home()
+        queue.handover.bind_home(queue.hub)
         if isinstance(old_runner, ThreadRunner):
             old_runner.stop()
         for call in stranded:
@@ -395,8 +395,7 @@ class ListenerPool:
         queue = self._queue
         queue.home = _thread_ident()
         queue.hub = gevent.get_hub()
-        queue.hear_other_threads()
-        queue.handover.bind_home()
+        queue.handover.bind_home(queue.hub)
 
     def _start_worker(self) -> None:
         worker: Greenlet[Any, None] = Greenlet(self._work)
@@ -448,7 +447,7 @@ class ListenerPool:
                 report.stats.waited, report.stats.time_waited, report.listeners
             )
             if self._watchers:
-                self._queue.call_in_home(self._tell_watchers, report)
+                self._queue.handover.call_in_home(self._tell_watchers, report)
         except Exception as error:  # the firer must not fail for a warning
             log_safely("error", "%s could not report users waiting", self.name, exc_info=error)
 

@@ -199,7 +199,7 @@ def test_a_fire_from_another_thread_reaches_the_home_hub_through_the_pool_in_ord
         thread = threading.Thread(target=lambda: [hook.fire(n=n) for n in (1, 2, 3)])
         thread.start()
         thread.join()  # the hub does not run meanwhile: nothing here yields to it
-        waiting = len(queue_of(pool).from_threads)
+        waiting = len(queue_of(pool).handover.from_threads)
         print(json.dumps({"waiting": waiting, "joined": pool.join(5), "got": got}))
         """
     )
