@@ -112,10 +112,6 @@ class BatchEvent:
             return self.copy() == dict(other)
         return NotImplemented
 
-    def __ne__(self, other: object) -> bool:
-        equal = self.__eq__(other)
-        return equal if equal is NotImplemented else not equal
-
     __hash__ = None  # type: ignore[assignment]
 
     def __or__(self, other: object) -> dict[str, Any]:
