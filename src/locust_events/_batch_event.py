@@ -156,7 +156,7 @@ def batch_of(events: list[Arguments]) -> list[BatchEvent]:
     for arguments in events:
         event = BatchEvent.__new__(BatchEvent)  # compiled: allocated straight, no __init__ call
         event._arguments = arguments
-        _leave_out_of_collector(event)  # noqa: F821 - see the definition above
+        _leave_out_of_collector(event)
         batch.append(event)
     return batch
 
@@ -165,8 +165,8 @@ def collect_after_delivery(batch: list[BatchEvent]) -> None:
     """Give the events of ``batch``, whose listener returned, and their arguments, to the
     cycle collector: those the listener kept are then collected like any object."""
     for event in batch:
-        _give_to_collector(event._arguments)  # noqa: F821 - see the definition above
-        _give_to_collector(event)  # noqa: F821
+        _give_to_collector(event._arguments)
+        _give_to_collector(event)
 
 
 adopt_compiled_twin(globals(), "locust_events._batch_event_compiled")

@@ -221,6 +221,12 @@ class BatchListener:
             with contextlib.suppress(ValueError):
                 queue.batch_listeners.remove(self)
 
+    def profile_with(self, profile: Any) -> None:
+        """Time and count each of its batches that runs in ``profile`` (``None`` stops)."""
+        self.profile = profile
+        if profile is not None:
+            self._queue.profiled = True
+
     def count_end(self, call: Call, failed: bool) -> None:
         """Count one of its batches ended, and its events, under :attr:`profile`."""
         profile = self.profile

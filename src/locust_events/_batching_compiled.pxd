@@ -28,7 +28,9 @@ cdef class BatchListener:
     cdef readonly double timeout
     cdef readonly object accept
 
+    @cython.locals(queue=CompiledCallQueue)
     cpdef fired(self, tuple arguments)
+    @cython.locals(batch=list, queue=CompiledCallQueue, size=Py_ssize_t, load="long long")
     cpdef add_event(self, event)
     cpdef hand_over(self)
     cpdef discard(self)

@@ -49,13 +49,26 @@ from ._calls import (
 )
 from ._errors import describe_listener, log_safely
 from ._handover import ThreadHandOver
-from ._implementation import adopt_compiled_twin, call_with, untracked
+from ._implementation import adopt_compiled_twin, call_with
 
 __all__ = ["NEVER", "CallQueue"]
 
-# The real thread identity even under monkey-patching, where threading names greenlets.
-_thread_ident: Final[Callable[[], int]] = gevent.monkey.get_original("_thread", "get_ident")
-_monotonic: Final = time.monotonic
+# The real thread identity even under monkey-patching, where threading names greenlets. The
+# compiled module's is CPython's C function the .pxd names (as gevent's modules name theirs):
+# compared with the home's ident as C integers, a fire's thread test makes no object.
+_thread_ident: Callable[[], int]
+locals()["_thread_ident"] = gevent.monkey.get_original("_thread", "get_ident")
+# A queued call the cycle collector leaves out: a million queued calls would otherwise be
+# traversed by every full collection, which then costs more than the enqueues. Compiled, the
+# .pxd's C function; pure Python cannot, and keeps the call as it is. What a call holds is
+# still tracked on its own; a cycle through a call itself (a value referring back to its pool)
+# is freed once the call runs or the pool closes, not by the collector.
+untracked: Callable[[Call], Call]
+locals()["untracked"] = lambda call: call
+
+# The clock a call's fire time is read from: compiled, Cython's C reading of the same clock.
+_monotonic: Callable[[], float]
+locals()["_monotonic"] = time.monotonic
 #: A deadline that never comes.
 NEVER: Final = float("inf")
 
@@ -68,6 +81,7 @@ class CallQueue:
     """
 
     __slots__ = (
+        "append_call",
         "batch_listeners",
         "calls",
         "closed",
@@ -91,6 +105,8 @@ class CallQueue:
         "note_timed_out",
         "note_waiting",
         "on_full",
+        "pop_oldest_call",
+        "profiled",
         "ready",
         "refill_pending",
         "run_in_thread",
@@ -132,14 +148,16 @@ class CallQueue:
         #: Whether a source of this pool has a call timeout: only then does the round look
         #: for one (a flag read per call: a pool without timeouts pays nothing more).
         self.timeouts_on = False
+        #: Whether a source of this pool was ever profiled (by the Listeners tab or a
+        #: profiler): only then does the round look for a source's profile as a call ends.
+        self.profiled = False
         self.closed = False
         self.start_afresh()
 
     def start_afresh(self) -> None:
         """Empty, homeless and uncounted: at construction, and in a forked child (the
         parent's calls and batches are the parent's)."""
-        #: The calls waiting for a worker, oldest first.
-        self.calls: deque[Call] = deque()
+        self._hold_calls(deque())
         #: Events queued plus events held in batches not handed over: what the bound counts.
         self.load = 0
         #: Events completed, failed and dropped so far.
@@ -158,8 +176,9 @@ class CallQueue:
         self.high_water = 0
         #: Whether the workers run and the pool is open: the enqueue may queue on its own.
         self.ready = False
-        #: The thread whose greenlets run the calls, and its hub.
-        self.home: int | None = None
+        #: The ident of the thread whose greenlets run the calls (0 while there is none: no
+        #: thread's ident is 0), and its hub.
+        self.home = 0
         self.hub: Any = None
         self._fresh_home_fields()
         self.handover.start_afresh()
@@ -191,7 +210,7 @@ class CallQueue:
         stranded = self.running_calls()
         in_line = self.in_line
         self.home, self.hub = home, hub
-        self.calls = deque(self.calls)
+        self._hold_calls(deque(self.calls))
         self.ready = False
         self._fresh_home_fields()
         for place in in_line:
@@ -201,6 +220,13 @@ class CallQueue:
         for call in stranded:
             self.failed += call[4]
         return stranded
+
+    def _hold_calls(self, calls: deque[Call]) -> None:
+        #: The calls waiting for a worker, oldest first, and its two steps on every call
+        #: (bound once: a compiled caller of a deque's method would look it up per call).
+        self.calls = calls
+        self.append_call: Callable[[Call], None] = calls.append
+        self.pop_oldest_call: Callable[[], Call] = calls.popleft
 
     def has_room(self) -> bool:
         """Whether one more event fits under the bound."""
@@ -248,12 +274,12 @@ class CallQueue:
         An exception landing between its steps (a ``KeyboardInterrupt``, a
         ``RecursionError``) leaves the call either queued and counted, or neither.
         """
-        calls, load = self.calls, self.load
+        calls, load, events = self.calls, self.load, call[4]
         try:
-            calls.append(call)
-            self.load = load + call[4]
+            self.append_call(call)
+            self.load = load + events
         except BaseException:
-            self.load = load + (call[4] if calls and calls[-1] is call else 0)
+            self.load = load + (events if calls and calls[-1] is call else 0)
             raise
         if self.idle:
             self.wake_one()
@@ -261,7 +287,7 @@ class CallQueue:
     def queue_held(self, call: Call) -> None:
         """Queue a batch's call, whose events :attr:`load` counts already (they were held).
         Only appends, which nothing interrupts: then call :meth:`wake_or_start_workers`."""
-        self.calls.append(call)
+        self.append_call(call)
 
     def holds_last(self, call: Call) -> bool:
         """Whether ``call`` is the one queued last."""
@@ -324,7 +350,7 @@ class CallQueue:
     ) -> None:
         handover = self.handover
         with handover.lock:
-            moving = self.home is None or not handover.home_alive()
+            moving = not self.home or not handover.home_alive()
             if moving:
                 self.move_here()
         if moving:
@@ -403,6 +429,8 @@ class CallQueue:
             # A join without a timeout (the deadline NEVER) costs the round no clock reading.
             if self.join_deadline != NEVER and self.join_deadline <= _monotonic():
                 self._let_late_joins_return()
+                if calls is not self.calls:
+                    return False
             if not calls:
                 del running[worker]
                 return True
@@ -438,7 +466,7 @@ class CallQueue:
                     return False
                 self.completed += events
                 failed = False
-            if source.profile is not None:
+            if self.profiled and source.profile is not None:
                 source.count_end(call, failed)
             slot[0] = None
             if self.joins and not calls:
@@ -448,16 +476,16 @@ class CallQueue:
         """Move the oldest call from the queue to a worker's ``slot``. An exception landing
         between the steps leaves it either queued or running, and counted once."""
         call = calls[0]
-        load = self.load
+        load, events = self.load, call[4]
         try:
             slot[0] = call
-            calls.popleft()
-            self.load = load - call[4]
+            self.pop_oldest_call()
+            self.load = load - events
         except BaseException:
             if calls and calls[0] is call:
                 slot[0] = None  # still queued
             else:
-                self.load = load - call[4]  # running: a lost worker's call is counted failed
+                self.load = load - events  # running: a lost worker's call is counted failed
             raise
         return call
 

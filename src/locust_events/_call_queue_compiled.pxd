@@ -6,11 +6,18 @@
 # the tests read them as they read the pure classes' attributes.
 cimport cython
 
+from cpython.time cimport monotonic as _monotonic
+
+cdef extern from "Python.h":
+    unsigned long _thread_ident "PyThread_get_thread_ident" ()
+    void PyObject_GC_UnTrack(object)
+
+cdef inline tuple untracked(tuple call):
+    PyObject_GC_UnTrack(call)
+    return call
+
 # Module-level constants as C globals: no dict lookup on the hot paths.
-cdef object _thread_ident
-cdef object _monotonic
 cdef object call_with
-cdef object untracked
 cdef double NEVER
 
 @cython.final
@@ -25,6 +32,8 @@ cdef class CallQueue:
     cdef public list batch_listeners
     cdef public bint closed
     cdef public object calls
+    cdef readonly object append_call
+    cdef readonly object pop_oldest_call
     cdef public long long load
     cdef public long long completed
     cdef public long long failed
@@ -34,11 +43,12 @@ cdef class CallQueue:
     cdef public long long waited
     cdef public double time_waited
     cdef public bint timeouts_on
+    cdef public bint profiled
     cdef readonly object note_waiting
     cdef readonly object note_timed_out
     cdef public long long high_water
     cdef public bint ready
-    cdef public object home
+    cdef public unsigned long home
     cdef public object hub
     cdef public list idle
     cdef public dict running
@@ -49,10 +59,11 @@ cdef class CallQueue:
     cdef public object run_in_thread
 
     # The steps the enqueue and the workers' round take on every call (C calls here).
-    cpdef bint has_room(self)
-    cpdef bint takes_now(self)
+    cpdef bint has_room(self) noexcept
+    cpdef bint takes_now(self) noexcept
     @cython.locals(call=tuple)
     cpdef put(self, source, run, tuple arguments)
+    @cython.locals(load="long long", events="long long")
     cpdef queue_call(self, tuple call)
     cpdef queue_held(self, tuple call)
     cpdef bint holds_last(self, tuple call)
@@ -61,5 +72,5 @@ cdef class CallQueue:
     cpdef take_slowly(self, admit, item, source)
     @cython.locals(call=tuple, events="long long", slot=list)
     cpdef bint run_round(self, worker) except -1
-    @cython.locals(call=tuple, load="long long")
+    @cython.locals(call=tuple, load="long long", events="long long")
     cdef tuple _take(self, calls, list slot)

@@ -95,7 +95,7 @@ class CallSource(Protocol):
 
 #: One queued call: when it was fired (``time.monotonic()``), what queued it, what a worker
 #: calls, with which keyword arguments, and how many events it counts as (a batch: its events).
-#: A spawned call's, compiled, is not tracked by the cycle collector (see ``untracked``).
+#: Compiled, a spawned call is not tracked by the cycle collector (see ``_call_queue``).
 Call = tuple[float, CallSource, Callable[..., Any], Arguments, int]
 
 

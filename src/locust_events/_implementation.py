@@ -28,7 +28,6 @@ __all__ = [
     "call_with",
     "keywords_to",
     "owner_of_forwarder",
-    "untracked",
 ]
 
 
@@ -56,7 +55,7 @@ def adopt_compiled_twin(namespace: dict[str, Any], twin: str) -> bool:
 COMPILED: bool
 if PURE_LOOP_REQUESTED:
     from ._measure import Measurement
-    from ._native import FilteredListener, HookCore, call_with, keywords_to, untracked
+    from ._native import FilteredListener, HookCore, call_with, keywords_to
 
     COMPILED = False
 else:
@@ -69,11 +68,10 @@ else:
             Measurement,
             call_with,
             keywords_to,
-            untracked,
         )
     except ImportError:  # not built: no compiler, PyPy, or a failed compile at install
         from ._measure import Measurement
-        from ._native import FilteredListener, HookCore, call_with, keywords_to, untracked
+        from ._native import FilteredListener, HookCore, call_with, keywords_to
 
         COMPILED = False
     else:

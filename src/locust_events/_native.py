@@ -12,7 +12,6 @@ __all__ = [
     "call_with",
     "keywords_to",
     "positional_arguments_refused",
-    "untracked",
 ]
 
 Listener = Callable[..., Any]
@@ -142,19 +141,6 @@ def keywords_to(target: Callable[[Arguments], Any]) -> Callable[..., Any]:
     """A function whose calls with keyword arguments call ``target(arguments)``: their values,
     then the tuple of their names. Its ``__self__`` is ``target``."""
     return types.MethodType(_forward_keywords, target)
-
-
-# Twin: untracked in _speedups.c.
-def untracked(record: tuple[Any, ...]) -> tuple[Any, ...]:
-    """``record``, which the cycle collector then leaves out (pure Python cannot: as is).
-
-    For a pool's queued calls: a million of them would otherwise be traversed by every full
-    collection, which then costs more than the enqueues. Their values are still tracked on
-    their own; a cycle through a queued call itself (a value that refers back to its pool) is
-    freed once the call runs or the pool closes, not by the collector."""
-    if type(record) is not tuple:
-        raise TypeError(f"untracked() takes a tuple, not {record!r}")
-    return record
 
 
 # Twin: call_with in _speedups.c.

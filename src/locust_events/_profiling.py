@@ -46,7 +46,7 @@ _perf_counter: Final = time.perf_counter
 
 
 @final
-@dataclass
+@dataclass(slots=True)
 class ListenerProfile:
     """What one listener of one hook cost while the profiler ran.
 
@@ -420,7 +420,7 @@ class Profiler:
         if batch_listener is not None:
             # Its batches are timed when they run; the fire's half (an append) stays as is.
             profile.batched = True
-            batch_listener.profile = profile
+            batch_listener.profile_with(profile)
             wrapper = called
         elif pool is not None:
             # Counted as each call ends, one fire in ``every`` timed, by the spawned listener.

@@ -97,6 +97,8 @@ class SpawnedListener:
         self.sample_every = sample_every
         self.countdown = 1
         self.profile = profile
+        if profile is not None:
+            self.queue.profiled = True
 
     def count_end(self, call: Call, failed: bool) -> None:
         """Count one of its calls ended, and whether it failed, in :attr:`profile`."""

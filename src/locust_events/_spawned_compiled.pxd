@@ -20,3 +20,4 @@ cdef class SpawnedListener:
     cdef public object timed_run
 
     cpdef fired(self, tuple arguments)
+    cdef _fired_profiled(self, tuple arguments)

@@ -748,18 +748,7 @@ call_with(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return PyObject_Vectorcall(args[0], &PyTuple_GET_ITEM(args[1], 0), 0, count > 1 ? names : NULL);
 }
 
-static PyObject *
-untracked(PyObject *module, PyObject *record)
-{
-    if (!PyTuple_CheckExact(record)) {
-        return PyErr_Format(PyExc_TypeError, "untracked() takes a tuple, not %R", record);
-    }
-    PyObject_GC_UnTrack(record);
-    return Py_NewRef(record);
-}
-
 static PyMethodDef module_methods[] = {
-    {"untracked", untracked, METH_O, PyDoc_STR("See _native.untracked.")},
     {"keywords_to", keywords_to, METH_O, PyDoc_STR("See _native.keywords_to.")},
     {"call_with", (PyCFunction)(void (*)(void))call_with, METH_FASTCALL,
      PyDoc_STR("See _native.call_with.")},

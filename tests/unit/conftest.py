@@ -57,7 +57,6 @@ class CallingLoop:
     #: How a spawned call's keyword arguments are packed without a dict, and called with.
     keywords_to: Callable[[Callable[[tuple[Any, ...]], Any]], Callable[..., Any]]
     call_with: Callable[[Callable[..., Any], tuple[Any, ...]], Any]
-    untracked: Callable[[tuple[Any, ...]], tuple[Any, ...]]
 
     def hook(self, *listeners: Callable[..., Any], name: str = "loop_hook") -> Any:
         """A hook of this loop calling ``listeners``."""
@@ -118,7 +117,6 @@ def _calling_loop(name: str, module: ModuleType, measurement: type) -> CallingLo
         _loop_hook_type(module.HookCore, measurement),
         module.keywords_to,
         module.call_with,
-        module.untracked,
     )
 
 

@@ -564,19 +564,3 @@ def test_packed_keywords_are_left_out_of_the_cycle_collector(compiled_loop: Call
     compiled_loop.keywords_to(packed.append)(context=[], name="/x")
     assert not gc.is_tracked(packed[0])
     assert gc.is_tracked(packed[0][0])
-
-
-def test_untracked_hands_back_the_same_tuple_and_refuses_anything_else(
-    calling_loop: CallingLoop,
-) -> None:
-    untracked = calling_loop.untracked
-    record = (1.0, [], "GET")
-    assert untracked(record) is record
-    with pytest.raises(TypeError, match=r"untracked\(\) takes a tuple, not \[1\]"):
-        untracked([1])
-
-
-def test_an_untracked_record_is_left_out_of_the_cycle_collector(compiled_loop: CallingLoop) -> None:
-    record = compiled_loop.untracked((1.0, []))
-    assert not gc.is_tracked(record)
-    assert gc.is_tracked(record[1])  # what it holds is tracked on its own

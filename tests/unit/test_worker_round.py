@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import Any
 
 import gevent
+import gevent.monkey
 import pytest
 
 from locust_events import EventHook, ListenerPool
@@ -142,3 +143,31 @@ def test_a_round_after_a_fresh_start_of_its_pool_leaves_the_rest_to_the_new_work
     assert worker.successful()
     assert ran == [0, 1]  # calls 2 and 3 stayed with the old fields
     assert pool.stats.completed == 0  # call 1 is not counted into the new fields
+
+
+def test_a_round_that_let_a_late_join_return_takes_nothing_more_once_its_pool_started_afresh() -> (
+    None
+):
+    """Between calls the round lets a join whose deadline passed return; if what ran then
+    started the pool afresh (a fork, a new home thread), the round leaves the rest alone."""
+    block_the_thread = gevent.monkey.get_original("time", "sleep")
+    pool = ListenerPool(size=1)
+    hook = EventHook("orders")
+    ran: list[int] = []
+
+    def outlasts_the_join_at_zero(n: int) -> None:
+        ran.append(n)
+        if n == 0:
+            block_the_thread(0.01)  # the join's deadline passes, no greenlet runs meanwhile
+
+    hook.add_listener(outlasts_the_join_at_zero, spawn=pool)
+    for n in range(3):
+        hook.fire(n=n)
+    assert not pool.join(timeout=0.001)  # returned between calls 0 and 1
+    queue_of(pool).start_afresh()
+    [worker] = pool._workers
+    worker.join(timeout=5)
+    assert worker.dead
+    assert worker.successful()
+    assert ran == [0]
+    assert pool.stats.completed == 0
