@@ -15,17 +15,16 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import resource
 import subprocess
 import sys
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from callgrind_count import callgrind_instructions
 
 from locust_events import EventHook, Events, ListenerPool
-from locust_events._implementation import untracked
 from locust_events.tools.bench import CALLS_PER_ROUND, CASES, TARGETS, Timing, Timings, report
 
 ROUNDS = 100
@@ -424,41 +423,64 @@ def _enqueue_seconds(queued: int) -> float:
     return seconds
 
 
-def _record_append_seconds(queued: int) -> float:
-    """Seconds per append of a record the size of a queued call's (a 5-tuple holding the nine
-    keywords' packed tuple, both untracked as the enqueue's are) to a deque, averaged over
-    filling it to ``queued``: what holding the calls costs, with no dispatch around it."""
-    records: deque[tuple[Any, ...]] = deque()
-    append = records.append
-    started = time.perf_counter()
-    for _ in range(queued):
-        arguments = ("GET", "/api", 12.5, 512, None, {}, 1.0, "/api", None, _NAMES)
-        append(untracked((time.monotonic(), None, None, untracked(arguments), 1)))
-    seconds = (time.perf_counter() - started) / queued
-    records.clear()
-    gc.collect()
-    return seconds
+def _page_faults() -> int:
+    """Page faults this process has taken so far that the kernel served without disk."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
-#: The keyword names a fire of the request hook packs last.
-_NAMES = Events.hook_declarations["request"].passes
+#: An allocator that keeps what is freed: glibc's malloc for every object, told never to give
+#: memory back to the kernel. A second fill of the queue then runs on memory the first one
+#: already faulted in.
+_RETAINING_ALLOCATOR = {"PYTHONMALLOC": "malloc", "MALLOC_TRIM_THRESHOLD_": str(2**40)}
+
+#: The queue lengths the timed enqueue compares.
+_FEW, _MANY = 1_000, 1_000_000
+
+
+def _enqueue_growth() -> tuple[float, float, float]:
+    """Seconds per enqueue filling to :data:`_FEW` (best of 5) and to :data:`_MANY`, and the
+    page faults per enqueue of the long fill."""
+    few = min(_enqueue_seconds(_FEW) for _ in range(5))
+    faults_before = _page_faults()
+    many = _enqueue_seconds(_MANY)
+    return few, many, (_page_faults() - faults_before) / _MANY
+
+
+def _enqueue_growth_on_used_memory() -> tuple[float, float, float]:
+    """:func:`_enqueue_growth` in a process with :data:`_RETAINING_ALLOCATOR`, its long fill
+    run once before: the enqueue's own growth, without the kernel's cost of new memory."""
+    program = (
+        "import logging, callgrind\n"
+        "logging.disable(logging.ERROR)\n"
+        "callgrind._enqueue_seconds(callgrind._MANY)\n"
+        "print(*callgrind._enqueue_growth())"
+    )
+    printed = subprocess.run(
+        [sys.executable, "-c", program],
+        env={**os.environ, **_RETAINING_ALLOCATOR},
+        cwd=os.path.dirname(os.path.abspath(__file__)),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    few, many, faults = (float(word) for word in printed.split())
+    return few, many, faults
 
 
 def pool_timings() -> dict[str, str]:
-    """Calls per second end to end, and the enqueue's time with 1,000 vs 1,000,000 queued,
-    beside the same for appending records alone (the memory's share of the growth)."""
-    few, many = _enqueue_seconds(1_000), _enqueue_seconds(1_000_000)
-    bare_few = min(_record_append_seconds(1_000) for _ in range(5))
-    bare_many = _record_append_seconds(1_000_000)
-    return {
-        "fire, then run through the pool": f"{_calls_per_second_end_to_end():,.0f} calls/s",
-        "enqueue with 1,000 queued": f"{few * 1e6:.3f} us/call",
-        "enqueue with 1,000,000 queued": f"{many * 1e6:.3f} us/call  {many / few:.2f}x",
-        "records alone, appended to 1,000": f"{bare_few * 1e6:.3f} us/record",
-        "records alone, appended to 1,000,000": (
-            f"{bare_many * 1e6:.3f} us/record  {bare_many / bare_few:.2f}x"
-        ),
-    }
+    """Calls per second end to end, and the enqueue's time with 1,000 vs 1,000,000 queued:
+    as Python allocates (its memory new to the process, each new page a fault the kernel
+    serves), and on memory a first fill already faulted in."""
+    rows = {"fire, then run through the pool": f"{_calls_per_second_end_to_end():,.0f} calls/s"}
+    for memory, (few, many, faults) in (
+        ("new memory", _enqueue_growth()),
+        ("memory in use", _enqueue_growth_on_used_memory()),
+    ):
+        rows[f"enqueue with {_FEW:,} queued, {memory}"] = f"{few * 1e6:.3f} us/call"
+        rows[f"enqueue with {_MANY:,} queued, {memory}"] = (
+            f"{many * 1e6:.3f} us/call  {many / few:.2f}x  ({faults:.3f} page faults/call)"
+        )
+    return rows
 
 
 #: Fills a pool's queue from empty with ``sys.argv[1]`` spawned calls (nothing yields to the
