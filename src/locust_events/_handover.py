@@ -80,6 +80,8 @@ class ThreadHandOver:
     )
 
     def __init__(self) -> None:
+        #: The watcher of the home hub that tells it of :attr:`from_threads`.
+        self.from_threads_signal: Any = None
         self.start_afresh()
 
     def start_afresh(self) -> None:
@@ -98,10 +100,9 @@ class ThreadHandOver:
         #: Fires that waited (or wait now) here for room, and the seconds they waited in all.
         self.waited = 0
         self.time_waited = 0.0
-        #: What other threads asked the home hub to run (:meth:`call_in_home`), oldest first,
-        #: and the watcher of the home hub that tells it.
+        #: What other threads asked the home hub to run (:meth:`call_in_home`), oldest first.
         self.from_threads: deque[tuple[Callable[..., None], tuple[Any, ...]]] = deque()
-        self.from_threads_signal: Any = None
+        self._close_signal()
 
     def bind_home(self, hub: Any) -> None:
         """Make the calling thread, whose hub is ``hub``, the home whose life
@@ -115,12 +116,20 @@ class ThreadHandOver:
         if token is None:
             token = _home_tokens.token = _HomeToken()
         self.home_token = weakref.ref(token)
+        self._close_signal()
         signal = hub.loop.async_()
         signal.ref = False
         signal.start(self._run_what_threads_sent)
         self.from_threads_signal = signal
         if self.from_threads:
             signal.send()
+
+    def _close_signal(self) -> None:
+        """Close the former home's watcher, if any: that thread ended (its loop runs no more),
+        or this is a forked child, which binds a home of its own."""
+        signal, self.from_threads_signal = self.from_threads_signal, None
+        if signal is not None:
+            signal.close()
 
     def call_in_home(self, function: Callable[..., None], *args: Any) -> None:
         """From any thread: have the home hub run ``function(*args)``, in the order asked.
