@@ -82,6 +82,19 @@ QUOTED: dict[str, tuple[str, str, str]] = {
 }
 
 
+#: What a group's figures need said beside them, by group.
+GROUP_NOTES: dict[str, str] = {
+    "enqueue by queue depth": (
+        "The long fill runs on memory new to the process: each new 4 KiB page, which holds "
+        "about a dozen queued calls, is a page fault the kernel serves, and that is most of "
+        "the growth. "
+        "`python benchmarks/callgrind.py --pool` times both fills again with an allocator "
+        "that keeps what it freed, so that the long one runs on memory a first fill "
+        "faulted in: the growth that is left is the enqueue's own."
+    ),
+}
+
+
 def figures(timings: Timings) -> dict[str, str]:
     """Each quoted figure of this run, as the pages print it (``1.08``), where it was timed."""
     found = {}
@@ -147,6 +160,7 @@ def render(
             "",
             f"Baseline: {baseline}." if base else "No baseline was timed in this group.",
             "",
+            *([GROUP_NOTES[group], ""] if group in GROUP_NOTES else []),
             "| case | median, ns per call | quartiles, ns | rounds | ratio |",
             "|---|---:|---:|---:|---:|",
         ]
