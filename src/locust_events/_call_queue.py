@@ -222,8 +222,9 @@ class CallQueue:
         return stranded
 
     def _hold_calls(self, calls: deque[Call]) -> None:
-        #: The calls waiting for a worker, oldest first, and its two steps on every call
-        #: (bound once: a compiled caller of a deque's method would look it up per call).
+        """Make ``calls`` the queue's deque, with its two steps on every call bound once (a
+        compiled caller of a deque's method would look the method up on every call)."""
+        #: The calls waiting for a worker, oldest first.
         self.calls = calls
         self.append_call: Callable[[Call], None] = calls.append
         self.pop_oldest_call: Callable[[], Call] = calls.popleft
@@ -473,8 +474,9 @@ class CallQueue:
                 self.wake_joins_if_done()
 
     def _take(self, calls: deque[Call], slot: list[Call | None]) -> Call:
-        """Move the oldest call from the queue to a worker's ``slot``. An exception landing
-        between the steps leaves it either queued or running, and counted once."""
+        """Move the oldest call from ``calls`` (the round's :attr:`calls`, still this
+        queue's) to a worker's ``slot``. An exception landing between the steps leaves it
+        either queued or running, and counted once."""
         call = calls[0]
         load, events = self.load, call[4]
         try:
