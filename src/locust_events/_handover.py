@@ -15,7 +15,7 @@ from typing import Any, Final, Protocol, final
 import gevent.monkey
 
 from ._calls import closed_error, full_error
-from ._errors import log_safely
+from ._hub_inbox import HubInbox
 
 __all__ = ["ThreadHandOver"]
 
@@ -68,10 +68,9 @@ class ThreadHandOver:
 
     __slots__ = (
         "dropped",
-        "from_threads",
-        "from_threads_signal",
         "home_token",
         "in_transit",
+        "inbox",
         "lock",
         "outstanding",
         "time_waited",
@@ -80,8 +79,8 @@ class ThreadHandOver:
     )
 
     def __init__(self) -> None:
-        #: The watcher of the home hub that tells it of :attr:`from_threads`.
-        self.from_threads_signal: Any = None
+        #: What other threads ask the home hub to run (:meth:`call_in_home`).
+        self.inbox: Final = HubInbox(keeps_hub_alive=False)
         self.start_afresh()
 
     def start_afresh(self) -> None:
@@ -100,57 +99,23 @@ class ThreadHandOver:
         #: Fires that waited (or wait now) here for room, and the seconds they waited in all.
         self.waited = 0
         self.time_waited = 0.0
-        #: What other threads asked the home hub to run (:meth:`call_in_home`), oldest first.
-        self.from_threads: deque[tuple[Callable[..., None], tuple[Any, ...]]] = deque()
-        self._close_signal()
+        self.inbox.close()
+        self.inbox.clear()
 
     def bind_home(self, hub: Any) -> None:
         """Make the calling thread, whose hub is ``hub``, the home whose life
         :meth:`home_alive` tells, and the one :meth:`call_in_home` reaches; what other
-        threads sent the former home and it did not run yet runs here.
-
-        Its watcher does not keep the hub's loop alive, as gevent's own thread-safe
-        callbacks do not.
-        """
+        threads sent the former home and it did not run yet runs here. Its watcher does not
+        keep the hub's loop alive."""
         token = getattr(_home_tokens, "token", None)
         if token is None:
             token = _home_tokens.token = _HomeToken()
         self.home_token = weakref.ref(token)
-        self._close_signal()
-        signal = hub.loop.async_()
-        signal.ref = False
-        signal.start(self._run_what_threads_sent)
-        self.from_threads_signal = signal
-        if self.from_threads:
-            signal.send()
-
-    def _close_signal(self) -> None:
-        """Close the former home's watcher, if any: that thread ended (its loop runs no more),
-        or this is a forked child, which binds a home of its own."""
-        signal, self.from_threads_signal = self.from_threads_signal, None
-        if signal is not None:
-            signal.close()
+        self.inbox.bind(hub)
 
     def call_in_home(self, function: Callable[..., None], *args: Any) -> None:
-        """From any thread: have the home hub run ``function(*args)``, in the order asked.
-
-        Only the watcher's ``send``, which libev makes safe across threads, touches the
-        hub's loop from here. gevent's ``run_callback_threadsafe`` also counts a callback
-        into the loop from the calling thread, racing the home thread's loop, which could
-        then end with a timer still pending: a greenlet sleeping there got ``LoopExit``.
-        """
-        self.from_threads.append((function, args))
-        self.from_threads_signal.send()
-
-    def _run_what_threads_sent(self) -> None:
-        """In the home hub: run what :meth:`call_in_home` was asked, oldest first."""
-        from_threads = self.from_threads
-        while from_threads:
-            function, args = from_threads.popleft()
-            try:
-                function(*args)
-            except Exception as error:  # a hub callback must not raise
-                log_safely("error", "A call handed over from another thread raised", exc_info=error)
+        """From any thread: have the home hub run ``function(*args)``, in the order asked."""
+        self.inbox.ask(function, *args)
 
     def home_alive(self) -> bool:
         return self.home_token() is not None

@@ -6,7 +6,6 @@ and a new thread takes its place."""
 from __future__ import annotations
 
 import functools
-from collections import deque
 from collections.abc import Callable
 from typing import Any, Final, final
 
@@ -14,6 +13,7 @@ import gevent.monkey
 from gevent.hub import Waiter
 
 from ._calls import Arguments
+from ._hub_inbox import HubInbox
 from ._implementation import call_with
 
 __all__ = ["ThreadRunner"]
@@ -44,7 +44,9 @@ class _Job:
         self.abandoned = False
 
 
-def _serve(jobs: Any, done: deque[_Job], finished: Any, flags_lock: Any) -> None:
+def _serve(
+    jobs: Any, finished: HubInbox, returned: Callable[[_Job], None], flags_lock: Any
+) -> None:
     """A thread's life: run the calls handed over until told to stop (``None``)."""
     while True:
         job = jobs.get()
@@ -60,8 +62,7 @@ def _serve(jobs: Any, done: deque[_Job], finished: Any, flags_lock: Any) -> None
         if abandoned:  # nobody waits: a new thread has taken this one's place
             job.error = None
             return
-        done.append(job)
-        finished.send()
+        finished.ask(returned, job)
         del job
 
 
@@ -70,14 +71,13 @@ class ThreadRunner:
     """Runs a listener with a call's arguments (see ``call_with``) in one of ``size`` threads
     of its own, started on first use.
 
-    Finished calls come back through one async watcher of the home hub, which keeps the hub
-    alive while calls run in threads. Unlike gevent's ``ThreadPool``, nothing here prints a
+    Finished calls come back through a :class:`HubInbox` of the home hub, which keeps the
+    hub alive while calls run in threads. Unlike gevent's ``ThreadPool``, nothing here prints a
     call's error (the pool's error policy logs it), and :meth:`stop` never waits for a
     thread: one stuck in a call stays stuck, alone, and ends with it.
     """
 
     __slots__ = (
-        "_done",
         "_finished",
         "_flags_lock",
         "_in_flight",
@@ -90,9 +90,11 @@ class ThreadRunner:
     def __init__(self, size: int, hub: Any) -> None:
         self._size: Final = size
         self._jobs: Final = _SimpleQueue()
-        #: Calls the threads finished, oldest first; the watcher hands them to their workers.
-        self._done: Final[deque[_Job]] = deque()
-        self._finished: Final = hub.loop.async_()
+        #: Calls the threads finished, handed back to their workers in the hub; listened to
+        #: only while calls run in threads.
+        self._finished: Final = HubInbox(keeps_hub_alive=True)
+        self._finished.bind(hub)
+        self._finished.stop_listening()
         self._wake: Final = functools.partial(Waiter, hub)
         #: Guards each job's ``finished`` and ``abandoned``: one lock for all, not one made
         #: per call (the flags are set once each, so its threads hardly ever wait on it).
@@ -105,9 +107,9 @@ class ThreadRunner:
         raise what it raised. A worker killed meanwhile leaves; the thread finishes alone."""
         if self._started < self._size:
             self._started += 1
-            _start_thread(_serve, (self._jobs, self._done, self._finished, self._flags_lock))
+            _start_thread(_serve, (self._jobs, self._finished, self._returned, self._flags_lock))
         if not self._in_flight:
-            self._finished.start(self._hand_back)
+            self._finished.listen()
         self._in_flight += 1
         job = _Job(listener, arguments, self._wake())
         self._jobs.put(job)
@@ -133,22 +135,19 @@ class ThreadRunner:
         self._in_flight -= 1
         self._started -= 1
         if not self._in_flight:
-            self._finished.stop()
+            self._finished.stop_listening()
 
-    def _hand_back(self) -> None:
-        """In the hub: wake the worker of every finished call."""
-        done = self._done
-        while done:
-            job = done.popleft()
-            self._in_flight -= 1
-            if not job.abandoned:
-                job.wake.switch(None)
+    def _returned(self, job: _Job) -> None:
+        """In the hub: wake the worker of a finished call."""
+        self._in_flight -= 1
+        if not job.abandoned:
+            job.wake.switch(None)
         if not self._in_flight:
-            self._finished.stop()
+            self._finished.stop_listening()
 
     def stop(self) -> None:
         """Let every thread end once its current call returns; waits for none of them."""
         for _ in range(self._started):
             self._jobs.put(None)
         self._started = 0
-        self._finished.stop()
+        self._finished.stop_listening()

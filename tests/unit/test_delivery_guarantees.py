@@ -27,7 +27,6 @@ import pytest
 
 from locust_events import EventHook, Events, ListenerPool, PoolStats, UsageMonitor
 from locust_events._errors import describe_listener
-from locust_events._handover import ThreadHandOver
 
 #: Seconds a child scenario may take; each is bounded by counts well within it.
 CHILD_TIME_LIMIT = 60
@@ -200,7 +199,7 @@ def test_a_fire_from_another_thread_reaches_the_home_hub_through_the_pool_in_ord
         thread = threading.Thread(target=lambda: [hook.fire(n=n) for n in (1, 2, 3)])
         thread.start()
         thread.join()  # the hub does not run meanwhile: nothing here yields to it
-        waiting = len(queue_of(pool).handover.from_threads)
+        waiting = queue_of(pool).handover.inbox.waiting()
         print(json.dumps({"waiting": waiting, "joined": pool.join(5), "got": got}))
         """
     )
@@ -230,29 +229,13 @@ def test_calls_handed_to_a_home_thread_that_ended_before_taking_them_run_in_the_
         firer = threading.Thread(target=lambda: [hook.fire(n=n) for n in (1, 2)])
         firer.start()
         firer.join()
-        waiting = len(queue_of(pool).handover.from_threads)
+        waiting = queue_of(pool).handover.inbox.waiting()
         handed_over.set()
         thread.join()
         print(json.dumps({"waiting": waiting, "joined": pool.join(5), "got": sorted(got)}))
         """
     )
     assert outcome == {"waiting": 2, "joined": True, "got": [0, 1, 2]}
-
-
-def test_a_hand_over_that_moves_home_or_starts_afresh_closes_the_former_home_s_signal() -> None:
-    """A pool that moves home (its thread ended) or starts afresh (a forked child) leaves no
-    watcher of its own behind on the former home's loop."""
-    handover = ThreadHandOver()
-    hub = gevent.get_hub()
-    handover.bind_home(hub)
-    former = handover.from_threads_signal
-    handover.bind_home(hub)
-    assert not former.active
-    current = handover.from_threads_signal
-    assert current.active
-    handover.start_afresh()
-    assert not current.active
-    assert handover.from_threads_signal is None
 
 
 def test_join_returns_by_its_deadline_while_calls_are_on_their_way_from_a_thread() -> None:
